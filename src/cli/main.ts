@@ -1,3 +1,6 @@
 #!/usr/bin/env node
-// Placeholder entry point so the skeleton builds; the real CLI follows.
-process.stdout.write('pgplane\n');
+// The pgplane executable: hands the command line to the CLI and exits with its status.
+import { main } from './app.js';
+import { processIo } from './io.js';
+
+process.exitCode = await main(process.argv.slice(2), processIo);

@@ -1,0 +1,136 @@
+// The function Input (pgplane.fn.crossplane.io/v1beta1, kind Input): the platform team's defaults,
+// set once in the Composition. Every field is optional; an empty Input gives the documented defaults.
+import { z } from 'zod';
+import {
+  DURATION_PATTERN,
+  POSTGRES_VERSIONS,
+  SIZE_NAME_PATTERN,
+  secretStoreRefSchema,
+} from './postgres-instance.js';
+
+export const INPUT_API_VERSION = 'pgplane.fn.crossplane.io/v1beta1';
+export const INPUT_KIND = 'Input';
+
+/** Kubernetes resource quantities (250m, 2, 512Mi, 1Gi, 1.5G). */
+export const QUANTITY_PATTERN = '^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$';
+const quantity = z.string().regex(new RegExp(QUANTITY_PATTERN));
+
+export const resourcePairSchema = z.object({
+  request: quantity.describe('Guaranteed amount (the scheduler reserves it).'),
+  limit: quantity.describe('Upper bound.'),
+});
+
+export const sizeSchema = z
+  .object({
+    cpu: resourcePairSchema.describe('CPU request and limit, e.g. 500m and 2.'),
+    memory: resourcePairSchema.describe(
+      'Memory request and limit, e.g. 512Mi and 2Gi. PostgreSQL memory settings derive from the limit.',
+    ),
+    maxConnections: z
+      .int()
+      .min(10)
+      .max(10_000)
+      .optional()
+      .describe('max_connections. Default: 100 per GiB of memory limit, at least 100.'),
+  })
+  .describe('One entry of the size catalog.');
+
+export const imagesSchema = z
+  .object({
+    catalogRef: z
+      .object({
+        kind: z.enum(['ClusterImageCatalog', 'ImageCatalog']).default('ClusterImageCatalog'),
+        name: z.string().min(1).default('postgresql'),
+      })
+      .optional()
+      .describe(
+        'The CloudNativePG image catalog versions resolve through (default: ClusterImageCatalog "postgresql", as CNPG ships).',
+      ),
+    pinned: z
+      .partialRecord(z.enum(POSTGRES_VERSIONS), z.string().min(1))
+      .optional()
+      .describe(
+        'Pinned image per major, e.g. {"16": "ghcr.io/cloudnative-pg/postgresql:16.6-standard-bookworm"}; wins over the catalog.',
+      ),
+  })
+  .describe('How a PostgresInstance version becomes a container image.');
+
+export const tolerationSchema = z.object({
+  key: z.string().optional(),
+  operator: z.enum(['Exists', 'Equal']).optional(),
+  value: z.string().optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+  tolerationSeconds: z.int().optional(),
+});
+
+export const placementSchema = z
+  .object({
+    nodeSelector: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe('Node labels database pods require, e.g. {"workload.example.com/databases": "true"}.'),
+    tolerations: z.array(tolerationSchema).optional().describe('Taints database pods tolerate.'),
+  })
+  .describe('Where database pods run.');
+
+export const inputCredentialsSchema = z
+  .object({
+    secretStoreRef: secretStoreRefSchema.optional(),
+    remoteKeyTemplate: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Remote key of the owner password when a claim names none. Placeholders: {namespace}, {name}, {databaseName}, {databaseOwner}. ' +
+          'Example: "postgres/{namespace}/{name}".',
+      ),
+    passwordProperty: z
+      .string()
+      .min(1)
+      .default('password')
+      .describe('Property of the remote secret that holds the password.'),
+    refreshInterval: z
+      .string()
+      .regex(new RegExp(DURATION_PATTERN))
+      .default('1h')
+      .describe('ExternalSecret refresh interval.'),
+  })
+  .describe('Default secret store for owner credentials.');
+
+export const ttlSchema = z
+  .object({
+    ready: z
+      .string()
+      .regex(new RegExp(DURATION_PATTERN))
+      .default('60s')
+      .describe('How long Crossplane may cache a ready result.'),
+    notReady: z
+      .string()
+      .regex(new RegExp(DURATION_PATTERN))
+      .default('15s')
+      .describe('Shorter TTL while anything is not ready, so status catches up quickly.'),
+  })
+  .describe('Response TTLs.');
+
+export const functionInputSchema = z.object({
+  apiVersion: z.literal(INPUT_API_VERSION).optional(),
+  kind: z.literal(INPUT_KIND).optional(),
+  sizes: z
+    .record(z.string().regex(new RegExp(SIZE_NAME_PATTERN)), sizeSchema)
+    .optional()
+    .describe('Size catalog entries added to, or replacing, small/medium/large.'),
+  images: imagesSchema.optional(),
+  credentials: inputCredentialsSchema.optional(),
+  storageClass: z.string().min(1).optional().describe('Default StorageClass for data and WAL volumes.'),
+  placement: placementSchema.optional(),
+  clusterDomain: z
+    .string()
+    .min(1)
+    .default('cluster.local')
+    .describe('DNS domain of the cluster, for endpoints.'),
+  ttl: ttlSchema.optional(),
+});
+
+export type FunctionInput = z.output<typeof functionInputSchema>;
+export type Size = z.output<typeof sizeSchema>;
+export type Placement = z.output<typeof placementSchema>;

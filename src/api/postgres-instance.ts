@@ -1,0 +1,195 @@
+// The PostgresInstance spec: what a team writes. This zod schema is the single source of truth:
+// the function validates XRs with it and the XRDs' openAPIV3Schema is generated from it.
+import { z } from 'zod';
+import {
+  DNS_SUBDOMAIN_PATTERN,
+  MAX_DNS_SUBDOMAIN,
+  MAX_IDENTIFIER_BYTES,
+  PLAIN_IDENTIFIER_PATTERN,
+  identifierProblem,
+  roleNameProblem,
+} from './names.js';
+
+/** PostgreSQL majors the current CloudNativePG release supports. */
+export const POSTGRES_VERSIONS = ['14', '15', '16', '17', '18'] as const;
+export type PostgresVersion = (typeof POSTGRES_VERSIONS)[number];
+
+/** A size is a key of the Input's catalog; `small`, `medium` and `large` always exist. */
+export const SIZE_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+
+/** The largest volume we accept, in GB: a typo guard (64 TiB), not a platform policy. */
+export const MAX_STORAGE_GB = 65_536;
+
+/** Go-style durations as ESO and Crossplane accept them: 1h, 30m, 1h30m, 45s. */
+export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
+
+const identifier = z
+  .string()
+  .max(MAX_IDENTIFIER_BYTES)
+  .regex(new RegExp(PLAIN_IDENTIFIER_PATTERN))
+  .superRefine((value, ctx) => {
+    const problem = identifierProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+const roleName = z
+  .string()
+  .max(MAX_IDENTIFIER_BYTES)
+  .regex(new RegExp(PLAIN_IDENTIFIER_PATTERN))
+  .superRefine((value, ctx) => {
+    const problem = roleNameProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+const secretName = z.string().min(1).max(MAX_DNS_SUBDOMAIN).regex(new RegExp(DNS_SUBDOMAIN_PATTERN));
+
+export const secretStoreRefSchema = z
+  .object({
+    name: z.string().min(1).describe('Name of the External Secrets store.'),
+    kind: z
+      .enum(['SecretStore', 'ClusterSecretStore'])
+      .default('ClusterSecretStore')
+      .describe('SecretStore (in the XR namespace) or ClusterSecretStore.'),
+  })
+  .describe('The External Secrets store that holds the owner password.');
+
+export const credentialsSchema = z
+  .object({
+    source: z
+      .enum(['SecretStore', 'Secret'])
+      .optional()
+      .describe(
+        'Where the owner credentials come from. SecretStore: an ExternalSecret is composed from a secret store. ' +
+          'Secret: a kubernetes.io/basic-auth Secret named credentialsSecretName already exists in the namespace. ' +
+          "Default: SecretStore when a store is known (here or in the function's Input), otherwise Secret.",
+      ),
+    secretStoreRef: secretStoreRefSchema.optional(),
+    remoteKey: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Key of the remote secret holding the password. Default: the Input's remoteKeyTemplate."),
+    passwordProperty: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Property of the remote secret that holds the password. Default: password.'),
+    refreshInterval: z
+      .string()
+      .regex(new RegExp(DURATION_PATTERN))
+      .optional()
+      .describe(
+        'How often External Secrets re-reads the store (a password rotation propagates). Default: 1h.',
+      ),
+  })
+  .describe(
+    'Where the basic-auth Secret for the database owner comes from. The username is always databaseOwner; only the password is read from the store.',
+  );
+
+export const postgresInstanceSpecSchema = z.object({
+  size: z
+    .string()
+    .regex(new RegExp(SIZE_NAME_PATTERN))
+    .default('small')
+    .describe(
+      'CPU and memory class: small (250m/1 CPU, 256Mi/1Gi), medium (500m/2 CPU, 512Mi/2Gi), large (1/4 CPU, 1Gi/4Gi), ' +
+        'or a size the platform adds in the function Input. Memory-derived PostgreSQL parameters follow the size.',
+    ),
+  version: z
+    .enum(POSTGRES_VERSIONS)
+    .describe('PostgreSQL major version, as a string ("16"). Resolved to an image by the platform.'),
+  storageGB: z
+    .int()
+    .min(1)
+    .max(MAX_STORAGE_GB)
+    .describe('Size of the data volume in GB (Gi). Volumes can grow later, never shrink.'),
+  storageClass: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "StorageClass of the data (and WAL) volumes. Default: the Input's storageClass, else the cluster default.",
+    ),
+  walStorageGB: z
+    .int()
+    .min(1)
+    .max(MAX_STORAGE_GB)
+    .optional()
+    .describe('Size of a separate WAL volume in GB. Omit to keep WAL on the data volume.'),
+  instances: z
+    .int()
+    .min(1)
+    .max(9)
+    .default(1)
+    .describe(
+      'Number of PostgreSQL instances: 1, or 3 for a primary and two replicas (pod anti-affinity and PDBs).',
+    ),
+  databaseName: identifier.describe(
+    'The application database. A PostgreSQL identifier: letter or underscore first, then letters, digits, underscores; at most 63 bytes.',
+  ),
+  databaseOwner: roleName.describe(
+    'The role that owns the application database (migrations run as it). Same rules as databaseName; not postgres, streaming_replica or pg_*.',
+  ),
+  credentialsSecretName: secretName
+    .optional()
+    .describe(
+      'The kubernetes.io/basic-auth Secret whose username is databaseOwner; CloudNativePG bootstraps the owner from it. Default: <name>-credentials.',
+    ),
+  credentials: credentialsSchema.optional(),
+  connectionSecretName: secretName
+    .optional()
+    .describe(
+      'The Secret applications read: endpoint, port, database, username, password, uri, jdbc-uri, sslmode. Default: <name>-connection.',
+    ),
+  hibernate: z
+    .boolean()
+    .default(false)
+    .describe(
+      'true stops all pods and keeps the volumes (CloudNativePG hibernation): no compute cost, no data lost.',
+    ),
+});
+
+export type PostgresInstanceSpec = z.output<typeof postgresInstanceSpecSchema>;
+export type Credentials = z.output<typeof credentialsSchema>;
+
+/** Fields Crossplane itself writes into an XR's spec; they are not the user's and are never "unknown". */
+export const CROSSPLANE_SPEC_FIELDS = new Set([
+  'crossplane',
+  'compositionRef',
+  'compositionRevisionRef',
+  'compositionSelector',
+  'compositionUpdatePolicy',
+  'compositionRevisionSelector',
+  'claimRef',
+  'resourceRefs',
+  'writeConnectionSecretToRef',
+  'publishConnectionDetailsTo',
+  'environmentConfigRefs',
+]);
+
+/**
+ * A correct example for each field, quoted in every validation error so a person can fix the claim
+ * without opening the docs.
+ */
+export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
+  size: 'size: medium',
+  version: 'version: "16"',
+  storageGB: 'storageGB: 20',
+  storageClass: 'storageClass: fast-ssd',
+  walStorageGB: 'walStorageGB: 5',
+  instances: 'instances: 3',
+  databaseName: 'databaseName: agent_executor_db_prod',
+  databaseOwner: 'databaseOwner: agent_executor',
+  credentialsSecretName: 'credentialsSecretName: agent-executor-db-credentials',
+  connectionSecretName: 'connectionSecretName: agent-executor-postgres',
+  hibernate: 'hibernate: true',
+  credentials:
+    'credentials: {secretStoreRef: {name: vault, kind: ClusterSecretStore}, remoteKey: databases/agent-executor}',
+  'credentials.source': 'credentials: {source: Secret}',
+  'credentials.secretStoreRef': 'credentials: {secretStoreRef: {name: vault, kind: ClusterSecretStore}}',
+  'credentials.secretStoreRef.name': 'credentials: {secretStoreRef: {name: vault}}',
+  'credentials.secretStoreRef.kind': 'credentials: {secretStoreRef: {name: vault, kind: SecretStore}}',
+  'credentials.remoteKey': 'credentials: {remoteKey: databases/agent-executor}',
+  'credentials.passwordProperty': 'credentials: {passwordProperty: password}',
+  'credentials.refreshInterval': 'credentials: {refreshInterval: 1h}',
+};

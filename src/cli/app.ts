@@ -1,0 +1,34 @@
+// pgplane: one binary for the composition function, the grants provider and local tooling.
+import type { CliIo } from './io.js';
+import { renderCommand } from './render.js';
+
+const USAGE = `Usage: pgplane <command> [flags]
+
+Commands:
+  render <xr.yaml>        Render a PostgresInstance locally (no cluster, no Docker).
+  grants plan|apply       Plan or apply declared privileges against PostgreSQL.
+  serve function|provider Run the composition function (gRPC) or the grants provider.
+
+Run 'pgplane <command> --help' for a command's flags.`;
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'render':
+        return renderCommand(rest, io);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        io.stdout(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        io.stderr(`pgplane: unknown command "${command}"\n\n${USAGE}\n`);
+        return 2;
+    }
+  } catch (error) {
+    io.stderr(`pgplane ${command}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

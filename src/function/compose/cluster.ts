@@ -1,0 +1,72 @@
+// The CloudNativePG Cluster: the database itself.
+import { CNPG_HIBERNATION_ANNOTATION, commonLabels } from '../../shared/labels.js';
+import type { JsonObject } from '../../shared/json.js';
+import type { InstancePlan } from './plan.js';
+import { memoryParameters } from './sizing.js';
+
+export const CNPG_API_VERSION = 'postgresql.cnpg.io/v1';
+
+/**
+ * Plain-text connections are refused before CNPG's catch-all `host ... scram-sha-256` rule: a
+ * password never crosses the network unencrypted, whatever the client's sslmode.
+ */
+export const TLS_ONLY_HBA = ['hostnossl all all all reject'];
+
+export function buildCluster(plan: InstancePlan): JsonObject {
+  const { spec } = plan;
+  const annotations = spec.hibernate ? { [CNPG_HIBERNATION_ANNOTATION]: 'on' } : undefined;
+  return {
+    apiVersion: CNPG_API_VERSION,
+    kind: 'Cluster',
+    metadata: {
+      name: plan.name,
+      namespace: plan.namespace,
+      labels: commonLabels(plan.name, 'database'),
+      ...(annotations ? { annotations } : {}),
+    },
+    spec: {
+      instances: spec.instances,
+      ...('imageName' in plan.image
+        ? { imageName: plan.image.imageName }
+        : { imageCatalogRef: { apiGroup: 'postgresql.cnpg.io', ...plan.image.catalog } }),
+      // Applications and migrations use the owner; nobody needs the postgres superuser over the network.
+      enableSuperuserAccess: false,
+      primaryUpdateStrategy: 'unsupervised',
+      storage: volume(spec.storageGB, plan.storageClass),
+      ...(spec.walStorageGB ? { walStorage: volume(spec.walStorageGB, plan.storageClass) } : {}),
+      resources: {
+        requests: { cpu: plan.size.cpu.request, memory: plan.size.memory.request },
+        limits: { cpu: plan.size.cpu.limit, memory: plan.size.memory.limit },
+      },
+      postgresql: {
+        parameters: { ...memoryParameters(plan.size), password_encryption: 'scram-sha-256' },
+        pg_hba: TLS_ONLY_HBA,
+      },
+      bootstrap: {
+        initdb: {
+          database: spec.databaseName,
+          owner: spec.databaseOwner,
+          secret: { name: plan.credentialsSecretName },
+          // Checksums catch silent storage corruption; they can only be chosen at initdb.
+          dataChecksums: true,
+        },
+      },
+      affinity: affinity(plan),
+    },
+  };
+}
+
+function volume(sizeGB: number, storageClass: string | undefined): JsonObject {
+  return { size: `${sizeGB}Gi`, ...(storageClass ? { storageClass } : {}) };
+}
+
+function affinity(plan: InstancePlan): JsonObject {
+  const { nodeSelector, tolerations } = plan.placement;
+  return {
+    // With replicas, two instances on one node would fail together.
+    enablePodAntiAffinity: plan.spec.instances > 1,
+    topologyKey: 'kubernetes.io/hostname',
+    ...(nodeSelector && Object.keys(nodeSelector).length > 0 ? { nodeSelector } : {}),
+    ...(tolerations && tolerations.length > 0 ? { tolerations } : {}),
+  };
+}

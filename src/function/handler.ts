@@ -1,0 +1,171 @@
+// RunFunction: parse → validate → plan → compose → response. The only module that knows the
+// protobuf shapes; everything it calls works on plain objects.
+import {
+  Ready,
+  Resource,
+  Severity,
+  Status,
+  Target,
+  type Condition,
+  type Result,
+  type RunFunctionRequest,
+  type RunFunctionResponse,
+  type State,
+} from '@crossplane-org/function-sdk-typescript';
+import type { Logger } from 'pino';
+import { REQUIRED_CREDENTIALS_SECRET } from '../shared/labels.js';
+import { getObject, isObject, type JsonObject } from '../shared/json.js';
+import { composeInstance, type Composition, type Observed } from './compose/instance.js';
+import { planInstance } from './compose/plan.js';
+import { parseDuration } from './duration.js';
+import { formatErrors } from './xr/errors.js';
+import { describeXr } from './xr/identity.js';
+import { parseInput } from './xr/input.js';
+import { validateXr } from './xr/validate.js';
+
+export const SPEC_VALID_CONDITION = 'SpecValid';
+const DEFAULT_READY_TTL = '60s';
+const DEFAULT_NOT_READY_TTL = '15s';
+
+export function runFunction(req: RunFunctionRequest, logger?: Logger): RunFunctionResponse {
+  const input = parseInput(req.input);
+  if (!input.ok) {
+    return fatalResponse(
+      req,
+      formatErrors("the pgplane function Input in this XR's Composition", input.errors),
+    );
+  }
+
+  const xr = req.observed?.composite?.resource;
+  const validated = validateXr(xr);
+  if (!validated.ok)
+    return fatalResponse(req, formatErrors(describeXr(validated.identity), validated.errors));
+
+  const planned = planInstance(validated.identity, validated.spec, input.input);
+  if (!planned.ok) return fatalResponse(req, formatErrors(describeXr(validated.identity), planned.errors));
+
+  const composition = composeInstance(planned.plan, observedState(req));
+  logger?.debug(
+    {
+      xr: describeXr(validated.identity),
+      resources: Object.keys(composition.resources),
+      ready: composition.ready,
+    },
+    'composed',
+  );
+  const ttl = composition.ready
+    ? (input.input.ttl?.ready ?? DEFAULT_READY_TTL)
+    : (input.input.ttl?.notReady ?? DEFAULT_NOT_READY_TTL);
+  return successResponse(req, composition, [...validated.warnings, ...composition.warnings], ttl);
+}
+
+function observedState(req: RunFunctionRequest): Observed {
+  const resources: Record<string, JsonObject> = {};
+  for (const [key, observed] of Object.entries(req.observed?.resources ?? {})) {
+    if (isObject(observed.resource)) resources[key] = observed.resource;
+  }
+  // Crossplane v2 answers `requirements.resources` in requiredResources; v1.x in extraResources.
+  const required =
+    req.requiredResources?.[REQUIRED_CREDENTIALS_SECRET]?.items[0]?.resource ??
+    req.extraResources?.[REQUIRED_CREDENTIALS_SECRET]?.items[0]?.resource;
+  return { resources, ...(isObject(required) ? { credentialsSecret: required } : {}) };
+}
+
+function baseResponse(req: RunFunctionRequest, ttl: string): RunFunctionResponse & { desired: State } {
+  return {
+    meta: { tag: req.meta?.tag ?? '', ttl: parseDuration(ttl) },
+    // Keep what earlier pipeline steps desired; add ours beside it.
+    desired: { composite: req.desired?.composite, resources: { ...req.desired?.resources } },
+    results: [],
+    context: req.context,
+    requirements: undefined,
+    conditions: [],
+  };
+}
+
+function fatalResponse(req: RunFunctionRequest, message: string): RunFunctionResponse {
+  const rsp = baseResponse(req, DEFAULT_NOT_READY_TTL);
+  // Crossplane applies nothing when a step is fatal, so no composed resource is dropped or half-updated.
+  rsp.results.push({
+    severity: Severity.SEVERITY_FATAL,
+    message,
+    reason: 'InvalidSpec',
+    target: Target.TARGET_COMPOSITE_AND_CLAIM,
+  });
+  rsp.conditions.push({
+    type: SPEC_VALID_CONDITION,
+    status: Status.STATUS_CONDITION_FALSE,
+    reason: 'InvalidSpec',
+    message,
+    target: Target.TARGET_COMPOSITE_AND_CLAIM,
+  });
+  return rsp;
+}
+
+function successResponse(
+  req: RunFunctionRequest,
+  composition: Composition,
+  warnings: string[],
+  ttl: string,
+): RunFunctionResponse {
+  const rsp = baseResponse(req, ttl);
+  for (const [key, composed] of Object.entries(composition.resources)) {
+    rsp.desired.resources[key] = Resource.fromPartial({
+      resource: composed.resource,
+      ready: composed.ready ? Ready.READY_TRUE : Ready.READY_FALSE,
+    });
+  }
+
+  const composite = req.desired?.composite;
+  const desiredXr = getObject(composite?.resource) ?? {};
+  rsp.desired.composite = Resource.fromPartial({
+    ...composite,
+    resource: { ...desiredXr, status: { ...getObject(desiredXr, 'status'), ...composition.status } },
+    connectionDetails: {
+      ...composite?.connectionDetails,
+      ...Object.fromEntries(
+        Object.entries(composition.connectionDetails ?? {}).map(([key, value]) => [
+          key,
+          Buffer.from(value, 'utf8'),
+        ]),
+      ),
+    },
+  });
+
+  const selectors = Object.fromEntries(
+    Object.entries(composition.requirements).map(([key, r]) => [
+      key,
+      { apiVersion: r.apiVersion, kind: r.kind, matchName: r.matchName, namespace: r.namespace },
+    ]),
+  );
+  if (Object.keys(selectors).length > 0) {
+    rsp.requirements = { extraResources: selectors, resources: selectors, schemas: {} };
+  }
+
+  rsp.results.push(...warnings.map(warningResult));
+  rsp.conditions.push(
+    {
+      type: SPEC_VALID_CONDITION,
+      status: Status.STATUS_CONDITION_TRUE,
+      reason: 'Valid',
+      target: Target.TARGET_COMPOSITE_AND_CLAIM,
+    },
+    ...composition.conditions.map((c): Condition => ({
+      type: c.type,
+      status: c.status === 'True' ? Status.STATUS_CONDITION_TRUE : Status.STATUS_CONDITION_FALSE,
+      reason: c.reason,
+      message: c.message,
+      target: Target.TARGET_COMPOSITE_AND_CLAIM,
+    })),
+  );
+  return rsp;
+}
+
+function warningResult(message: string): Result {
+  return {
+    severity: Severity.SEVERITY_WARNING,
+    message,
+    reason: 'Attention',
+    target: Target.TARGET_COMPOSITE_AND_CLAIM,
+  };
+}

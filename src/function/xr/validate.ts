@@ -1,0 +1,98 @@
+// Validates an observed XR: its identity (name, namespace) and its spec, against the zod schema.
+import {
+  CROSSPLANE_SPEC_FIELDS,
+  FIELD_EXAMPLES,
+  postgresInstanceSpecSchema,
+} from '../../api/postgres-instance.js';
+import type { PostgresInstanceSpec } from '../../api/postgres-instance.js';
+import { clusterNameProblem } from '../../api/names.js';
+import { getObject } from '../../shared/json.js';
+import { fieldErrors, type FieldError } from './errors.js';
+import { instanceName, readIdentity, type XrIdentity } from './identity.js';
+
+export type ValidatedXr =
+  | { ok: true; identity: XrIdentity; spec: PostgresInstanceSpec; warnings: string[] }
+  | { ok: false; identity: XrIdentity; errors: FieldError[] };
+
+const KNOWN_FIELDS = Object.keys(postgresInstanceSpecSchema.shape);
+
+export function validateXr(xr: unknown): ValidatedXr {
+  const identity = readIdentity(xr);
+  const errors = identityErrors(identity);
+  const spec = getObject(xr, 'spec');
+  if (!spec) {
+    errors.push({
+      field: 'spec',
+      problem: 'is required',
+      example: 'spec: {version: "16", storageGB: 20, databaseName: app, databaseOwner: app}',
+    });
+    return { ok: false, identity, errors };
+  }
+  const parsed = postgresInstanceSpecSchema.safeParse(spec);
+  if (!parsed.success) {
+    errors.push(...fieldErrors(parsed.error.issues, spec, { prefix: 'spec', examples: FIELD_EXAMPLES }));
+  }
+  if (errors.length > 0 || !parsed.success) return { ok: false, identity, errors };
+  return { ok: true, identity, spec: parsed.data, warnings: unknownFieldWarnings(spec) };
+}
+
+function identityErrors(identity: XrIdentity): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!identity.name) {
+    errors.push({
+      field: 'metadata.name',
+      problem: 'is required',
+      example: 'metadata: {name: agent-executor}',
+    });
+    return errors;
+  }
+  if (!identity.namespace) {
+    errors.push({
+      field: 'metadata.namespace',
+      problem:
+        'is missing: a namespaced XR needs a namespace, and a legacy cluster-scoped XR must be created through its claim (the claim gives the namespace)',
+      example: 'metadata: {name: agent-executor, namespace: databases}',
+    });
+  }
+  const problem = clusterNameProblem(instanceName(identity));
+  if (problem) {
+    errors.push({
+      field: identity.claim ? 'metadata.name (of the claim)' : 'metadata.name',
+      problem: `"${instanceName(identity)}" ${problem}`,
+      example: 'metadata: {name: agent-executor}',
+    });
+  }
+  return errors;
+}
+
+/** Typos in a claim are silently pruned by Kubernetes; in render they would vanish too. Say so instead. */
+function unknownFieldWarnings(spec: Record<string, unknown>): string[] {
+  return Object.keys(spec)
+    .filter((key) => !KNOWN_FIELDS.includes(key) && !CROSSPLANE_SPEC_FIELDS.has(key))
+    .map((key) => {
+      const suggestion = closest(key, KNOWN_FIELDS);
+      return `spec.${key} is not a PostgresInstance field and is ignored${suggestion ? ` (did you mean spec.${suggestion}?)` : ''}`;
+    });
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance <= 3 && (!best || distance < best.distance)) best = { candidate, distance };
+  }
+  return best?.candidate;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
