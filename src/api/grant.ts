@@ -1,0 +1,329 @@
+// The Grant document: the whole privilege policy of one grantee in one database, as a person
+// writes it. This zod schema is the single source of truth: the CLI and the provider validate
+// with it, and the Grant CRD's openAPIV3Schema is generated from it.
+import { z } from 'zod';
+
+export const GRANT_API_VERSION = 'grants.pgplane.io/v1alpha1';
+export const GRANT_KIND = 'Grant';
+
+/** PostgreSQL truncates longer names silently; we refuse them so a name never means two objects. */
+const MAX_NAME_BYTES = 63;
+
+export const DATABASE_PRIVILEGES = ['CONNECT', 'TEMPORARY', 'CREATE'] as const;
+export const SCHEMA_PRIVILEGES = ['USAGE', 'CREATE'] as const;
+// MAINTAIN exists from PostgreSQL 17; declaring it on an older server is reported by the plan.
+export const TABLE_PRIVILEGES = [
+  'SELECT',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'TRUNCATE',
+  'REFERENCES',
+  'TRIGGER',
+  'MAINTAIN',
+] as const;
+export const SEQUENCE_PRIVILEGES = ['USAGE', 'SELECT', 'UPDATE'] as const;
+export const FUNCTION_PRIVILEGES = ['EXECUTE'] as const;
+export const COLUMN_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'REFERENCES'] as const;
+
+/** The wildcard: every existing object in the schema (backfill) and every future one (default privileges). */
+export const WILDCARD = '*';
+
+/**
+ * Any PostgreSQL name: quotes, spaces, dots, unicode are all legal because pgplane always
+ * quotes. Only the empty name, NUL bytes and names longer than 63 bytes are refused.
+ */
+export const pgName = z
+  .string()
+  .min(1, { error: 'is empty; write the name exactly as it is in the catalog, e.g. "orders"' })
+  .refine((v) => !v.includes('\u0000'), { error: 'contains a NUL byte, which PostgreSQL names cannot hold' })
+  .refine((v) => Buffer.byteLength(v, 'utf8') <= MAX_NAME_BYTES, {
+    error: (issue) =>
+      `is ${Buffer.byteLength(String(issue.input), 'utf8')} bytes; PostgreSQL names are at most ${MAX_NAME_BYTES} bytes (longer ones are silently truncated)`,
+  });
+
+function privilegeList<const T extends readonly [string, ...string[]]>(kind: string, names: T) {
+  const allowed = [...names, 'ALL'] as const;
+  return z
+    .array(
+      z.enum(allowed as unknown as readonly [T[number] | 'ALL', ...(T[number] | 'ALL')[]], {
+        error: (issue) =>
+          `${JSON.stringify(issue.input)} is not a ${kind} privilege; use one of ${allowed.join(', ')}`,
+      }),
+    )
+    .describe(
+      `Privileges on each ${kind}: ${names.join(', ')}, or ALL (expanded from the server's own acldefault(), so it is right on every major).`,
+    );
+}
+
+const wildcardFields = {
+  except: z
+    .array(pgName)
+    .optional()
+    .describe(
+      'With objects: ["*"] only: names left out of the wildcard. In authoritative mode their privileges are revoked unless a specific entry declares them.',
+    ),
+  defaultPrivilegesFor: z
+    .array(pgName)
+    .optional()
+    .describe(
+      'With objects: ["*"] only: the roles whose future objects in this schema get these privileges automatically (ALTER DEFAULT PRIVILEGES FOR ROLE ...). Default: the schema owner.',
+    ),
+};
+
+function checkWildcard(
+  entry: { objects: readonly unknown[]; except?: unknown; defaultPrivilegesFor?: unknown },
+  ctx: z.core.$RefinementCtx,
+) {
+  const hasWildcard = entry.objects.includes(WILDCARD);
+  if (hasWildcard && entry.objects.length > 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['objects'],
+      message: 'mixes "*" with names; write the wildcard and the specific objects as two entries',
+    });
+  }
+  if (!hasWildcard && entry.except !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['except'], message: 'is only meaningful with objects: ["*"]' });
+  }
+  if (!hasWildcard && entry.defaultPrivilegesFor !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['defaultPrivilegesFor'],
+      message: 'is only meaningful with objects: ["*"]',
+    });
+  }
+}
+
+function relationEntry<const T extends readonly [string, ...string[]]>(kind: string, names: T) {
+  return z
+    .object({
+      schema: pgName.describe(`Schema that holds the ${kind}s.`),
+      objects: z
+        .array(pgName)
+        .min(1, { error: 'is empty; list names or write ["*"]' })
+        .describe(
+          `${kind} names in the schema, or ["*"] for all existing and future ones. A specific name takes precedence over a wildcard.`,
+        ),
+      privileges: privilegeList(kind, names),
+      ...wildcardFields,
+    })
+    .strict()
+    .superRefine(checkWildcard);
+}
+
+export const tableEntry = relationEntry('table', TABLE_PRIVILEGES).describe(
+  'Privileges on relations of one schema: tables, views, materialized views, partitioned and foreign tables.',
+);
+export const sequenceEntry = relationEntry('sequence', SEQUENCE_PRIVILEGES).describe(
+  'Privileges on sequences of one schema.',
+);
+
+export const routineRef = z
+  .object({
+    name: pgName.describe('Function or procedure name.'),
+    arguments: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Input argument types, in order, e.g. ["integer", "character varying[]"]. Aliases such as varchar, int and timestamptz are understood.',
+      ),
+  })
+  .strict()
+  .describe('One function or procedure, identified by name and argument types.');
+
+export const functionEntry = z
+  .object({
+    schema: pgName.describe('Schema that holds the routines.'),
+    objects: z
+      .array(z.union([z.literal(WILDCARD), routineRef]))
+      .min(1, { error: 'is empty; list routines as {name, arguments} or write ["*"]' })
+      .describe(
+        'Routines as {name, arguments}, or ["*"] for all existing and future functions and procedures in the schema.',
+      ),
+    privileges: privilegeList('function', FUNCTION_PRIVILEGES),
+    ...wildcardFields,
+  })
+  .strict()
+  .superRefine(checkWildcard)
+  .describe('EXECUTE on functions and procedures of one schema.');
+
+export const columnEntry = z
+  .object({
+    schema: pgName.describe('Schema of the table.'),
+    table: pgName.describe('Table (or view) that holds the columns.'),
+    columns: z
+      .array(pgName)
+      .min(1, { error: 'is empty; list at least one column' })
+      .describe('Column names.'),
+    privileges: privilegeList('column', COLUMN_PRIVILEGES),
+  })
+  .strict()
+  .describe('Column-level privileges on one table.');
+
+export const schemaEntry = z
+  .object({
+    name: pgName.describe('Schema name.'),
+    privileges: privilegeList('schema', SCHEMA_PRIVILEGES),
+  })
+  .strict()
+  .describe('Privileges on one schema.');
+
+export const membershipEntry = z
+  .object({
+    role: pgName.describe('The role the grantee becomes a member of.'),
+    admin: z.boolean().optional().describe('WITH ADMIN OPTION. Left unset, whatever the server has is kept.'),
+    inherit: z
+      .boolean()
+      .optional()
+      .describe('WITH INHERIT (PostgreSQL 16+). Left unset, whatever the server has is kept.'),
+    set: z
+      .boolean()
+      .optional()
+      .describe('WITH SET (PostgreSQL 16+). Left unset, whatever the server has is kept.'),
+  })
+  .strict()
+  .describe('Membership of the grantee in another role.');
+
+export const grantParameters = z
+  .object({
+    database: pgName.describe('The database this policy applies to.'),
+    grantee: pgName.describe('The role that receives the privileges, or PUBLIC.'),
+    mode: z
+      .enum(['additive', 'authoritative'], { error: 'must be additive or authoritative' })
+      .default('additive')
+      .describe(
+        'additive: pgplane revokes only privileges it granted itself before. authoritative: every privilege of the grantee in the declared scopes that is not declared is revoked.',
+      ),
+    databasePrivileges: privilegeList('database', DATABASE_PRIVILEGES).optional(),
+    schemas: z.array(schemaEntry).optional().describe('Privileges on schemas.'),
+    tables: z
+      .array(tableEntry)
+      .optional()
+      .describe('Privileges on tables, views, materialized views, partitioned and foreign tables.'),
+    sequences: z.array(sequenceEntry).optional().describe('Privileges on sequences.'),
+    functions: z.array(functionEntry).optional().describe('EXECUTE on functions and procedures.'),
+    columns: z.array(columnEntry).optional().describe('Column-level privileges.'),
+    memberships: z
+      .array(membershipEntry)
+      .optional()
+      .describe(
+        'Roles the grantee is a member of. In authoritative mode, an empty list revokes every membership.',
+      ),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    if (spec.grantee === 'PUBLIC' && spec.memberships !== undefined && spec.memberships.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memberships'],
+        message: 'PUBLIC cannot be a member of a role; remove memberships or name a role as grantee',
+      });
+    }
+  })
+  .describe('The whole privilege policy of one grantee in one database.');
+
+export const grantSchema = z
+  .object({
+    apiVersion: z
+      .literal(GRANT_API_VERSION, { error: `must be ${GRANT_API_VERSION}` })
+      .describe('API version.'),
+    kind: z.literal(GRANT_KIND, { error: `must be ${GRANT_KIND}` }).describe('Kind.'),
+    metadata: z
+      .object({
+        name: z
+          .string()
+          .min(1, { error: 'is empty; every Grant needs a name' })
+          .describe('Name of the Grant.'),
+        namespace: z.string().optional().describe('Namespace of the Grant.'),
+      })
+      .loose()
+      .describe('Standard object metadata.'),
+    spec: z
+      .object({
+        forProvider: grantParameters,
+        providerConfigRef: z
+          .object({ name: z.string().min(1), kind: z.string().optional() })
+          .optional()
+          .describe('The ProviderConfig that says how to connect to the server.'),
+        managementPolicies: z
+          .array(z.enum(['Observe', 'Create', 'Update', 'Delete', 'LateInitialize', '*']))
+          .optional()
+          .describe('Crossplane management policies; ["Observe"] reports drift and applies nothing.'),
+        deletionPolicy: z
+          .enum(['Delete', 'Orphan'])
+          .optional()
+          .describe('Delete revokes what the Grant manages when it is deleted; Orphan leaves it.'),
+      })
+      .describe('Desired state.'),
+  })
+  .describe('A Grant: privileges of one role in one PostgreSQL database, kept as declared.');
+
+export type GrantDocument = z.infer<typeof grantSchema>;
+export type GrantParameters = z.infer<typeof grantParameters>;
+export type RoutineRef = z.infer<typeof routineRef>;
+
+// One correct example per section, quoted in every validation error so the fix is obvious.
+const EXAMPLES: Record<string, string> = {
+  apiVersion: `apiVersion: ${GRANT_API_VERSION}`,
+  kind: `kind: ${GRANT_KIND}`,
+  metadata: 'metadata: {name: app-readonly}',
+  database: 'database: app',
+  grantee: 'grantee: app_readonly   # or PUBLIC',
+  mode: 'mode: authoritative',
+  databasePrivileges: 'databasePrivileges: [CONNECT]',
+  schemas: 'schemas: [{name: public, privileges: [USAGE]}]',
+  tables: 'tables: [{schema: public, objects: ["*"], except: [secrets], privileges: [SELECT]}]',
+  sequences: 'sequences: [{schema: public, objects: [orders_id_seq], privileges: [USAGE, SELECT]}]',
+  functions:
+    'functions: [{schema: public, objects: [{name: add_item, arguments: [integer, "character varying[]"]}], privileges: [EXECUTE]}]',
+  columns: 'columns: [{schema: public, table: users, columns: [id, email], privileges: [SELECT]}]',
+  memberships: 'memberships: [{role: app_readers, admin: false}]',
+};
+
+export class GrantValidationError extends Error {
+  constructor(
+    readonly problems: readonly string[],
+    readonly source: string,
+  ) {
+    super(`invalid Grant ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'GrantValidationError';
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    '',
+  );
+}
+
+function exampleFor(path: readonly PropertyKey[]): string {
+  const section = path[0] === 'spec' && path[1] === 'forProvider' ? path[2] : path[0];
+  const example = typeof section === 'string' ? EXAMPLES[section] : undefined;
+  return example ?? `spec.forProvider: {database: app, grantee: app_readonly, ${EXAMPLES.tables}}`;
+}
+
+/**
+ * Validates one document. Errors name the Grant (and where it came from), the field, what is
+ * wrong and a correct example, because the person reading them is fixing a YAML file.
+ */
+export function parseGrant(document: unknown, origin = 'document'): GrantDocument {
+  const result = grantSchema.safeParse(document);
+  if (result.success) return result.data;
+  const name = readName(document);
+  const source = name ? `"${name}" (${origin})` : `(${origin})`;
+  const problems = result.error.issues.map((issue) => {
+    const field = formatPath(issue.path) || '(document)';
+    return `${field}: ${issue.message}. Example: ${exampleFor(issue.path)}`;
+  });
+  throw new GrantValidationError(problems, source);
+}
+
+function readName(document: unknown): string | undefined {
+  if (typeof document !== 'object' || document === null) return undefined;
+  const metadata = (document as { metadata?: unknown }).metadata;
+  if (typeof metadata !== 'object' || metadata === null) return undefined;
+  const name = (metadata as { name?: unknown }).name;
+  return typeof name === 'string' ? name : undefined;
+}

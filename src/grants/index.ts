@@ -1,0 +1,62 @@
+// The grants engine: observe → plan → apply for the Grants of one database.
+// The provider's controller and the CLI both call reconcile(); the pieces are exported for
+// callers that need them apart (plan without a database, custom drift reporting).
+import type { GrantParameters } from '../api/grant.js';
+import { applyPlan, type ApplyOptions } from './apply.js';
+import { observe, type Queryable } from './observe.js';
+import { planGrants, type Plan } from './plan.js';
+import type { GrantRecord } from './record.js';
+import { normalisePolicy, snapshotScope } from './spec.js';
+
+export { parseGrant, grantSchema, grantParameters, GrantValidationError, type GrantDocument, type GrantParameters } from '../api/grant.js';
+export { ApplyError, advisoryLockKey, applyPlan, type ApplyOptions, type ApplyResult } from './apply.js';
+export { observe, parseSnapshot, snapshotSql, type Queryable, type Snapshot, type SnapshotScope } from './observe.js';
+export { planGrants, type ObjectDrift, type ObjectType, type Plan, type Statement } from './plan.js';
+export { grantRecordSchema, type GrantRecord } from './record.js';
+export { normalisePolicy, snapshotScope, type Policy } from './spec.js';
+
+/** One Grant to reconcile: its name (for plans, drift and records), its parameters, its last record. */
+export interface GrantInput {
+  readonly name: string;
+  readonly parameters: GrantParameters;
+  /** The record returned by the previous reconcile; additive mode revokes only what it lists. */
+  readonly previous?: GrantRecord | undefined;
+}
+
+export interface ReconcileOptions extends ApplyOptions {
+  /** Observe and plan only (management policy Observe, `pgplane grants plan`). */
+  readonly dryRun?: boolean;
+}
+
+export interface ReconcileResult {
+  readonly database: string;
+  /** The statements applied (or, in a dry run, that would be), with drift, problems and new records. */
+  readonly plan: Plan;
+  /** True when statements were committed. */
+  readonly applied: boolean;
+  /** Queries sent: 1 for a no-op or dry run, 3 when something was applied. */
+  readonly roundTrips: number;
+}
+
+/**
+ * Reconciles the Grants of ONE database over `client` (connected to that database). A no-op is
+ * a single query: the snapshot. Throws ApplyError when applying fails (everything rolled back).
+ */
+export async function reconcile(client: Queryable, grants: readonly GrantInput[], options: ReconcileOptions = {}): Promise<ReconcileResult> {
+  const databases = [...new Set(grants.map((g) => g.parameters.database))];
+  if (databases.length > 1) throw new Error(`reconcile() takes the Grants of one database; got ${databases.map((d) => `"${d}"`).join(', ')}`);
+  const policies = grants.map((g) => normalisePolicy(g.name, g.parameters));
+  const previous = Object.fromEntries(grants.map((g) => [g.name, g.previous]));
+  const scope = snapshotScope(
+    policies,
+    grants.map((g) => g.previous),
+  );
+  const snapshot = await observe(client, scope);
+  if (databases[0] !== undefined && snapshot.database !== databases[0]) {
+    throw new Error(`the Grants name database "${databases[0]}" but the connection is to "${snapshot.database}"`);
+  }
+  const plan = planGrants(policies, snapshot, previous);
+  if (options.dryRun || plan.statements.length === 0) return { database: snapshot.database, plan, applied: false, roundTrips: 1 };
+  const applied = await applyPlan(client, snapshot.database, scope, (fresh) => planGrants(policies, fresh, previous), options);
+  return { database: snapshot.database, plan: applied.plan, applied: applied.plan.statements.length > 0, roundTrips: 1 + applied.roundTrips };
+}

@@ -1,0 +1,244 @@
+// The only SQL reader. One catalog snapshot per database, in one round trip: every ACL the
+// plan needs, for the grantees and schemas the Grants mention, and the server's own notion of
+// "ALL" per object type (acldefault), so nothing is hard-coded per major.
+import type { ClientBase } from 'pg';
+import { textArray } from './sql.js';
+
+/** [grantee name, or PUBLIC; privilege name as aclexplode prints it] */
+export type AclPair = readonly [string, string];
+
+export interface ObservedSchema {
+  readonly name: string;
+  readonly owner: string;
+  readonly acl: readonly AclPair[];
+}
+
+export interface ObservedRelation {
+  readonly schema: string;
+  readonly name: string;
+  /** pg_class.relkind: r table, v view, m materialized view, p partitioned, f foreign, S sequence. */
+  readonly relkind: string;
+  readonly owner: string;
+  /** Objects created by an extension are left out of wildcards (pg_dump restores their ACLs separately). */
+  readonly extensionMember: boolean;
+  readonly acl: readonly AclPair[];
+}
+
+export interface ObservedRoutine {
+  readonly schema: string;
+  readonly name: string;
+  /** Input argument types as format_type() prints them. */
+  readonly argTypes: readonly string[];
+  /** pg_proc.prokind: f function, p procedure, a aggregate, w window. */
+  readonly prokind: string;
+  readonly owner: string;
+  readonly extensionMember: boolean;
+  readonly acl: readonly AclPair[];
+}
+
+export interface ObservedColumn {
+  readonly schema: string;
+  readonly table: string;
+  readonly column: string;
+  readonly acl: readonly AclPair[];
+}
+
+export interface ObservedDefault {
+  /** The role whose future objects these defaults apply to (FOR ROLE). */
+  readonly creator: string;
+  readonly schema: string;
+  /** pg_default_acl.defaclobjtype: r tables, S sequences, f functions, T types, n schemas. */
+  readonly objtype: string;
+  readonly acl: readonly AclPair[];
+}
+
+export interface ObservedMembership {
+  readonly member: string;
+  readonly role: string;
+  readonly admin: boolean;
+  /** null before PostgreSQL 16, which has no per-membership INHERIT/SET options. */
+  readonly inherit: boolean | null;
+  readonly set: boolean | null;
+}
+
+export interface Snapshot {
+  readonly serverVersionNum: number;
+  readonly database: string;
+  readonly databaseOwner: string;
+  readonly databaseAcl: readonly AclPair[];
+  readonly currentUser: string;
+  /** Privilege names that ALL means on this server, per object type. */
+  readonly allPrivileges: {
+    readonly database: readonly string[];
+    readonly schema: readonly string[];
+    readonly table: readonly string[];
+    readonly sequence: readonly string[];
+    readonly function: readonly string[];
+  };
+  /** The referenced role names that exist. */
+  readonly roles: readonly string[];
+  readonly schemas: readonly ObservedSchema[];
+  readonly relations: readonly ObservedRelation[];
+  readonly routines: readonly ObservedRoutine[];
+  readonly columns: readonly ObservedColumn[];
+  readonly defaults: readonly ObservedDefault[];
+  readonly memberships: readonly ObservedMembership[];
+}
+
+/** What to look at: everything the Grants of one database mention. */
+export interface SnapshotScope {
+  readonly grantees: readonly string[];
+  readonly schemas: readonly string[];
+  /** Tables whose columns are named, so a missing column is reported rather than failing at apply. */
+  readonly columnTables: readonly { readonly schema: string; readonly table: string }[];
+  /** Every role name the Grants mention (grantees, membership roles, default-privilege creators). */
+  readonly roles: readonly string[];
+}
+
+const ACL_OF = (aclExpr: string) =>
+  `(SELECT json_agg(json_build_array(g.name, a.privilege_type) ORDER BY g.name, a.privilege_type)
+      FROM aclexplode(${aclExpr}) a JOIN g ON g.oid = a.grantee)`;
+
+const ALL_OF = (objtype: string) =>
+  `(SELECT json_agg(DISTINCT a.privilege_type) FROM aclexplode(acldefault('${objtype}', 10::oid)) a WHERE a.grantee = 10::oid)`;
+
+/**
+ * The snapshot query. Names are inlined as literals (never identifiers) so the text runs over the
+ * simple protocol: the same text works alone (observe) and inside apply's locked transaction batch.
+ */
+export function snapshotSql(scope: SnapshotScope): string {
+  const grantees = textArray(scope.grantees);
+  const schemas = textArray(scope.schemas);
+  const columnSchemas = textArray(scope.columnTables.map((t) => t.schema));
+  const columnTables = textArray(scope.columnTables.map((t) => t.table));
+  return `WITH g AS (
+  SELECT r.oid, r.rolname::text AS name FROM pg_roles r WHERE r.rolname = ANY(${grantees})
+  UNION ALL SELECT 0::oid, 'PUBLIC' WHERE 'PUBLIC' = ANY(${grantees})
+), s AS (
+  SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_namespace n WHERE n.nspname = ANY(${schemas})
+)
+SELECT json_build_object(
+  'serverVersionNum', current_setting('server_version_num')::int,
+  'database', current_database(),
+  'currentUser', current_user,
+  'databaseOwner', (SELECT pg_get_userbyid(d.datdba) FROM pg_database d WHERE d.datname = current_database()),
+  'databaseAcl', (SELECT ${ACL_OF("coalesce(d.datacl, acldefault('d', d.datdba))")} FROM pg_database d WHERE d.datname = current_database()),
+  'allPrivileges', json_build_object('database', ${ALL_OF('d')}, 'schema', ${ALL_OF('n')}, 'table', ${ALL_OF('r')}, 'sequence', ${ALL_OF('s')}, 'function', ${ALL_OF('f')}),
+  'roles', (SELECT json_agg(r.rolname) FROM pg_roles r WHERE r.rolname = ANY(${textArray(scope.roles)})),
+  'schemas', (SELECT json_agg(json_build_array(s.nspname, pg_get_userbyid(s.nspowner),
+      ${ACL_OF("coalesce(s.nspacl, acldefault('n', s.nspowner))")})) FROM s),
+  'relations', (SELECT json_agg(json_build_array(s.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner),
+      EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e'),
+      ${ACL_OF("coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\", c.relowner))")}))
+    FROM pg_class c JOIN s ON s.oid = c.relnamespace WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f', 'S')),
+  'routines', (SELECT json_agg(json_build_array(s.nspname, p.proname,
+      (SELECT coalesce(json_agg(format_type(t.typ, NULL) ORDER BY t.pos), '[]') FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS t(typ, pos)),
+      p.prokind, pg_get_userbyid(p.proowner),
+      EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e'),
+      ${ACL_OF("coalesce(p.proacl, acldefault('f', p.proowner))")}))
+    FROM pg_proc p JOIN s ON s.oid = p.pronamespace),
+  'columns', (SELECT json_agg(json_build_array(s.nspname, c.relname, at.attname, ${ACL_OF('at.attacl')}))
+    FROM pg_attribute at JOIN pg_class c ON c.oid = at.attrelid JOIN s ON s.oid = c.relnamespace
+    WHERE at.attnum > 0 AND NOT at.attisdropped AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
+      AND (at.attacl IS NOT NULL OR (s.nspname::text, c.relname::text) IN (SELECT * FROM unnest(${columnSchemas}, ${columnTables})))),
+  'defaults', (SELECT json_agg(json_build_array(pg_get_userbyid(d.defaclrole), s.nspname, d.defaclobjtype, ${ACL_OF('d.defaclacl')}))
+    FROM pg_default_acl d JOIN s ON s.oid = d.defaclnamespace),
+  'memberships', (SELECT json_agg(json_build_array(g.name, pg_get_userbyid(m.roleid), to_jsonb(m)))
+    FROM pg_auth_members m JOIN g ON g.oid = m.member)
+) AS snapshot`;
+}
+
+type Row = readonly unknown[];
+
+interface RawSnapshot {
+  serverVersionNum: number;
+  database: string;
+  currentUser: string;
+  databaseOwner: string;
+  databaseAcl: AclPair[] | null;
+  allPrivileges: Record<'database' | 'schema' | 'table' | 'sequence' | 'function', string[] | null>;
+  roles: string[] | null;
+  schemas: Row[] | null;
+  relations: Row[] | null;
+  routines: Row[] | null;
+  columns: Row[] | null;
+  defaults: Row[] | null;
+  memberships: Row[] | null;
+}
+
+const acl = (value: unknown): AclPair[] => (Array.isArray(value) ? (value as AclPair[]) : []);
+const str = (value: unknown): string => String(value);
+const sorted = (values: string[] | null): string[] => [...(values ?? [])].sort();
+
+/** Turns the query's JSON into typed, sorted data. Pure, so tests can build snapshots by hand. */
+export function parseSnapshot(raw: unknown): Snapshot {
+  const r = raw as RawSnapshot;
+  return {
+    serverVersionNum: r.serverVersionNum,
+    database: r.database,
+    currentUser: r.currentUser,
+    databaseOwner: r.databaseOwner,
+    databaseAcl: acl(r.databaseAcl),
+    allPrivileges: {
+      database: sorted(r.allPrivileges.database),
+      schema: sorted(r.allPrivileges.schema),
+      table: sorted(r.allPrivileges.table),
+      sequence: sorted(r.allPrivileges.sequence),
+      function: sorted(r.allPrivileges.function),
+    },
+    roles: sorted(r.roles),
+    schemas: (r.schemas ?? []).map(([name, owner, a]) => ({
+      name: str(name),
+      owner: str(owner),
+      acl: acl(a),
+    })),
+    relations: (r.relations ?? []).map(([schema, name, relkind, owner, ext, a]) => ({
+      schema: str(schema),
+      name: str(name),
+      relkind: str(relkind),
+      owner: str(owner),
+      extensionMember: ext === true,
+      acl: acl(a),
+    })),
+    routines: (r.routines ?? []).map(([schema, name, args, prokind, owner, ext, a]) => ({
+      schema: str(schema),
+      name: str(name),
+      argTypes: (args as string[]).map(str),
+      prokind: str(prokind),
+      owner: str(owner),
+      extensionMember: ext === true,
+      acl: acl(a),
+    })),
+    columns: (r.columns ?? []).map(([schema, table, column, a]) => ({
+      schema: str(schema),
+      table: str(table),
+      column: str(column),
+      acl: acl(a),
+    })),
+    defaults: (r.defaults ?? []).map(([creator, schema, objtype, a]) => ({
+      creator: str(creator),
+      schema: str(schema),
+      objtype: str(objtype),
+      acl: acl(a),
+    })),
+    memberships: (r.memberships ?? []).map(([member, role, m]) => {
+      const row = m as { admin_option?: boolean; inherit_option?: boolean; set_option?: boolean };
+      return {
+        member: str(member),
+        role: str(role),
+        admin: row.admin_option === true,
+        inherit: typeof row.inherit_option === 'boolean' ? row.inherit_option : null,
+        set: typeof row.set_option === 'boolean' ? row.set_option : null,
+      };
+    }),
+  };
+}
+
+/** Minimal client surface: a pg Client or PoolClient. */
+export type Queryable = Pick<ClientBase, 'query'>;
+
+/** One round trip: the snapshot of everything the scope mentions. */
+export async function observe(client: Queryable, scope: SnapshotScope): Promise<Snapshot> {
+  const result = await client.query<{ snapshot: unknown }>(snapshotSql(scope));
+  return parseSnapshot(result.rows[0]?.snapshot);
+}
