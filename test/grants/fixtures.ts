@@ -83,7 +83,7 @@ export async function aclFingerprint(client: pg.Client, roles: readonly string[]
       (SELECT string_agg(oid::regclass::text || ':' || coalesce(relacl::text, '-'), ',' ORDER BY oid) FROM pg_class WHERE relnamespace > 16384),
       (SELECT string_agg(oid::regprocedure::text || ':' || coalesce(proacl::text, '-'), ',' ORDER BY oid) FROM pg_proc WHERE pronamespace > 16384),
       (SELECT string_agg(attrelid::regclass::text || '.' || attname || ':' || attacl::text, ',' ORDER BY attrelid, attnum) FROM pg_attribute WHERE attacl IS NOT NULL),
-      (SELECT string_agg(defaclrole::regrole::text || ':' || defaclnamespace || defaclobjtype || ':' || defaclacl::text, ',' ORDER BY oid) FROM pg_default_acl),
+      (SELECT string_agg(defaclrole::regrole::text || ':' || defaclnamespace::text || defaclobjtype::text || ':' || defaclacl::text, ',' ORDER BY oid) FROM pg_default_acl),
       (SELECT string_agg(roleid::regrole::text || '>' || member::regrole::text, ',' ORDER BY roleid, member) FROM pg_auth_members WHERE member::regrole::text = ANY($1) OR roleid::regrole::text = ANY($1))
     ) AS f`, [roles.map((r) => `"${r.replaceAll('"', '""')}"`).concat(roles)]);
   return result.rows[0]!.f;
