@@ -193,3 +193,20 @@ export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
   'credentials.passwordProperty': 'credentials: {passwordProperty: password}',
   'credentials.refreshInterval': 'credentials: {refreshInterval: 1h}',
 };
+
+/** What the function reports in the XR's status (Crossplane adds conditions beside it). */
+export const postgresInstanceStatusSchema = z.object({
+  endpoint: z
+    .string()
+    .optional()
+    .describe('Host applications connect to: the read-write Service (or the pooler).'),
+  port: z.int().optional().describe('PostgreSQL port.'),
+  phase: z
+    .string()
+    .optional()
+    .describe('CloudNativePG phase, "Pending" before the Cluster exists, "Hibernated" when hibernated.'),
+  readyInstances: z.int().optional().describe('Instances ready to serve.'),
+  instances: z.int().optional().describe('Instances CloudNativePG runs.'),
+  connectionSecretName: z.string().optional().describe('The Secret applications read.'),
+  version: z.string().optional().describe('The PostgreSQL major actually running.'),
+});

@@ -133,11 +133,18 @@ export function composeInstance(plan: InstancePlan, observed: Observed): Composi
         secretCondition(CONDITION_TYPES.connection, secret.found, secret.found ? undefined : secret.problem),
       );
     } else if (secret.found) {
+      const exists = observed.resources[RESOURCE_KEYS.connection] !== undefined;
       resources[RESOURCE_KEYS.connection] = {
         resource: buildConnectionSecret(plan, secret.password),
-        ready: observed.resources[RESOURCE_KEYS.connection] !== undefined,
+        ready: exists,
       };
-      conditions.push(secretCondition(CONDITION_TYPES.connection, true));
+      conditions.push(
+        secretCondition(
+          CONDITION_TYPES.connection,
+          exists,
+          `the connection Secret ${plan.namespace}/${plan.connectionSecretName} has not been created yet`,
+        ),
+      );
     } else {
       // The Secret may be briefly unreadable; dropping the connection Secret from the desired state
       // would make Crossplane delete it under running applications. Keep what exists.

@@ -34,6 +34,10 @@ function describeIssue(issue: core.$ZodIssue, input: unknown): string {
       }
       return `must be ${issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`}, got ${describeValue(value)}`;
     case 'invalid_value':
+      // YAML reads `version: 16` as a number; the allowed values are strings.
+      if (typeof value === 'number' && issue.values.includes(String(value))) {
+        return `must be a string, got the number ${value}: quote it`;
+      }
       return `is ${describeValue(value)}; allowed: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'too_small':
       return issue.origin === 'string'

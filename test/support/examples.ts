@@ -1,0 +1,62 @@
+// Every example scenario as a render request: each XR in examples/, with no observed state and
+// with each observed/<state>/ folder, plus its required/ objects. Tests and benches share this list.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { inputFrom } from '../../src/cli/render.js';
+import type { RenderRequest } from '../../src/render/render.js';
+import { readObjects, readSingleObject } from '../../src/shared/yaml-files.js';
+
+export const EXAMPLES_DIR = 'examples';
+
+export interface ExampleCase {
+  /** e.g. "agent-executor/xr@ready" */
+  id: string;
+  scenario: string;
+  xrFile: string;
+  compositionFile: string;
+  state?: string;
+  observedDir?: string;
+  requiredDir?: string;
+  request: RenderRequest;
+}
+
+const XR_FILES: Readonly<Record<string, string>> = {
+  'xr.yaml': 'apis/namespaced/composition.yaml',
+  'xr-legacy.yaml': 'apis/legacy/composition.yaml',
+};
+
+export function exampleCases(): ExampleCase[] {
+  const cases: ExampleCase[] = [];
+  for (const scenario of readdirSync(EXAMPLES_DIR).sort()) {
+    const dir = join(EXAMPLES_DIR, scenario);
+    if (!existsSync(join(dir, 'xr.yaml'))) continue;
+    const observedRoot = join(dir, 'observed');
+    const states = existsSync(observedRoot) ? readdirSync(observedRoot).sort() : [];
+    const requiredDir = existsSync(join(dir, 'required')) ? join(dir, 'required') : undefined;
+    for (const [xrName, compositionFile] of Object.entries(XR_FILES)) {
+      const xrFile = join(dir, xrName);
+      if (!existsSync(xrFile)) continue;
+      const input = inputFrom(readSingleObject(compositionFile));
+      const required = requiredDir ? readObjects(requiredDir) : [];
+      for (const state of [undefined, ...states]) {
+        const observedDir = state ? join(observedRoot, state) : undefined;
+        cases.push({
+          id: `${scenario}/${xrName.replace('.yaml', '')}${state ? `@${state}` : ''}`,
+          scenario,
+          xrFile,
+          compositionFile,
+          ...(state ? { state } : {}),
+          ...(observedDir ? { observedDir } : {}),
+          ...(requiredDir ? { requiredDir } : {}),
+          request: {
+            xr: readSingleObject(xrFile),
+            input,
+            observed: observedDir ? readObjects(observedDir) : [],
+            required,
+          },
+        });
+      }
+    }
+  }
+  return cases;
+}
