@@ -7,7 +7,13 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { parseAllDocuments } from 'yaml';
 import { GRANT_KIND, parseGrant, type GrantDocument } from '../api/grant.js';
-import { ApplyError, grantRecordSchema, reconcile, type GrantRecord, type ReconcileResult } from '../grants/index.js';
+import {
+  ApplyError,
+  grantRecordSchema,
+  reconcile,
+  type GrantRecord,
+  type ReconcileResult,
+} from '../grants/index.js';
 import { z } from 'zod';
 
 export interface CliIo {
@@ -62,7 +68,8 @@ async function loadGrants(files: readonly string[]): Promise<LoadedGrant[]> {
     const text = await readFile(file, 'utf8');
     const documents = parseAllDocuments(text);
     for (const [index, doc] of documents.entries()) {
-      if (doc.errors.length > 0) throw new Error(`${file} document ${index + 1}: invalid YAML: ${doc.errors[0]!.message}`);
+      if (doc.errors.length > 0)
+        throw new Error(`${file} document ${index + 1}: invalid YAML: ${doc.errors[0]!.message}`);
       const value: unknown = doc.toJS();
       if (value === null || value === undefined) continue;
       if (typeof value === 'object' && (value as { kind?: unknown }).kind !== GRANT_KIND) continue;
@@ -78,13 +85,23 @@ function formatResult(result: ReconcileResult, target: string, command: 'plan' |
   const lines: string[] = [];
   const { plan } = result;
   const count = plan.statements.length;
-  const verb = command === 'apply' ? (result.applied ? `applied ${count} statement${count === 1 ? '' : 's'}` : 'no changes') : count === 0 ? 'no changes' : `${count} statement${count === 1 ? '' : 's'} to run`;
+  const verb =
+    command === 'apply'
+      ? result.applied
+        ? `applied ${count} statement${count === 1 ? '' : 's'}`
+        : 'no changes'
+      : count === 0
+        ? 'no changes'
+        : `${count} statement${count === 1 ? '' : 's'} to run`;
   lines.push(`database "${plan.database}" (${target}): ${verb}`);
   for (const s of plan.statements) lines.push(`  ${s.sql};`);
   if (plan.drift.length > 0) {
     lines.push('  drift:');
     for (const d of plan.drift) {
-      const parts = [d.missing.length > 0 ? `missing ${d.missing.join(', ')}` : '', d.extra.length > 0 ? `extra ${d.extra.join(', ')}` : ''].filter(Boolean);
+      const parts = [
+        d.missing.length > 0 ? `missing ${d.missing.join(', ')}` : '',
+        d.extra.length > 0 ? `extra ${d.extra.join(', ')}` : '',
+      ].filter(Boolean);
       lines.push(`    [${d.grant}] ${d.object}: ${parts.join('; ')}`);
     }
   }
@@ -99,7 +116,15 @@ export async function grantsCommand(argv: string[], io: CliIo): Promise<number> 
     io.stderr.write(USAGE);
     return command === undefined || command === '--help' || command === '-h' ? 0 : 2;
   }
-  let values: { file?: string[]; 'database-url'?: string[]; mode?: string; output?: string; state?: string; 'statement-timeout'?: string; 'lock-timeout'?: string };
+  let values: {
+    file?: string[];
+    'database-url'?: string[];
+    mode?: string;
+    output?: string;
+    state?: string;
+    'statement-timeout'?: string;
+    'lock-timeout'?: string;
+  };
   try {
     ({ values } = parseArgs({
       args: rest,
@@ -148,7 +173,8 @@ export async function grantsCommand(argv: string[], io: CliIo): Promise<number> 
   let state: State = {};
   try {
     grants = await loadGrants(files);
-    if (values.state && existsSync(values.state)) state = stateSchema.parse(JSON.parse(await readFile(values.state, 'utf8')));
+    if (values.state && existsSync(values.state))
+      state = stateSchema.parse(JSON.parse(await readFile(values.state, 'utf8')));
   } catch (error) {
     io.stderr.write(`${(error as Error).message}\n`);
     return 1;
@@ -182,7 +208,10 @@ export async function grantsCommand(argv: string[], io: CliIo): Promise<number> 
         const result = await reconcile(client, inputs, options);
         return { database, target, result, error: undefined };
       } catch (error) {
-        const message = error instanceof ApplyError ? error.message : `database "${database}" (${target}): ${(error as Error).message}`;
+        const message =
+          error instanceof ApplyError
+            ? error.message
+            : `database "${database}" (${target}): ${(error as Error).message}`;
         return { database, target, result: undefined, error: message };
       } finally {
         await client.end().catch(() => undefined);
@@ -198,12 +227,22 @@ export async function grantsCommand(argv: string[], io: CliIo): Promise<number> 
       continue;
     }
     if (o.result.plan.problems.length > 0) failed = true;
-    if (command === 'apply') newState[o.database] = { ...(newState[o.database] ?? {}), ...(o.result.plan.records as Record<string, GrantRecord>) };
+    if (command === 'apply')
+      newState[o.database] = {
+        ...(newState[o.database] ?? {}),
+        ...(o.result.plan.records as Record<string, GrantRecord>),
+      };
   }
   if (values.output === 'json') {
     io.stdout.write(
       `${JSON.stringify(
-        outcomes.map((o) => ({ database: o.database, target: o.target, error: o.error, applied: o.result?.applied ?? false, ...(o.result ? { plan: o.result.plan } : {}) })),
+        outcomes.map((o) => ({
+          database: o.database,
+          target: o.target,
+          error: o.error,
+          applied: o.result?.applied ?? false,
+          ...(o.result ? { plan: o.result.plan } : {}),
+        })),
         null,
         2,
       )}\n`,
@@ -214,6 +253,7 @@ export async function grantsCommand(argv: string[], io: CliIo): Promise<number> 
     }
   }
   for (const o of outcomes) if (o.error !== undefined) io.stderr.write(`error: ${o.error}\n`);
-  if (command === 'apply' && values.state) await writeFile(values.state, `${JSON.stringify(newState, null, 2)}\n`);
+  if (command === 'apply' && values.state)
+    await writeFile(values.state, `${JSON.stringify(newState, null, 2)}\n`);
   return failed ? 1 : 0;
 }

@@ -103,7 +103,9 @@ export async function applyPlan(
   const statementTimeout = Math.max(1, Math.floor(options.statementTimeoutMs ?? 30_000));
   const lockTimeout = Math.max(1, Math.floor(options.lockTimeoutMs ?? 5_000));
   // Sorted keys: two reconcilers locking overlapping grantees take them in the same order (no deadlock).
-  const keys = [...new Set(scope.grantees.map((g) => advisoryLockKey(database, g)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const keys = [...new Set(scope.grantees.map((g) => advisoryLockKey(database, g)))].sort((a, b) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
   const begin = [
     'BEGIN',
     'SET LOCAL standard_conforming_strings = on',
@@ -145,7 +147,11 @@ export async function applyPlan(
     }
     const index = /^pgplane statement (\d+)$/.exec(pgError.detail ?? '')?.[1];
     const statement = index !== undefined ? plan?.statements[Number(index) - 1] : undefined;
-    const where = statement ? `statement ${index} of ${plan?.statements.length}: ${statement.sql}` : plan ? 'while applying the plan' : 'while locking and observing';
+    const where = statement
+      ? `statement ${index} of ${plan?.statements.length}: ${statement.sql}`
+      : plan
+        ? 'while applying the plan'
+        : 'while locking and observing';
     // A server error means the transaction never committed. A dropped connection is the same,
     // unless it dropped during COMMIT itself: then only the next snapshot can tell.
     const outcome = pgError.code

@@ -8,9 +8,23 @@ import { planGrants, type Plan } from './plan.js';
 import type { GrantRecord } from './record.js';
 import { normalisePolicy, snapshotScope } from './spec.js';
 
-export { parseGrant, grantSchema, grantParameters, GrantValidationError, type GrantDocument, type GrantParameters } from '../api/grant.js';
+export {
+  parseGrant,
+  grantSchema,
+  grantParameters,
+  GrantValidationError,
+  type GrantDocument,
+  type GrantParameters,
+} from '../api/grant.js';
 export { ApplyError, advisoryLockKey, applyPlan, type ApplyOptions, type ApplyResult } from './apply.js';
-export { observe, parseSnapshot, snapshotSql, type Queryable, type Snapshot, type SnapshotScope } from './observe.js';
+export {
+  observe,
+  parseSnapshot,
+  snapshotSql,
+  type Queryable,
+  type Snapshot,
+  type SnapshotScope,
+} from './observe.js';
 export { planGrants, type ObjectDrift, type ObjectType, type Plan, type Statement } from './plan.js';
 export { grantRecordSchema, type GrantRecord } from './record.js';
 export { normalisePolicy, snapshotScope, type Policy } from './spec.js';
@@ -42,9 +56,16 @@ export interface ReconcileResult {
  * Reconciles the Grants of ONE database over `client` (connected to that database). A no-op is
  * a single query: the snapshot. Throws ApplyError when applying fails (everything rolled back).
  */
-export async function reconcile(client: Queryable, grants: readonly GrantInput[], options: ReconcileOptions = {}): Promise<ReconcileResult> {
+export async function reconcile(
+  client: Queryable,
+  grants: readonly GrantInput[],
+  options: ReconcileOptions = {},
+): Promise<ReconcileResult> {
   const databases = [...new Set(grants.map((g) => g.parameters.database))];
-  if (databases.length > 1) throw new Error(`reconcile() takes the Grants of one database; got ${databases.map((d) => `"${d}"`).join(', ')}`);
+  if (databases.length > 1)
+    throw new Error(
+      `reconcile() takes the Grants of one database; got ${databases.map((d) => `"${d}"`).join(', ')}`,
+    );
   const policies = grants.map((g) => normalisePolicy(g.name, g.parameters));
   const previous = Object.fromEntries(grants.map((g) => [g.name, g.previous]));
   const scope = snapshotScope(
@@ -53,10 +74,24 @@ export async function reconcile(client: Queryable, grants: readonly GrantInput[]
   );
   const snapshot = await observe(client, scope);
   if (databases[0] !== undefined && snapshot.database !== databases[0]) {
-    throw new Error(`the Grants name database "${databases[0]}" but the connection is to "${snapshot.database}"`);
+    throw new Error(
+      `the Grants name database "${databases[0]}" but the connection is to "${snapshot.database}"`,
+    );
   }
   const plan = planGrants(policies, snapshot, previous);
-  if (options.dryRun || plan.statements.length === 0) return { database: snapshot.database, plan, applied: false, roundTrips: 1 };
-  const applied = await applyPlan(client, snapshot.database, scope, (fresh) => planGrants(policies, fresh, previous), options);
-  return { database: snapshot.database, plan: applied.plan, applied: applied.plan.statements.length > 0, roundTrips: 1 + applied.roundTrips };
+  if (options.dryRun || plan.statements.length === 0)
+    return { database: snapshot.database, plan, applied: false, roundTrips: 1 };
+  const applied = await applyPlan(
+    client,
+    snapshot.database,
+    scope,
+    (fresh) => planGrants(policies, fresh, previous),
+    options,
+  );
+  return {
+    database: snapshot.database,
+    plan: applied.plan,
+    applied: applied.plan.statements.length > 0,
+    roundTrips: 1 + applied.roundTrips,
+  };
 }

@@ -75,7 +75,9 @@ describe.each(SERVERS)('grants engine on PostgreSQL $major ($source)', (target) 
     const result = await new Reconciler(world.admin).run(spec);
     const granted = result.plan.statements.flatMap((s) => s.privileges);
     expect(granted.includes('MAINTAIN')).toBe(server.major >= 17);
-    expect(granted).toEqual(expect.arrayContaining(['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']));
+    expect(granted).toEqual(
+      expect.arrayContaining(['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']),
+    );
   });
 
   it('wildcards: future tables of the owner are readable at once; tables of another role at the next reconcile', async () => {
@@ -91,7 +93,8 @@ describe.each(SERVERS)('grants engine on PostgreSQL $major ($source)', (target) 
     await reconciler.run(spec);
     const as = (sql: string) => tryAs(server, world.grantee, world.database, sql);
     // Backfill: every existing relation of every kind, except the excluded one.
-    for (const rel of ['orders', 'order_view', 'order_mv', 'events', 'events_2024']) expect(await as(`SELECT * FROM app.${rel}`)).toBe('ok');
+    for (const rel of ['orders', 'order_view', 'order_mv', 'events', 'events_2024'])
+      expect(await as(`SELECT * FROM app.${rel}`)).toBe('ok');
     expect(await as('SELECT * FROM app.secrets')).toBe(DENIED);
 
     await world.admin.query(`SET ROLE "${world.owner}"; CREATE TABLE app.later (id int); RESET ROLE`);
@@ -101,7 +104,9 @@ describe.each(SERVERS)('grants engine on PostgreSQL $major ($source)', (target) 
     expect(await as('SELECT * FROM app.by_builder')).toBe(DENIED);
 
     const next = await reconciler.run(spec);
-    expect(next.plan.statements.map((s) => s.sql)).toEqual([`GRANT SELECT ON TABLE "app"."by_builder" TO "${world.grantee}"`]);
+    expect(next.plan.statements.map((s) => s.sql)).toEqual([
+      `GRANT SELECT ON TABLE "app"."by_builder" TO "${world.grantee}"`,
+    ]);
     expect(await as('SELECT * FROM app.by_builder')).toBe('ok');
   });
 
@@ -127,7 +132,10 @@ describe.each(SERVERS)('grants engine on PostgreSQL $major ($source)', (target) 
     const reconciler = new Reconciler(world.admin);
     const full = params(world, {
       schemas: [{ name: 'app', privileges: ['USAGE'] }],
-      tables: [{ schema: 'app', objects: ['orders'], privileges: ['SELECT', 'INSERT'] }, { schema: 'app', objects: ['*'], privileges: ['SELECT'] }],
+      tables: [
+        { schema: 'app', objects: ['orders'], privileges: ['SELECT', 'INSERT'] },
+        { schema: 'app', objects: ['*'], privileges: ['SELECT'] },
+      ],
       sequences: [{ schema: 'app', objects: ['*'], privileges: ['USAGE'] }],
       functions: [{ schema: 'app', objects: ['*'], privileges: ['EXECUTE'] }],
       columns: [{ schema: 'app', table: 'secrets', columns: ['secret'], privileges: ['UPDATE'] }],
@@ -140,9 +148,17 @@ describe.each(SERVERS)('grants engine on PostgreSQL $major ($source)', (target) 
     expect(second.applied).toBe(false);
     expect(second.roundTrips).toBe(1);
 
-    const narrower = params(world, { ...full, tables: [{ schema: 'app', objects: ['orders'], privileges: ['SELECT'] }, { schema: 'app', objects: ['*'], privileges: ['SELECT'] }] });
+    const narrower = params(world, {
+      ...full,
+      tables: [
+        { schema: 'app', objects: ['orders'], privileges: ['SELECT'] },
+        { schema: 'app', objects: ['*'], privileges: ['SELECT'] },
+      ],
+    });
     const third = await reconciler.run(narrower);
-    expect(third.plan.statements.map((s) => s.sql)).toEqual([`REVOKE INSERT ON TABLE "app"."orders" FROM "${world.grantee}"`]);
+    expect(third.plan.statements.map((s) => s.sql)).toEqual([
+      `REVOKE INSERT ON TABLE "app"."orders" FROM "${world.grantee}"`,
+    ]);
     const check = await world.admin.query<{ sel: boolean; ins: boolean }>(
       `SELECT has_table_privilege($1, 'app.orders', 'SELECT') AS sel, has_table_privilege($1, 'app.orders', 'INSERT') AS ins`,
       [world.grantee],
@@ -154,18 +170,30 @@ describe.each(SERVERS)('grants engine on PostgreSQL $major ($source)', (target) 
   it('additive leaves a hand-made grant (reported as drift); authoritative revokes it', async () => {
     const world = await makeWorld(server);
     const reconciler = new Reconciler(world.admin);
-    const additive = params(world, { mode: 'additive', tables: [{ schema: 'app', objects: ['orders'], privileges: ['SELECT'] }] });
+    const additive = params(world, {
+      mode: 'additive',
+      tables: [{ schema: 'app', objects: ['orders'], privileges: ['SELECT'] }],
+    });
     await reconciler.run(additive);
-    await world.admin.query(`GRANT DELETE ON app.orders TO "${world.grantee}"; GRANT SELECT ON app.secrets TO "${world.grantee}"`);
+    await world.admin.query(
+      `GRANT DELETE ON app.orders TO "${world.grantee}"; GRANT SELECT ON app.secrets TO "${world.grantee}"`,
+    );
 
     const kept = await reconciler.run(additive);
     expect(kept.plan.statements).toEqual([]);
-    expect(kept.plan.drift).toEqual(expect.arrayContaining([{ grant: 'g', object: 'TABLE "app"."orders"', missing: [], extra: ['DELETE'] }]));
+    expect(kept.plan.drift).toEqual(
+      expect.arrayContaining([
+        { grant: 'g', object: 'TABLE "app"."orders"', missing: [], extra: ['DELETE'] },
+      ]),
+    );
 
     const authoritative = params(world, { ...additive, mode: 'authoritative' });
     const revoked = await reconciler.run(authoritative);
     expect(revoked.plan.statements.map((s) => s.sql).sort()).toEqual(
-      [`REVOKE DELETE ON TABLE "app"."orders" FROM "${world.grantee}"`, `REVOKE SELECT ON TABLE "app"."secrets" FROM "${world.grantee}"`].sort(),
+      [
+        `REVOKE DELETE ON TABLE "app"."orders" FROM "${world.grantee}"`,
+        `REVOKE SELECT ON TABLE "app"."secrets" FROM "${world.grantee}"`,
+      ].sort(),
     );
     const check = await world.admin.query<{ del: boolean; sel: boolean }>(
       `SELECT has_table_privilege($1, 'app.orders', 'DELETE') AS del, has_table_privilege($1, 'app.orders', 'SELECT') AS sel`,
@@ -178,17 +206,26 @@ describe.each(SERVERS)('grants engine on PostgreSQL $major ($source)', (target) 
     const world = await makeWorld(server);
     const team = await server.createRole(undefined, 'NOLOGIN');
     const reconciler = new Reconciler(world.admin);
-    const withAdmin = params(world, { memberships: [{ role: team, admin: true, ...(server.major >= 16 ? { inherit: false } : {}) }] });
+    const withAdmin = params(world, {
+      memberships: [{ role: team, admin: true, ...(server.major >= 16 ? { inherit: false } : {}) }],
+    });
     await reconciler.run(withAdmin);
     const state = async () =>
-      (await world.admin.query<{ row: Record<string, unknown> }>(`SELECT to_jsonb(m) AS row FROM pg_auth_members m WHERE m.roleid = $1::regrole AND m.member = $2::regrole`, [`"${team}"`, `"${world.grantee}"`])).rows.map((r) => r.row);
+      (
+        await world.admin.query<{ row: Record<string, unknown> }>(
+          `SELECT to_jsonb(m) AS row FROM pg_auth_members m WHERE m.roleid = $1::regrole AND m.member = $2::regrole`,
+          [`"${team}"`, `"${world.grantee}"`],
+        )
+      ).rows.map((r) => r.row);
     const [granted] = await state();
     expect(granted?.admin_option).toBe(true);
     if (server.major >= 16) expect(granted?.inherit_option).toBe(false);
 
     const noAdmin = params(world, { memberships: [{ role: team, admin: false }] });
     const result = await reconciler.run(noAdmin);
-    expect(result.plan.statements.map((s) => s.sql)).toEqual([`REVOKE ADMIN OPTION FOR "${team}" FROM "${world.grantee}"`]);
+    expect(result.plan.statements.map((s) => s.sql)).toEqual([
+      `REVOKE ADMIN OPTION FOR "${team}" FROM "${world.grantee}"`,
+    ]);
     expect((await state())[0]?.admin_option).toBe(false);
 
     const none = params(world, { mode: 'authoritative', memberships: [] });

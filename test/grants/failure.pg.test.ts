@@ -48,10 +48,14 @@ describe.each(SERVERS)('failed applies on PostgreSQL $major ($source)', (target)
     // Another transaction holds the catalog row of app.secrets: the grant on it must wait.
     const blocker = await server.connect(world.database);
     await blocker.query(`BEGIN; GRANT TRIGGER ON app.secrets TO "${world.owner}"`);
-    const failure = await reconcile(world.admin, [{ name: 'g', parameters: spec }], { lockTimeoutMs: 300 }).catch((e: unknown) => e);
+    const failure = await reconcile(world.admin, [{ name: 'g', parameters: spec }], {
+      lockTimeoutMs: 300,
+    }).catch((e: unknown) => e);
     await blocker.query('ROLLBACK');
     expect(failure).toBeInstanceOf(ApplyError);
-    expect((failure as ApplyError).statement?.sql).toBe(`GRANT SELECT ON TABLE "app"."secrets" TO "${world.grantee}"`);
+    expect((failure as ApplyError).statement?.sql).toBe(
+      `GRANT SELECT ON TABLE "app"."secrets" TO "${world.grantee}"`,
+    );
     expect((failure as ApplyError).sqlstate).toBe('55P03');
     expect(await aclFingerprint(world.admin, roles)).toBe(before);
   });
@@ -69,13 +73,20 @@ describe.each(SERVERS)('failed applies on PostgreSQL $major ($source)', (target)
     const before = await aclFingerprint(world.admin, roles);
     const blocker = await server.connect(world.database);
     await blocker.query(`BEGIN; GRANT TRIGGER ON app.secrets TO "${world.owner}"`);
-    const applier = await server.connect(world.database, { application_name: `pgplane-cut-${world.database}` });
-    const running = reconcile(applier, [{ name: 'g', parameters: spec }], { lockTimeoutMs: 60_000 }).catch((e: unknown) => e);
+    const applier = await server.connect(world.database, {
+      application_name: `pgplane-cut-${world.database}`,
+    });
+    const running = reconcile(applier, [{ name: 'g', parameters: spec }], { lockTimeoutMs: 60_000 }).catch(
+      (e: unknown) => e,
+    );
     // Wait until the apply is blocked on the held row (it has granted the statements before it), then cut it.
     const watcher = await server.connect(world.database);
     let pid: number | undefined;
     for (let attempt = 0; attempt < 200 && pid === undefined; attempt++) {
-      const r = await watcher.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [`pgplane-cut-${world.database}`]);
+      const r = await watcher.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+        [`pgplane-cut-${world.database}`],
+      );
       pid = r.rows[0]?.pid;
       if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -2,7 +2,13 @@
 // grants engine covers, created by an owner role, and helpers to try operations as a grantee.
 import type pg from 'pg';
 import { expect } from 'vitest';
-import { reconcile, type GrantInput, type GrantParameters, type ReconcileOptions, type ReconcileResult } from '../../src/grants/index.js';
+import {
+  reconcile,
+  type GrantInput,
+  type GrantParameters,
+  type ReconcileOptions,
+  type ReconcileResult,
+} from '../../src/grants/index.js';
 import { grantParameters } from '../../src/api/grant.js';
 import type { ServerHandle } from '../support/postgres.js';
 
@@ -40,7 +46,10 @@ export async function makeWorld(server: ServerHandle): Promise<World> {
   return { database, owner, grantee, admin };
 }
 
-export function params(world: Pick<World, 'database' | 'grantee'>, rest: Partial<GrantParameters>): GrantParameters {
+export function params(
+  world: Pick<World, 'database' | 'grantee'>,
+  rest: Partial<GrantParameters>,
+): GrantParameters {
   return grantParameters.parse({ database: world.database, grantee: world.grantee, ...rest });
 }
 
@@ -49,7 +58,11 @@ export class Reconciler {
   private previous: GrantInput['previous'];
   constructor(private readonly client: pg.Client) {}
   async run(parameters: GrantParameters, options: ReconcileOptions = {}): Promise<ReconcileResult> {
-    const result = await reconcile(this.client, [{ name: 'g', parameters, previous: this.previous }], options);
+    const result = await reconcile(
+      this.client,
+      [{ name: 'g', parameters, previous: this.previous }],
+      options,
+    );
     expect(result.plan.problems).toEqual([]);
     if (!options.dryRun) this.previous = result.plan.records.g;
     return result;
@@ -57,7 +70,12 @@ export class Reconciler {
 }
 
 /** Runs `sql` as the grantee (fresh connection) and returns the SQLSTATE, or "ok". */
-export async function tryAs(server: ServerHandle, role: string, database: string, sql: string): Promise<string> {
+export async function tryAs(
+  server: ServerHandle,
+  role: string,
+  database: string,
+  sql: string,
+): Promise<string> {
   let client: pg.Client;
   try {
     client = await server.connectAs(role, database);
@@ -76,7 +94,8 @@ export async function tryAs(server: ServerHandle, role: string, database: string
 
 /** Every ACL in the database that could change, as text: compared before and after failed applies. */
 export async function aclFingerprint(client: pg.Client, roles: readonly string[]): Promise<string> {
-  const result = await client.query<{ f: string }>(`
+  const result = await client.query<{ f: string }>(
+    `
     SELECT concat_ws(E'\\n',
       (SELECT datacl::text FROM pg_database WHERE datname = current_database()),
       (SELECT string_agg(nspname || ':' || coalesce(nspacl::text, '-'), ',' ORDER BY nspname) FROM pg_namespace),
@@ -85,6 +104,8 @@ export async function aclFingerprint(client: pg.Client, roles: readonly string[]
       (SELECT string_agg(attrelid::regclass::text || '.' || attname || ':' || attacl::text, ',' ORDER BY attrelid, attnum) FROM pg_attribute WHERE attacl IS NOT NULL),
       (SELECT string_agg(defaclrole::regrole::text || ':' || defaclnamespace::text || defaclobjtype::text || ':' || defaclacl::text, ',' ORDER BY oid) FROM pg_default_acl),
       (SELECT string_agg(roleid::regrole::text || '>' || member::regrole::text, ',' ORDER BY roleid, member) FROM pg_auth_members WHERE member::regrole::text = ANY($1) OR roleid::regrole::text = ANY($1))
-    ) AS f`, [roles.map((r) => `"${r.replaceAll('"', '""')}"`).concat(roles)]);
+    ) AS f`,
+    [roles.map((r) => `"${r.replaceAll('"', '""')}"`).concat(roles)],
+  );
   return result.rows[0]!.f;
 }

