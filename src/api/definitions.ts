@@ -6,6 +6,7 @@ import type { JsonObject } from '../shared/json.js';
 import { functionInputSchema, INPUT_API_VERSION, INPUT_KIND } from './function-input.js';
 import { customResourceDefinition, toOpenApiSchema } from './openapi.js';
 import { postgresInstanceSpecSchema, postgresInstanceStatusSchema } from './postgres-instance.js';
+import { providerCrdFiles } from './provider-config.js';
 
 export const XR_GROUP = 'database.pgplane.io';
 export const XR_VERSION = 'v1alpha1';
@@ -121,6 +122,7 @@ export function generatedApiFiles(): Record<string, JsonObject> {
     'apis/namespaced/definition.yaml': namespacedDefinition(),
     'apis/legacy/definition.yaml': legacyDefinition(),
     'package/function/input/pgplane.fn.crossplane.io_inputs.yaml': inputDefinition(),
+    ...providerCrdFiles(),
   };
 }
 

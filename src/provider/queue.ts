@@ -1,0 +1,172 @@
+// A work queue in the shape of client-go's: a key is queued at most once, a key is never
+// processed by two workers at once (an add while it runs marks it dirty, and it runs again
+// after), at most `concurrency` keys run together, failures are retried with backoff and
+// successes may ask to run again later (periodic drift resync). Timers are injected, so the
+// behaviour is tested without waiting.
+import { exponentialBackoff, type Backoff } from './backoff.js';
+
+export interface Timers {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realTimers: Timers = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const handle = setTimeout(fn, ms);
+    handle.unref();
+    return handle;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export interface Outcome {
+  /** True when the key should be retried with backoff (the failure count grows). */
+  readonly failed?: boolean;
+  /** On success: run the key again after this long (drift resync). */
+  readonly requeueAfterMs?: number;
+}
+
+export type Handler = (key: string) => Promise<Outcome>;
+
+export interface QueueOptions {
+  readonly concurrency: number;
+  readonly handler: Handler;
+  readonly backoff?: Backoff;
+  readonly timers?: Timers;
+  /** Called when the handler throws (the key is retried with backoff either way). */
+  readonly onError?: (key: string, error: unknown) => void;
+}
+
+export interface QueueStats {
+  readonly queued: number;
+  readonly running: number;
+  readonly waiting: number;
+}
+
+export class WorkQueue {
+  private readonly pending: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly running = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly delayed = new Map<string, { due: number; handle: unknown }>();
+  private readonly failures = new Map<string, number>();
+  private readonly backoff: Backoff;
+  private readonly timers: Timers;
+  private readonly idleWaiters: (() => void)[] = [];
+  private stopped = false;
+
+  constructor(private readonly options: QueueOptions) {
+    if (!(options.concurrency >= 1))
+      throw new Error(`concurrency must be at least 1, got ${options.concurrency}`);
+    this.backoff = options.backoff ?? exponentialBackoff();
+    this.timers = options.timers ?? realTimers;
+  }
+
+  /** Queues the key now (cancelling a later run); a running key runs once more when it ends. */
+  add(key: string): void {
+    if (this.stopped) return;
+    this.cancelDelayed(key);
+    if (this.running.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.pending.push(key);
+    this.pump();
+  }
+
+  /** Queues the key after a delay; an earlier pending run wins. */
+  addAfter(key: string, delayMs: number): void {
+    if (this.stopped) return;
+    if (delayMs <= 0) return this.add(key);
+    if (this.queued.has(key) || this.dirty.has(key)) return;
+    const due = this.timers.now() + delayMs;
+    const existing = this.delayed.get(key);
+    if (existing && existing.due <= due) return;
+    this.cancelDelayed(key);
+    const handle = this.timers.setTimeout(() => {
+      this.delayed.delete(key);
+      this.add(key);
+    }, delayMs);
+    this.delayed.set(key, { due, handle });
+  }
+
+  /** Forgets a key: no pending run, no failure count (the object was deleted). */
+  forget(key: string): void {
+    this.cancelDelayed(key);
+    this.failures.delete(key);
+    if (this.queued.delete(key)) this.pending.splice(this.pending.indexOf(key), 1);
+    this.dirty.delete(key);
+  }
+
+  /** Consecutive failures of the key so far. */
+  failureCount(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  stats(): QueueStats {
+    return { queued: this.pending.length, running: this.running.size, waiting: this.delayed.size };
+  }
+
+  /** Stops taking work, cancels timers and resolves when running handlers have finished. */
+  async shutdown(): Promise<void> {
+    this.stopped = true;
+    for (const key of [...this.delayed.keys()]) this.cancelDelayed(key);
+    this.pending.length = 0;
+    this.queued.clear();
+    this.dirty.clear();
+    await this.idle();
+  }
+
+  /** Resolves when nothing is queued or running (delayed runs do not count). */
+  idle(): Promise<void> {
+    if (this.running.size === 0 && this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private cancelDelayed(key: string): void {
+    const entry = this.delayed.get(key);
+    if (!entry) return;
+    this.timers.clearTimeout(entry.handle);
+    this.delayed.delete(key);
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.running.size < this.options.concurrency && this.pending.length > 0) {
+      const key = this.pending.shift()!;
+      this.queued.delete(key);
+      this.running.add(key);
+      void this.process(key);
+    }
+  }
+
+  private async process(key: string): Promise<void> {
+    let outcome: Outcome;
+    try {
+      outcome = await this.options.handler(key);
+    } catch (error) {
+      this.options.onError?.(key, error);
+      outcome = { failed: true };
+    }
+    this.running.delete(key);
+    if (!this.stopped) {
+      if (outcome.failed) {
+        const failures = (this.failures.get(key) ?? 0) + 1;
+        this.failures.set(key, failures);
+        if (this.dirty.delete(key)) this.add(key);
+        else this.addAfter(key, this.backoff(failures));
+      } else {
+        this.failures.delete(key);
+        if (this.dirty.delete(key)) this.add(key);
+        else if (outcome.requeueAfterMs !== undefined) this.addAfter(key, outcome.requeueAfterMs);
+      }
+    }
+    this.pump();
+    if (this.running.size === 0 && this.pending.length === 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+}
