@@ -1,0 +1,42 @@
+# syntax=docker/dockerfile:1
+# pgplane: one image build, one target per program.
+#
+#   docker build -t function-pgplane .                      # default target: the composition function
+#   docker build --target provider -t provider-pgplane .    # the grants provider
+#
+# Both run as the distroless non-root user (uid 65532) with node as PID 1: node receives SIGTERM
+# directly and the servers drain and exit on it, so no init process is needed.
+
+# ---- build: compile TypeScript, then keep only production dependencies ----
+FROM node:20-bookworm AS build
+WORKDIR /app
+# Dependencies first, so a source change does not reinstall them. --ignore-scripts: nothing the
+# runtime needs has an install script, and `prepare` (tsc) would run before src/ is copied.
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build \
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+
+# ---- runtime: distroless Node 20, no shell, no package manager ----
+FROM gcr.io/distroless/nodejs20-debian12:nonroot AS runtime
+WORKDIR /app
+ENV NODE_ENV=production
+# Owned by root and not writable by the user the program runs as.
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# Numeric, so Kubernetes can verify runAsNonRoot (65532 is distroless' "nonroot").
+USER 65532:65532
+ENTRYPOINT ["/nodejs/bin/node", "dist/cli/main.js"]
+
+# ---- the grants provider ----
+FROM runtime AS provider
+CMD ["serve", "provider"]
+
+# ---- the composition function (last stage: the default target) ----
+FROM runtime AS function
+# Crossplane calls RunFunction on 9443 (TLS, certificates mounted by the package manager).
+EXPOSE 9443
+CMD ["serve", "function"]

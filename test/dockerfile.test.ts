@@ -1,0 +1,222 @@
+// The Dockerfile cannot be built here (no Docker engine) and hadolint is not packaged for this
+// distribution, so its promises are checked by reading it: multi-stage, a Node 20 build stage
+// that installs, builds and prunes, a distroless Node 20 runtime running as a non-root user,
+// one target per program with exec-form ENTRYPOINT/CMD, port 9443 for the function, no init
+// process. And .dockerignore keeps the context to what the build copies.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+interface Instruction {
+  keyword: string;
+  args: string;
+  line: number;
+}
+
+interface Stage {
+  base: string;
+  name?: string;
+  instructions: Instruction[];
+}
+
+/** Instructions with line continuations joined and comments dropped (enough for this file). */
+export function parseDockerfile(text: string): Instruction[] {
+  const instructions: Instruction[] = [];
+  let pending = '';
+  let startLine = 0;
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.trim();
+    if (pending === '' && (line === '' || line.startsWith('#'))) return;
+    if (pending !== '' && line.startsWith('#')) return;
+    if (pending === '') startLine = index + 1;
+    if (line.endsWith('\\')) {
+      pending += `${line.slice(0, -1).trim()} `;
+      return;
+    }
+    const full = `${pending}${line}`.trim();
+    pending = '';
+    const match = /^(\S+)\s*(.*)$/.exec(full);
+    if (match) instructions.push({ keyword: match[1]!.toUpperCase(), args: match[2]!, line: startLine });
+  });
+  return instructions;
+}
+
+export function stagesOf(instructions: readonly Instruction[]): Stage[] {
+  const stages: Stage[] = [];
+  for (const instruction of instructions) {
+    if (instruction.keyword === 'FROM') {
+      const parts = instruction.args.split(/\s+/).filter((p) => !p.startsWith('--'));
+      const asIndex = parts.findIndex((p) => p.toUpperCase() === 'AS');
+      stages.push({
+        base: parts[0] ?? '',
+        ...(asIndex >= 0 && parts[asIndex + 1] ? { name: parts[asIndex + 1] } : {}),
+        instructions: [],
+      });
+    } else {
+      const current = stages.at(-1);
+      if (!current) throw new Error(`line ${instruction.line}: ${instruction.keyword} before FROM`);
+      current.instructions.push(instruction);
+    }
+  }
+  return stages;
+}
+
+/** A target's stage and its ancestors (FROM <earlier stage>), nearest first. */
+function chain(stages: readonly Stage[], stage: Stage): Stage[] {
+  const out = [stage];
+  let current = stage;
+  for (;;) {
+    const parent = stages.find((s) => s.name === current.base);
+    if (!parent || out.includes(parent)) return out;
+    out.push(parent);
+    current = parent;
+  }
+}
+
+/** The last value of an instruction in a target, as Docker resolves it through its stages. */
+function effective(stages: readonly Stage[], stage: Stage, keyword: string): Instruction | undefined {
+  for (const s of chain(stages, stage)) {
+    const found = s.instructions.filter((i) => i.keyword === keyword).at(-1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function all(stages: readonly Stage[], stage: Stage, keyword: string): Instruction[] {
+  return chain(stages, stage).flatMap((s) => s.instructions.filter((i) => i.keyword === keyword));
+}
+
+/** Exec form: a JSON array of strings (shell form would make /bin/sh PID 1, and distroless has none). */
+function execForm(instruction: Instruction | undefined): string[] {
+  if (!instruction) throw new Error('missing instruction');
+  const value: unknown = JSON.parse(instruction.args);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new Error(
+      `line ${instruction.line}: ${instruction.keyword} is not in exec form: ${instruction.args}`,
+    );
+  }
+  return value;
+}
+
+const stages = stagesOf(parseDockerfile(readFileSync('Dockerfile', 'utf8')));
+const byName = (name: string): Stage => {
+  const stage = stages.find((s) => s.name === name);
+  if (!stage)
+    throw new Error(`no stage named ${name}; have ${stages.map((s) => s.name ?? s.base).join(', ')}`);
+  return stage;
+};
+const baseImage = (stage: Stage): string => chain(stages, stage).at(-1)!.base;
+
+describe('Dockerfile', () => {
+  it('is multi-stage: a Node 20 build stage that installs, builds and drops dev dependencies', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(3);
+    const build = byName('build');
+    expect(build.base).toMatch(/^node:20(\b|-|$)/);
+    const runs = build.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
+    const script = runs.join(' && ');
+    expect(script).toMatch(/\bnpm ci\b/);
+    expect(script).toMatch(/\bnpm run build\b/);
+    expect(script).toMatch(/\bnpm prune\b[^&]*--omit=dev/);
+    expect(script.indexOf('npm ci')).toBeLessThan(script.indexOf('npm run build'));
+    expect(script.indexOf('npm run build')).toBeLessThan(script.indexOf('npm prune'));
+  });
+
+  it.each(['function', 'provider'])('target %s runs on distroless Node 20 as a non-root user', (target) => {
+    const stage = byName(target);
+    expect(baseImage(stage)).toMatch(/^gcr\.io\/distroless\/nodejs20-debian\d+(:nonroot|:latest|@sha256:|$)/);
+    const user = effective(stages, stage, 'USER');
+    expect(user, `${target} sets no USER`).toBeDefined();
+    const name = user!.args.split(':')[0]!;
+    expect(['root', '0']).not.toContain(name);
+    expect(name === 'nonroot' || /^[1-9]\d*$/.test(name)).toBe(true);
+    // Only the build output reaches the runtime: no COPY from the context, no RUN (no shell there).
+    for (const s of chain(stages, stage)) {
+      expect(s.instructions.filter((i) => i.keyword === 'RUN')).toEqual([]);
+      for (const copy of s.instructions.filter((i) => i.keyword === 'COPY')) {
+        expect(copy.args, `line ${copy.line}`).toMatch(/--from=build\b/);
+      }
+    }
+  });
+
+  it.each([
+    ['function', ['serve', 'function']],
+    ['provider', ['serve', 'provider']],
+  ])('target %s runs `pgplane %s` with exec-form ENTRYPOINT and CMD', (target, cmd) => {
+    const stage = byName(target);
+    expect(execForm(effective(stages, stage, 'ENTRYPOINT'))).toEqual([
+      '/nodejs/bin/node',
+      'dist/cli/main.js',
+    ]);
+    expect(execForm(effective(stages, stage, 'CMD'))).toEqual(cmd);
+  });
+
+  it('makes the function the default target and exposes its gRPC port 9443', () => {
+    expect(stages.at(-1)?.name).toBe('function');
+    const ports = all(stages, byName('function'), 'EXPOSE').flatMap((i) => i.args.split(/\s+/));
+    expect(ports.map((p) => p.replace(/\/tcp$/, ''))).toContain('9443');
+  });
+
+  it('has no init process: node is PID 1 and handles SIGTERM itself', () => {
+    const text = readFileSync('Dockerfile', 'utf8')
+      .split('\n')
+      .filter((l) => !l.trim().startsWith('#'))
+      .join('\n');
+    expect(text).not.toMatch(/\b(tini|dumb-init)\b/);
+  });
+
+  it('copies only from stages that exist', () => {
+    const names = new Set(stages.map((s) => s.name));
+    for (const stage of stages) {
+      for (const copy of stage.instructions.filter((i) => i.keyword === 'COPY')) {
+        const from = /--from=(\S+)/.exec(copy.args)?.[1];
+        if (from) expect(names, `line ${copy.line}`).toContain(from);
+      }
+    }
+  });
+});
+
+describe('.dockerignore', () => {
+  const rules = readFileSync('.dockerignore', 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+
+  /** Docker's rule: the last matching pattern wins; `!` re-includes. Enough for simple patterns. */
+  function ignored(path: string): boolean {
+    let result = false;
+    for (const rule of rules) {
+      const negated = rule.startsWith('!');
+      const pattern = (negated ? rule.slice(1) : rule).replace(/\/$/, '');
+      const regex = new RegExp(
+        `^${pattern
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*\*/g, '.*')
+          .replace(/\*/g, '[^/]*')}(/.*)?$`,
+      );
+      if (regex.test(path)) result = !negated;
+    }
+    return result;
+  }
+
+  it('keeps local build output, dependencies and history out of the context', () => {
+    for (const path of ['node_modules', 'dist', '.git', '.cache', 'coverage', 'test']) {
+      expect(ignored(path), path).toBe(true);
+    }
+  });
+
+  it('keeps everything the Dockerfile copies from the context', () => {
+    const sources = stages
+      .flatMap((s) => s.instructions)
+      .filter((i) => i.keyword === 'COPY' && !i.args.includes('--from='))
+      .flatMap((i) =>
+        i.args
+          .split(/\s+/)
+          .filter((a) => !a.startsWith('--'))
+          .slice(0, -1),
+      );
+    expect(sources).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'src']));
+    for (const source of sources) {
+      expect(ignored(source), source).toBe(false);
+    }
+    expect(ignored('src/cli/main.ts')).toBe(false);
+  });
+});
