@@ -112,6 +112,43 @@ export const ttlSchema = z
   })
   .describe('Response TTLs.');
 
+/** Extensions a team may ask for when the Input names none: trusted contrib modules shipped in CNPG images. */
+export const DEFAULT_ALLOWED_EXTENSIONS = [
+  'btree_gin',
+  'btree_gist',
+  'citext',
+  'hstore',
+  'pg_stat_statements',
+  'pg_trgm',
+  'pgcrypto',
+  'tablefunc',
+  'unaccent',
+  'uuid-ossp',
+];
+
+export const backupInputSchema = z
+  .object({
+    destinationPathTemplate: z
+      .string()
+      .min(1)
+      .describe(
+        'Object store path per instance. Placeholders: {namespace}, {name}. Example: "s3://pg-backups/{namespace}/{name}".',
+      ),
+    endpointURL: z.string().min(1).optional().describe('S3-compatible endpoint (MinIO, Ceph); omit for AWS.'),
+    s3Credentials: z
+      .object({
+        secretName: z
+          .string()
+          .min(1)
+          .describe('Secret in the instance namespace with the object store keys.'),
+        accessKeyIdKey: z.string().min(1).default('ACCESS_KEY_ID'),
+        secretAccessKeyKey: z.string().min(1).default('ACCESS_SECRET_KEY'),
+      })
+      .optional()
+      .describe("Static S3 credentials; omit to use the pod's cloud identity (IRSA, workload identity)."),
+  })
+  .describe('Where backups go. Without it, claims asking for backups are refused with a message.');
+
 export const functionInputSchema = z.object({
   apiVersion: z.literal(INPUT_API_VERSION).optional(),
   kind: z.literal(INPUT_KIND).optional(),
@@ -129,6 +166,32 @@ export const functionInputSchema = z.object({
     .default('cluster.local')
     .describe('DNS domain of the cluster, for endpoints.'),
   ttl: ttlSchema.optional(),
+  profile: z
+    .enum(['standard', 'production'])
+    .default('standard')
+    .describe('production turns on the NetworkPolicy and monitoring unless a claim says otherwise.'),
+  extensions: z
+    .object({ allowed: z.array(z.string().min(1)).default(DEFAULT_ALLOWED_EXTENSIONS) })
+    .optional()
+    .describe('Extensions claims may create.'),
+  roleManagement: z
+    .enum(['ManagedRoles', 'DatabaseRole'])
+    .default('ManagedRoles')
+    .describe(
+      "How roles are created: the Cluster's managed.roles, or DatabaseRole objects (CloudNativePG 1.30 and later).",
+    ),
+  backup: backupInputSchema.optional(),
+  namespaces: z
+    .object({
+      operator: z.string().min(1).default('cnpg-system').describe('Where the CloudNativePG operator runs.'),
+      monitoring: z
+        .string()
+        .min(1)
+        .default('monitoring')
+        .describe('Where Prometheus runs (scrapes the metrics port).'),
+    })
+    .optional()
+    .describe('Namespaces the NetworkPolicy admits.'),
 });
 
 export type FunctionInput = z.output<typeof functionInputSchema>;

@@ -9,6 +9,7 @@ import {
   identifierProblem,
   roleNameProblem,
 } from './names.js';
+import { featureFields } from './instance-features.js';
 
 /** PostgreSQL majors the current CloudNativePG release supports. */
 export const POSTGRES_VERSIONS = ['14', '15', '16', '17', '18'] as const;
@@ -147,6 +148,7 @@ export const postgresInstanceSpecSchema = z.object({
     .describe(
       'true stops all pods and keeps the volumes (CloudNativePG hibernation): no compute cost, no data lost.',
     ),
+  ...featureFields,
 });
 
 export type PostgresInstanceSpec = z.output<typeof postgresInstanceSpecSchema>;
@@ -192,6 +194,23 @@ export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
   'credentials.remoteKey': 'credentials: {remoteKey: databases/agent-executor}',
   'credentials.passwordProperty': 'credentials: {passwordProperty: password}',
   'credentials.refreshInterval': 'credentials: {refreshInterval: 1h}',
+  roles: 'roles: {leastPrivilege: true, runtime: app_rw, readOnly: app_ro}',
+  'roles.runtime': 'roles: {runtime: app_rw}',
+  'roles.readOnly': 'roles: {readOnly: app_ro}',
+  access: 'access: [{role: reporting, tables: [{schema: analytics, objects: ["*"], privileges: [SELECT]}]}]',
+  'access.role': 'access: [{role: reporting}]',
+  'access.tables':
+    'access: [{role: reporting, tables: [{schema: analytics, objects: ["*"], privileges: [SELECT]}]}]',
+  schemas: 'schemas: [analytics, audit]',
+  extensions: 'extensions: [pg_stat_statements, pgcrypto]',
+  parameters: 'parameters: {log_min_duration_statement: "500ms"}',
+  pooler: 'pooler: {mode: transaction, instances: 2}',
+  'pooler.mode': 'pooler: {mode: transaction}',
+  backup: 'backup: {schedule: "0 0 3 * * *", retention: 30d}',
+  'backup.schedule': 'backup: {schedule: "0 0 3 * * *"}',
+  'backup.retention': 'backup: {retention: 30d}',
+  monitoring: 'monitoring: {alerts: true}',
+  networkPolicy: 'networkPolicy: {allowedNamespaces: [agents]}',
 };
 
 /** What the function reports in the XR's status (Crossplane adds conditions beside it). */

@@ -13,7 +13,6 @@ import {
   type State,
 } from '@crossplane-org/function-sdk-typescript';
 import type { Logger } from 'pino';
-import { REQUIRED_CREDENTIALS_SECRET } from '../shared/labels.js';
 import { getObject, isObject, type JsonObject } from '../shared/json.js';
 import { composeInstance, type Composition, type Observed } from './compose/instance.js';
 import { planInstance } from './compose/plan.js';
@@ -65,10 +64,14 @@ function observedState(req: RunFunctionRequest): Observed {
     if (isObject(observed.resource)) resources[key] = observed.resource;
   }
   // Crossplane v2 answers `requirements.resources` in requiredResources; v1.x in extraResources.
-  const required =
-    req.requiredResources?.[REQUIRED_CREDENTIALS_SECRET]?.items[0]?.resource ??
-    req.extraResources?.[REQUIRED_CREDENTIALS_SECRET]?.items[0]?.resource;
-  return { resources, ...(isObject(required) ? { credentialsSecret: required } : {}) };
+  const required: Record<string, JsonObject> = {};
+  for (const answers of [req.extraResources, req.requiredResources]) {
+    for (const [key, found] of Object.entries(answers ?? {})) {
+      const first = found.items[0]?.resource;
+      if (isObject(first)) required[key] = first;
+    }
+  }
+  return { resources, required };
 }
 
 function baseResponse(req: RunFunctionRequest, ttl: string): RunFunctionResponse & { desired: State } {

@@ -6,12 +6,13 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Follows a path of keys; undefined as soon as a step is missing or not an object. */
+/** Follows a path of keys (array indexes as digit strings); undefined as soon as a step is missing. */
 export function getPath(value: unknown, ...path: string[]): unknown {
   let current = value;
   for (const key of path) {
-    if (!isObject(current)) return undefined;
-    current = current[key];
+    if (Array.isArray(current) && /^\d+$/.test(key)) current = current[Number(key)];
+    else if (isObject(current)) current = current[key];
+    else return undefined;
   }
   return current;
 }

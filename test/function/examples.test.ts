@@ -121,7 +121,7 @@ describe('the published agent-executor claim', () => {
     });
   });
 
-  it('publishes the connection Secret through External Secrets, so no password passes through Crossplane', () => {
+  it('publishes the connection Secret through External Secrets, as the runtime role, so no password passes through Crossplane', () => {
     const connection = desired(response, 'connection');
     expect(connection).toMatchObject({
       kind: 'ExternalSecret',
@@ -133,11 +133,22 @@ describe('the published agent-executor claim', () => {
               endpoint: 'agent-executor-rw.databases.svc.cluster.local',
               port: '5432',
               database: 'agent_executor_db_prod',
-              username: 'agent_executor',
+              username: 'agent_executor_db_prod_rw',
               password: '{{ .password }}',
             },
           },
         },
+        data: [
+          {
+            secretKey: 'password',
+            remoteRef: { key: 'postgres/databases/agent-executor', property: 'runtime-password' },
+          },
+        ],
+      },
+    });
+    expect(desired(response, 'connection-owner')).toMatchObject({
+      spec: {
+        target: { name: 'agent-executor-postgres-owner', template: { data: { username: 'agent_executor' } } },
       },
     });
     expect(JSON.stringify(RunFunctionResponse.toJSON(response))).not.toMatch(
@@ -166,7 +177,6 @@ describe('readiness and status follow the observed resources', () => {
     expect(response.desired?.composite?.resource).toMatchObject({
       status: { phase: 'Cluster in healthy state', readyInstances: 1, instances: 1, version: '16' },
     });
-    expect(response.meta?.ttl).toEqual({ seconds: 60, nanos: 0 });
   });
 
   it('keeps the Cluster not ready while CNPG is setting up the primary, and says why', () => {
@@ -233,9 +243,12 @@ describe('existing credentials Secret (no secret store)', () => {
       endpoint: 'inventory-rw.warehouse.svc.cluster.local',
       port: '5432',
       database: 'inventory',
-      username: 'inventory_app',
-      password: 'example-only-not-a-real-password',
+      username: 'inventory_rw',
+      password: 'runtime-example-only',
       sslmode: 'require',
+    });
+    expect(first.requirements?.resources['credentials-secret-runtime']).toMatchObject({
+      matchName: 'inventory-runtime-credentials',
     });
     expect(response.desired?.resources.credentials).toBeUndefined();
   });
@@ -247,7 +260,7 @@ describe('existing credentials Secret (no secret store)', () => {
       conditions: response.conditions,
       xr: response.desired?.composite,
     });
-    expect(visible).not.toContain('example-only-not-a-real-password');
+    expect(visible).not.toMatch(/example-only/);
   });
 
   it('keeps an existing connection Secret when the credentials Secret is briefly unreadable', () => {
@@ -275,7 +288,7 @@ describe('legacy XR behind a claim', () => {
       endpoint: 'agent-executor-rw.databases.svc.cluster.local',
       port: '5432',
       database: 'agent_executor_db_prod',
-      username: 'agent_executor',
+      username: 'agent_executor_db_prod_rw',
     });
   });
 });

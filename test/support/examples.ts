@@ -4,6 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { inputFrom } from '../../src/cli/render.js';
 import type { RenderRequest } from '../../src/render/render.js';
+import { getString, type JsonObject } from '../../src/shared/json.js';
 import { readObjects, readSingleObject } from '../../src/shared/yaml-files.js';
 
 export const EXAMPLES_DIR = 'examples';
@@ -21,9 +22,22 @@ export interface ExampleCase {
 }
 
 const XR_FILES: Readonly<Record<string, string>> = {
-  'xr.yaml': 'apis/namespaced/composition.yaml',
-  'xr-legacy.yaml': 'apis/legacy/composition.yaml',
+  'xr.yaml': 'apis/namespaced',
+  'xr-legacy.yaml': 'apis/legacy',
 };
+
+/** The Composition an XR selects (spec.crossplane.compositionRef, or spec.compositionRef for legacy), else the default. */
+export function compositionFor(xr: JsonObject, apisDir: string): string {
+  const wanted =
+    getString(xr, 'spec', 'crossplane', 'compositionRef', 'name') ??
+    getString(xr, 'spec', 'compositionRef', 'name');
+  const files = readdirSync(apisDir)
+    .filter((f) => f.startsWith('composition'))
+    .map((f) => join(apisDir, f));
+  const match = files.find((file) => getString(readSingleObject(file), 'metadata', 'name') === wanted);
+  if (wanted && !match) throw new Error(`no Composition named ${wanted} in ${apisDir}`);
+  return match ?? join(apisDir, 'composition.yaml');
+}
 
 export function exampleCases(): ExampleCase[] {
   const cases: ExampleCase[] = [];
@@ -33,9 +47,10 @@ export function exampleCases(): ExampleCase[] {
     const observedRoot = join(dir, 'observed');
     const states = existsSync(observedRoot) ? readdirSync(observedRoot).sort() : [];
     const requiredDir = existsSync(join(dir, 'required')) ? join(dir, 'required') : undefined;
-    for (const [xrName, compositionFile] of Object.entries(XR_FILES)) {
+    for (const [xrName, apisDir] of Object.entries(XR_FILES)) {
       const xrFile = join(dir, xrName);
       if (!existsSync(xrFile)) continue;
+      const compositionFile = compositionFor(readSingleObject(xrFile), apisDir);
       const input = inputFrom(readSingleObject(compositionFile));
       const required = requiredDir ? readObjects(requiredDir) : [];
       for (const state of [undefined, ...states]) {

@@ -2,9 +2,13 @@
 import { CNPG_HIBERNATION_ANNOTATION, commonLabels } from '../../shared/labels.js';
 import type { JsonObject } from '../../shared/json.js';
 import type { InstancePlan } from './plan.js';
+import { walArchiverPlugins } from './backup.js';
+import { managedRoles } from './roles.js';
 import { memoryParameters } from './sizing.js';
 
-export const CNPG_API_VERSION = 'postgresql.cnpg.io/v1';
+import { CNPG_API_VERSION } from './cnpg.js';
+
+export { CNPG_API_VERSION };
 
 /**
  * Plain-text connections are refused before CNPG's catch-all `host ... scram-sha-256` rule: a
@@ -15,6 +19,8 @@ export const TLS_ONLY_HBA = ['hostnossl all all all reject'];
 export function buildCluster(plan: InstancePlan): JsonObject {
   const { spec } = plan;
   const annotations = spec.hibernate ? { [CNPG_HIBERNATION_ANNOTATION]: 'on' } : undefined;
+  const roles = managedRoles(plan);
+  const plugins = walArchiverPlugins(plan);
   return {
     apiVersion: CNPG_API_VERSION,
     kind: 'Cluster',
@@ -39,20 +45,36 @@ export function buildCluster(plan: InstancePlan): JsonObject {
         limits: { cpu: plan.size.cpu.limit, memory: plan.size.memory.limit },
       },
       postgresql: {
-        parameters: { ...memoryParameters(plan.size), password_encryption: 'scram-sha-256' },
+        parameters: parameters(plan),
         pg_hba: TLS_ONLY_HBA,
       },
       bootstrap: {
         initdb: {
           database: spec.databaseName,
           owner: spec.databaseOwner,
-          secret: { name: plan.credentialsSecretName },
+          secret: { name: plan.owner.credentialsSecretName },
           // Checksums catch silent storage corruption; they can only be chosen at initdb.
           dataChecksums: true,
         },
       },
       affinity: affinity(plan),
+      ...(roles.length > 0 ? { managed: { roles } } : {}),
+      ...(plugins.length > 0 ? { plugins } : {}),
     },
+  };
+}
+
+/**
+ * Size-derived settings first, then the claim's own (they may override memory settings), then what
+ * pgplane pins. CNPG preloads pg_stat_statements only when one of its settings is present.
+ */
+function parameters(plan: InstancePlan): Record<string, string> {
+  const wantsStatements = plan.spec.extensions?.includes('pg_stat_statements') ?? false;
+  return {
+    ...memoryParameters(plan.size),
+    ...(wantsStatements ? { 'pg_stat_statements.max': '10000' } : {}),
+    ...plan.spec.parameters,
+    password_encryption: 'scram-sha-256',
   };
 }
 

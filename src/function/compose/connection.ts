@@ -1,26 +1,34 @@
-// The connection Secret applications read. Same keys whichever way it is built:
+// Connection Secrets applications read, one per login role. Same keys whichever way they are built:
 // endpoint, port, database, username, password, sslmode, uri, jdbc-uri.
 import { commonLabels } from '../../shared/labels.js';
 import type { JsonObject } from '../../shared/json.js';
 import { ESO_API_VERSION, passwordData, type StoreCredentials } from './credentials.js';
-import type { InstancePlan } from './plan.js';
+import type { InstancePlan, RolePlan } from './plan.js';
 
 /** Every connection goes over TLS (the Cluster refuses plain-text connections). */
 export const SSL_MODE = 'require';
 
-export function connectionLiterals(plan: InstancePlan): Record<string, string> {
+type PublishedRole = RolePlan & { connection: NonNullable<RolePlan['connection']> };
+
+export function publishesConnection(role: RolePlan): role is PublishedRole {
+  return role.connection !== undefined;
+}
+
+export function connectionLiterals(plan: InstancePlan, role: PublishedRole): Record<string, string> {
   return {
-    endpoint: plan.endpoint,
+    endpoint: role.connection.endpoint,
     port: String(plan.port),
     database: plan.spec.databaseName,
-    username: plan.spec.databaseOwner,
+    username: role.name,
     sslmode: SSL_MODE,
   };
 }
 
-function uris(plan: InstancePlan, encodedPassword: string): Record<string, string> {
-  const { endpoint, port } = plan;
-  const { databaseName: database, databaseOwner: user } = plan.spec;
+function uris(plan: InstancePlan, role: PublishedRole, encodedPassword: string): Record<string, string> {
+  const { endpoint } = role.connection;
+  const { port } = plan;
+  const database = encodeURIComponent(plan.spec.databaseName);
+  const user = encodeURIComponent(role.name);
   return {
     uri: `postgresql://${user}:${encodedPassword}@${endpoint}:${port}/${database}?sslmode=${SSL_MODE}`,
     'jdbc-uri': `jdbc:postgresql://${endpoint}:${port}/${database}?user=${user}&password=${encodedPassword}&sslmode=${SSL_MODE}`,
@@ -31,12 +39,16 @@ function uris(plan: InstancePlan, encodedPassword: string): Record<string, strin
  * With a secret store, External Secrets writes the connection Secret itself from the same remote
  * password plus literals: the password never passes through Crossplane or this function.
  */
-export function buildConnectionExternalSecret(plan: InstancePlan, source: StoreCredentials): JsonObject {
+export function buildConnectionExternalSecret(
+  plan: InstancePlan,
+  source: StoreCredentials,
+  role: PublishedRole,
+): JsonObject {
   return {
     apiVersion: ESO_API_VERSION,
     kind: 'ExternalSecret',
     metadata: {
-      name: plan.connectionSecretName,
+      name: role.connection.secretName,
       namespace: plan.namespace,
       labels: commonLabels(plan.name, 'connection'),
     },
@@ -44,36 +56,40 @@ export function buildConnectionExternalSecret(plan: InstancePlan, source: StoreC
       refreshInterval: source.refreshInterval,
       secretStoreRef: { name: source.store.name, kind: source.store.kind },
       target: {
-        name: plan.connectionSecretName,
+        name: role.connection.secretName,
         creationPolicy: 'Owner',
         template: {
           engineVersion: 'v2',
           type: 'Opaque',
           metadata: { labels: commonLabels(plan.name, 'connection') },
           data: {
-            ...connectionLiterals(plan),
+            ...connectionLiterals(plan, role),
             password: '{{ .password }}',
-            ...uris(plan, '{{ .password | urlquery }}'),
+            ...uris(plan, role, '{{ .password | urlquery }}'),
           },
         },
       },
-      data: passwordData(source),
+      data: passwordData(source, role),
     },
   };
 }
 
 /** The full set of connection values, once the password is known (existing-Secret mode). */
-export function connectionValues(plan: InstancePlan, password: string): Record<string, string> {
-  return { ...connectionLiterals(plan), password, ...uris(plan, encodeURIComponent(password)) };
+export function connectionValues(
+  plan: InstancePlan,
+  role: PublishedRole,
+  password: string,
+): Record<string, string> {
+  return { ...connectionLiterals(plan, role), password, ...uris(plan, role, encodeURIComponent(password)) };
 }
 
-export function buildConnectionSecret(plan: InstancePlan, password: string): JsonObject {
-  const values = connectionValues(plan, password);
+export function buildConnectionSecret(plan: InstancePlan, role: PublishedRole, password: string): JsonObject {
+  const values = connectionValues(plan, role, password);
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: {
-      name: plan.connectionSecretName,
+      name: role.connection.secretName,
       namespace: plan.namespace,
       labels: commonLabels(plan.name, 'connection'),
     },

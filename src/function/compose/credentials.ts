@@ -1,27 +1,32 @@
-// The owner's basic-auth Secret, materialised by External Secrets from the platform's secret store.
+// The basic-auth Secret of each managed role, materialised by External Secrets from the platform's
+// secret store. CNPG bootstraps the owner, and creates the other roles, from these Secrets.
 import { CNPG_RELOAD_LABEL, commonLabels } from '../../shared/labels.js';
 import type { JsonObject } from '../../shared/json.js';
-import type { CredentialsSource, InstancePlan } from './plan.js';
+import type { CredentialsSource, InstancePlan, RolePlan } from './plan.js';
 
 export const ESO_API_VERSION = 'external-secrets.io/v1';
 
 export type StoreCredentials = Extract<CredentialsSource, { kind: 'SecretStore' }>;
 
-/** Where the password lives in the store, as ESO's `data` entry names it. */
-export function passwordData(source: StoreCredentials): JsonObject[] {
-  return [{ secretKey: 'password', remoteRef: { key: source.remoteKey, property: source.passwordProperty } }];
+/** Where a role's password lives in the store, as ESO's `data` entry names it. */
+export function passwordData(source: StoreCredentials, role: RolePlan): JsonObject[] {
+  return [{ secretKey: 'password', remoteRef: { key: source.remoteKey, property: role.passwordProperty } }];
 }
 
 /**
  * Only the password comes from the store. The username is written as a literal: CNPG requires it to
- * equal the database owner, and a store entry can drift from the claim; a literal cannot.
+ * equal the role name, and a store entry can drift from the claim; a literal cannot.
  */
-export function buildCredentialsExternalSecret(plan: InstancePlan, source: StoreCredentials): JsonObject {
+export function buildCredentialsExternalSecret(
+  plan: InstancePlan,
+  source: StoreCredentials,
+  role: RolePlan,
+): JsonObject {
   return {
     apiVersion: ESO_API_VERSION,
     kind: 'ExternalSecret',
     metadata: {
-      name: plan.credentialsSecretName,
+      name: role.credentialsSecretName,
       namespace: plan.namespace,
       labels: commonLabels(plan.name, 'credentials'),
     },
@@ -29,17 +34,17 @@ export function buildCredentialsExternalSecret(plan: InstancePlan, source: Store
       refreshInterval: source.refreshInterval,
       secretStoreRef: { name: source.store.name, kind: source.store.kind },
       target: {
-        name: plan.credentialsSecretName,
+        name: role.credentialsSecretName,
         creationPolicy: 'Owner',
         template: {
           engineVersion: 'v2',
           type: 'kubernetes.io/basic-auth',
-          // CNPG reloads the owner's password when a Secret with this label changes: rotation just works.
+          // CNPG reloads a role's password when a Secret with this label changes: rotation just works.
           metadata: { labels: { [CNPG_RELOAD_LABEL]: 'true' } },
-          data: { username: plan.spec.databaseOwner, password: '{{ .password }}' },
+          data: { username: role.name, password: '{{ .password }}' },
         },
       },
-      data: passwordData(source),
+      data: passwordData(source, role),
     },
   };
 }

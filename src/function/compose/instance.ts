@@ -1,25 +1,34 @@
 // The whole composition of one PostgresInstance: desired objects, their readiness, XR status and
 // conditions, from the resolved plan and what Crossplane observed. Pure: no I/O, no clock.
 import { RESOURCE_KEYS, REQUIRED_CREDENTIALS_SECRET } from '../../shared/labels.js';
-import { getObject, getString, type JsonObject } from '../../shared/json.js';
+import { getObject, getPath, getString, type JsonObject } from '../../shared/json.js';
 import { readClusterState } from '../observe/cluster.js';
-import { readCredentialsSecret } from '../observe/credentials-secret.js';
+import { findCondition } from '../observe/conditions.js';
+import { readCredentialsSecret, type CredentialsSecretState } from '../observe/credentials-secret.js';
 import { readExternalSecretState } from '../observe/external-secret.js';
+import { buildObjectStore, buildScheduledBackup } from './backup.js';
 import { buildCluster } from './cluster.js';
 import {
   buildConnectionExternalSecret,
   buildConnectionSecret,
   connectionLiterals,
   connectionValues,
+  publishesConnection,
 } from './connection.js';
-import { buildCredentialsExternalSecret } from './credentials.js';
-import type { InstancePlan } from './plan.js';
+import { buildCredentialsExternalSecret, type StoreCredentials } from './credentials.js';
+import { buildDatabase } from './database.js';
+import { buildProviderConfig, composedGrants } from './grants.js';
+import { buildPodMonitor, buildPrometheusRule } from './monitoring.js';
+import { buildNetworkPolicy } from './network-policy.js';
+import type { InstancePlan, RolePlan } from './plan.js';
+import { buildPooler } from './pooler.js';
+import { buildDatabaseRole, extraRoles } from './roles.js';
 
 export interface Observed {
   /** Observed composed resources, by their key in the composition. */
   resources: Readonly<Record<string, JsonObject>>;
-  /** The existing credentials Secret, when Crossplane fetched it for us. */
-  credentialsSecret?: JsonObject;
+  /** Objects Crossplane fetched for us (existing credentials Secrets), by requirement key. */
+  required: Readonly<Record<string, JsonObject>>;
 }
 
 export interface ComposedResource {
@@ -57,132 +66,229 @@ export const CONDITION_TYPES = {
   cluster: 'ClusterReady',
   credentials: 'CredentialsReady',
   connection: 'ConnectionSecretReady',
+  grants: 'GrantsReady',
 } as const;
 
+/** Resource and requirement keys per role; the owner's keep the names they had before roles existed. */
+export function roleKeys(plan: InstancePlan, role: RolePlan) {
+  return {
+    credentials: role.kind === 'owner' ? RESOURCE_KEYS.credentials : `credentials-${role.key}`,
+    connection: role === plan.application ? RESOURCE_KEYS.connection : `connection-${role.key}`,
+    required:
+      role.kind === 'owner' ? REQUIRED_CREDENTIALS_SECRET : `${REQUIRED_CREDENTIALS_SECRET}-${role.key}`,
+  };
+}
+
+/** Collects what the builders produce, with one condition per concern aggregated over its objects. */
+class CompositionBuilder {
+  readonly resources: Record<string, ComposedResource> = {};
+  readonly requirements: Record<string, ResourceRequirement> = {};
+  readonly warnings: string[] = [];
+  private readonly problems = new Map<string, string[]>();
+
+  constructor(private readonly observed: Observed) {}
+
+  observedResource(key: string): JsonObject | undefined {
+    return this.observed.resources[key];
+  }
+
+  requiredResource(key: string): JsonObject | undefined {
+    return this.observed.required[key];
+  }
+
+  add(key: string, resource: JsonObject, ready: boolean): void {
+    this.resources[key] = { resource, ready };
+  }
+
+  /** Auxiliary objects without a readiness signal of their own are ready once they exist. */
+  addWhenObserved(key: string, resource: JsonObject | undefined): void {
+    if (resource) this.add(key, resource, this.observedResource(key) !== undefined);
+  }
+
+  track(concern: string, problem?: string): void {
+    const list = this.problems.get(concern) ?? [];
+    if (problem) list.push(problem);
+    this.problems.set(concern, list);
+  }
+
+  conditions(): XrCondition[] {
+    return [...this.problems.entries()].map(([type, problems]) =>
+      problems.length === 0
+        ? { type, status: 'True', reason: 'Available', message: 'ready' }
+        : { type, status: 'False', reason: 'Unavailable', message: problems.join('; ') },
+    );
+  }
+}
+
 export function composeInstance(plan: InstancePlan, observed: Observed): Composition {
-  const resources: Record<string, ComposedResource> = {};
-  const requirements: Record<string, ResourceRequirement> = {};
-  const conditions: XrCondition[] = [];
-  const warnings: string[] = [];
-  let connectionDetails: Record<string, string> | undefined;
+  const out = new CompositionBuilder(observed);
 
-  const cluster = readClusterState(observed.resources[RESOURCE_KEYS.cluster], plan.spec.instances);
-  resources[RESOURCE_KEYS.cluster] = { resource: buildCluster(plan), ready: cluster.ready };
-  conditions.push(
-    cluster.ready
-      ? condition(
-          CONDITION_TYPES.cluster,
-          true,
-          cluster.hibernated ? 'Hibernated' : 'Available',
-          cluster.hibernated
-            ? 'hibernated: pods are stopped, volumes are kept'
-            : `${cluster.readyInstances}/${cluster.instances} instances ready`,
-        )
-      : condition(
-          CONDITION_TYPES.cluster,
-          false,
-          cluster.observed ? 'Unavailable' : 'Creating',
-          cluster.problem ?? 'not ready',
-        ),
-  );
-
-  const source = plan.credentials;
-  if (source.kind === 'SecretStore') {
-    const credentials = readExternalSecretState(
-      observed.resources[RESOURCE_KEYS.credentials],
-      `ExternalSecret ${plan.namespace}/${plan.credentialsSecretName}`,
-    );
-    resources[RESOURCE_KEYS.credentials] = {
-      resource: buildCredentialsExternalSecret(plan, source),
-      ready: credentials.ready,
-    };
-    conditions.push(secretCondition(CONDITION_TYPES.credentials, credentials.ready, credentials.problem));
-
-    const connection = readExternalSecretState(
-      observed.resources[RESOURCE_KEYS.connection],
-      `ExternalSecret ${plan.namespace}/${plan.connectionSecretName}`,
-    );
-    resources[RESOURCE_KEYS.connection] = {
-      resource: buildConnectionExternalSecret(plan, source),
-      ready: connection.ready,
-    };
-    conditions.push(secretCondition(CONDITION_TYPES.connection, connection.ready, connection.problem));
-    if (plan.identity.legacy) connectionDetails = connectionLiterals(plan);
-  } else {
-    requirements[REQUIRED_CREDENTIALS_SECRET] = {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      matchName: plan.credentialsSecretName,
-      namespace: plan.namespace,
-    };
-    const secret = readCredentialsSecret(
-      observed.credentialsSecret,
-      plan.credentialsSecretName,
-      plan.namespace,
-      plan.spec.databaseOwner,
-    );
-    conditions.push(
-      secretCondition(CONDITION_TYPES.credentials, secret.found && !secret.problem, secret.problem),
-    );
-    if (secret.problem) warnings.push(secret.problem);
-
-    if (plan.identity.legacy) {
-      // Crossplane v1 writes connection details to the claim's writeConnectionSecretToRef.
-      connectionDetails = secret.found ? connectionValues(plan, secret.password) : connectionLiterals(plan);
-      conditions.push(
-        secretCondition(CONDITION_TYPES.connection, secret.found, secret.found ? undefined : secret.problem),
-      );
-    } else if (secret.found) {
-      const exists = observed.resources[RESOURCE_KEYS.connection] !== undefined;
-      resources[RESOURCE_KEYS.connection] = {
-        resource: buildConnectionSecret(plan, secret.password),
-        ready: exists,
+  const cluster = readClusterState(out.observedResource(RESOURCE_KEYS.cluster), plan.spec.instances);
+  out.add(RESOURCE_KEYS.cluster, buildCluster(plan), cluster.ready);
+  const clusterCondition: XrCondition = cluster.ready
+    ? {
+        type: CONDITION_TYPES.cluster,
+        status: 'True',
+        reason: cluster.hibernated ? 'Hibernated' : 'Available',
+        message: cluster.hibernated
+          ? 'hibernated: pods are stopped, volumes are kept'
+          : `${cluster.readyInstances}/${cluster.instances} instances ready`,
+      }
+    : {
+        type: CONDITION_TYPES.cluster,
+        status: 'False',
+        reason: cluster.observed ? 'Unavailable' : 'Creating',
+        message: cluster.problem ?? 'not ready',
       };
-      conditions.push(
-        secretCondition(
-          CONDITION_TYPES.connection,
-          exists,
-          `the connection Secret ${plan.namespace}/${plan.connectionSecretName} has not been created yet`,
-        ),
-      );
-    } else {
-      // The Secret may be briefly unreadable; dropping the connection Secret from the desired state
-      // would make Crossplane delete it under running applications. Keep what exists.
-      const existing = observed.resources[RESOURCE_KEYS.connection];
-      if (existing) resources[RESOURCE_KEYS.connection] = { resource: carryForward(existing), ready: true };
-      conditions.push(secretCondition(CONDITION_TYPES.connection, existing !== undefined, secret.problem));
+
+  const roles = [plan.owner, ...extraRoles(plan)].filter((role) => role.login);
+  const connectionDetails =
+    plan.credentials.kind === 'SecretStore'
+      ? composeFromStore(plan, plan.credentials, roles, out)
+      : composeFromSecrets(plan, roles, out);
+
+  if (plan.input.roleManagement === 'DatabaseRole') {
+    for (const role of extraRoles(plan)) {
+      const key = `role-${role.key}`;
+      const observedRole = out.observedResource(key);
+      out.add(key, buildDatabaseRole(plan, role), getPath(observedRole, 'status', 'applied') === true);
     }
   }
 
+  const grants = composedGrants(plan);
+  if (grants.length > 0) {
+    out.addWhenObserved('provider-config', buildProviderConfig(plan));
+    for (const { key, grant } of grants) {
+      const resourceKey = `grant-${key}`;
+      const observedGrant = out.observedResource(resourceKey);
+      const ready = findCondition(observedGrant, 'Ready')?.status === 'True';
+      out.add(resourceKey, grant, ready);
+      const synced = findCondition(observedGrant, 'Synced');
+      out.track(
+        CONDITION_TYPES.grants,
+        ready
+          ? undefined
+          : observedGrant === undefined
+            ? `Grant ${plan.namespace}/${getString(grant, 'metadata', 'name') ?? key} has not been created yet`
+            : `Grant ${plan.namespace}/${getString(grant, 'metadata', 'name') ?? key} is not ready${synced?.status === 'False' && synced.message ? `: ${synced.message}` : ''}`,
+      );
+    }
+  }
+
+  const database = buildDatabase(plan);
+  if (database)
+    out.add('database', database, getPath(out.observedResource('database'), 'status', 'applied') === true);
+  out.addWhenObserved('pooler', buildPooler(plan));
+  out.addWhenObserved('object-store', buildObjectStore(plan));
+  out.addWhenObserved('scheduled-backup', buildScheduledBackup(plan));
+  out.addWhenObserved('pod-monitor', buildPodMonitor(plan));
+  out.addWhenObserved('prometheus-rule', buildPrometheusRule(plan));
+  out.addWhenObserved('network-policy', buildNetworkPolicy(plan));
+
   const status: JsonObject = {
-    endpoint: plan.endpoint,
+    endpoint: plan.application.connection?.endpoint ?? plan.primaryEndpoint,
     port: plan.port,
     phase: cluster.phase,
     readyInstances: cluster.readyInstances,
     instances: cluster.instances,
-    connectionSecretName: plan.connectionSecretName,
+    connectionSecretName: plan.application.connection?.secretName,
     ...(cluster.version ? { version: cluster.version } : {}),
   };
-
+  const conditions = [clusterCondition, ...out.conditions()];
   return {
-    resources,
-    requirements,
+    resources: out.resources,
+    requirements: out.requirements,
     ...(connectionDetails ? { connectionDetails } : {}),
     status,
     conditions,
-    warnings,
-    ready: Object.values(resources).every((r) => r.ready) && conditions.every((c) => c.status === 'True'),
+    warnings: out.warnings,
+    ready: Object.values(out.resources).every((r) => r.ready) && conditions.every((c) => c.status === 'True'),
   };
 }
 
-function condition(type: string, ok: boolean, reason: string, message: string): XrCondition {
-  return { type, status: ok ? 'True' : 'False', reason, message };
+/** Secret-store mode: External Secrets writes every credentials and connection Secret. */
+function composeFromStore(
+  plan: InstancePlan,
+  source: StoreCredentials,
+  roles: RolePlan[],
+  out: CompositionBuilder,
+): Record<string, string> | undefined {
+  for (const role of roles) {
+    const keys = roleKeys(plan, role);
+    const credentials = readExternalSecretState(
+      out.observedResource(keys.credentials),
+      `ExternalSecret ${plan.namespace}/${role.credentialsSecretName}`,
+    );
+    out.add(keys.credentials, buildCredentialsExternalSecret(plan, source, role), credentials.ready);
+    out.track(CONDITION_TYPES.credentials, credentials.problem);
+
+    if (!publishesConnection(role)) continue;
+    const connection = readExternalSecretState(
+      out.observedResource(keys.connection),
+      `ExternalSecret ${plan.namespace}/${role.connection.secretName}`,
+    );
+    out.add(keys.connection, buildConnectionExternalSecret(plan, source, role), connection.ready);
+    out.track(CONDITION_TYPES.connection, connection.problem);
+  }
+  const application = plan.application;
+  return plan.identity.legacy && publishesConnection(application)
+    ? connectionLiterals(plan, application)
+    : undefined;
 }
 
-function secretCondition(type: string, ok: boolean, problem?: string): XrCondition {
-  return ok
-    ? condition(type, true, 'Available', 'synced')
-    : condition(type, false, 'Unavailable', problem ?? 'not ready');
+/**
+ * Existing-Secret mode: the teams' basic-auth Secrets are asked for as required resources, and the
+ * connection Secrets are composed from them (namespaced XRs) or returned as connection details
+ * (legacy XRs, whose claim's writeConnectionSecretToRef receives them).
+ */
+function composeFromSecrets(
+  plan: InstancePlan,
+  roles: RolePlan[],
+  out: CompositionBuilder,
+): Record<string, string> | undefined {
+  let details: Record<string, string> | undefined;
+  for (const role of roles) {
+    const keys = roleKeys(plan, role);
+    out.requirements[keys.required] = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      matchName: role.credentialsSecretName,
+      namespace: plan.namespace,
+    };
+    const secret: CredentialsSecretState = readCredentialsSecret(
+      out.requiredResource(keys.required),
+      role.credentialsSecretName,
+      plan.namespace,
+      role.name,
+    );
+    out.track(CONDITION_TYPES.credentials, secret.problem);
+    if (secret.found && secret.problem) out.warnings.push(secret.problem);
+    if (!publishesConnection(role)) continue;
+
+    if (plan.identity.legacy) {
+      if (role !== plan.application) continue;
+      // Crossplane v1 writes connection details to the claim's writeConnectionSecretToRef.
+      details = secret.found ? connectionValues(plan, role, secret.password) : connectionLiterals(plan, role);
+      out.track(CONDITION_TYPES.connection, secret.found ? undefined : secret.problem);
+      continue;
+    }
+    const existing = out.observedResource(keys.connection);
+    if (secret.found) {
+      out.add(keys.connection, buildConnectionSecret(plan, role, secret.password), existing !== undefined);
+      out.track(
+        CONDITION_TYPES.connection,
+        existing
+          ? undefined
+          : `the connection Secret ${plan.namespace}/${role.connection.secretName} has not been created yet`,
+      );
+    } else {
+      // The Secret may be briefly unreadable; dropping the connection Secret from the desired state
+      // would make Crossplane delete it under running applications. Keep what exists.
+      if (existing) out.add(keys.connection, carryForward(existing), true);
+      out.track(CONDITION_TYPES.connection, existing ? undefined : secret.problem);
+    }
+  }
+  return details;
 }
 
 /** The parts of an observed object we own, without server-set metadata or status. */

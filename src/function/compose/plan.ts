@@ -1,7 +1,15 @@
 // Everything the builders need, resolved once from the validated spec and the Input: names, size,
-// image, credentials source. Pure; the only place where defaults are decided.
-import type { FunctionInput, Placement, Size } from '../../api/function-input.js';
+// image, credentials source, roles, optional features. Pure; the only place where defaults are
+// decided, so every builder agrees.
+import {
+  DEFAULT_ALLOWED_EXTENSIONS,
+  type FunctionInput,
+  type Placement,
+  type Size,
+} from '../../api/function-input.js';
 import type { PostgresInstanceSpec, PostgresVersion } from '../../api/postgres-instance.js';
+import { grantParameters } from '../../api/grant.js';
+import { MAX_IDENTIFIER_BYTES } from '../../api/names.js';
 import { POSTGRES_PORT } from '../../shared/labels.js';
 import type { FieldError } from '../xr/errors.js';
 import { instanceName, type XrIdentity } from '../xr/identity.js';
@@ -11,19 +19,37 @@ export type Image =
   | { imageName: string }
   | { catalog: { kind: 'ClusterImageCatalog' | 'ImageCatalog'; name: string; major: number } };
 
+export interface SecretStore {
+  name: string;
+  kind: 'SecretStore' | 'ClusterSecretStore';
+}
+
 export type CredentialsSource =
-  | {
-      kind: 'SecretStore';
-      store: { name: string; kind: 'SecretStore' | 'ClusterSecretStore' };
-      remoteKey: string;
-      passwordProperty: string;
-      refreshInterval: string;
-    }
+  | { kind: 'SecretStore'; store: SecretStore; remoteKey: string; refreshInterval: string }
   | { kind: 'Secret' };
+
+export type RoleKind = 'owner' | 'runtime' | 'readonly' | 'access';
+
+/** One PostgreSQL role pgplane manages credentials for. */
+export interface RolePlan {
+  kind: RoleKind;
+  /** The PostgreSQL role name. */
+  name: string;
+  /** Stable key fragment for composed resources: "owner", "runtime", "readonly", "access-<role>". */
+  key: string;
+  login: boolean;
+  /** The kubernetes.io/basic-auth Secret CNPG reads the password from. */
+  credentialsSecretName: string;
+  /** Property of the remote secret that holds this role's password (secret-store mode). */
+  passwordProperty: string;
+  /** The Secret applications using this role read, and the host it points them to. */
+  connection?: { secretName: string; endpoint: string };
+}
 
 export interface InstancePlan {
   identity: XrIdentity;
   spec: PostgresInstanceSpec;
+  input: FunctionInput;
   /** Name of the CNPG Cluster and prefix of its Services. */
   name: string;
   namespace: string;
@@ -33,13 +59,31 @@ export interface InstancePlan {
   storageClass?: string;
   placement: Placement;
   credentials: CredentialsSource;
-  credentialsSecretName: string;
-  connectionSecretName: string;
-  endpoint: string;
+  owner: RolePlan;
+  runtime?: RolePlan;
+  readOnly?: RolePlan;
+  access: RolePlan[];
+  /** The role whose connection Secret is spec.connectionSecretName: runtime, or owner without least privilege. */
+  application: RolePlan;
+  /** Schemas the least-privilege roles cover: public plus spec.schemas. */
+  schemas: string[];
+  /** Read-write Service of the cluster (migrations, the provider). */
+  primaryEndpoint: string;
   port: number;
+  pooler?: { name: string; endpoint: string };
+  backup?: {
+    objectStoreName: string;
+    destinationPath: string;
+    endpointURL?: string;
+    s3Credentials?: { secretName: string; accessKeyIdKey: string; secretAccessKeyKey: string };
+  };
+  networkPolicy: boolean;
+  monitoring: boolean;
 }
 
 export type PlanResult = { ok: true; plan: InstancePlan } | { ok: false; errors: FieldError[] };
+
+const OWNER_PASSWORD_PROPERTY = 'password';
 
 export function planInstance(
   identity: XrIdentity,
@@ -49,6 +93,7 @@ export function planInstance(
   const errors: FieldError[] = [];
   const name = instanceName(identity);
   const namespace = identity.namespace;
+  const service = (suffix: string) => `${name}-${suffix}.${namespace}.svc.${input.clusterDomain}`;
 
   const catalog = sizeCatalog(input);
   const size = catalog[spec.size];
@@ -59,16 +104,94 @@ export function planInstance(
       example: 'size: medium',
     });
   }
-
   const credentials = resolveCredentials(identity, spec, input, errors);
-  if (!size || !credentials) return { ok: false, errors };
+  checkExtensions(spec, input, errors);
+  const backup = resolveBackup(name, namespace, spec, input, errors);
 
+  const primaryEndpoint = service('rw');
+  const pooler = spec.pooler ? { name: `${name}-pooler-rw`, endpoint: service('pooler-rw') } : undefined;
+  const applicationEndpoint = pooler?.endpoint ?? primaryEndpoint;
+  const connectionSecretName = spec.connectionSecretName ?? `${name}-connection`;
+  const leastPrivilege = spec.roles?.leastPrivilege ?? true;
+
+  const owner: RolePlan = {
+    kind: 'owner',
+    name: spec.databaseOwner,
+    key: 'owner',
+    login: true,
+    credentialsSecretName: spec.credentialsSecretName ?? `${name}-credentials`,
+    passwordProperty:
+      spec.credentials?.passwordProperty ?? input.credentials?.passwordProperty ?? OWNER_PASSWORD_PROPERTY,
+    connection: {
+      secretName: leastPrivilege ? `${connectionSecretName}-owner` : connectionSecretName,
+      endpoint: leastPrivilege ? primaryEndpoint : applicationEndpoint,
+    },
+  };
+  const role = (
+    kind: RoleKind,
+    roleName: string,
+    key: string,
+    connection: RolePlan['connection'],
+    login = true,
+  ): RolePlan => ({
+    kind,
+    name: roleName,
+    key,
+    login,
+    credentialsSecretName: `${name}-${key}-credentials`,
+    passwordProperty: `${key}-password`,
+    ...(connection ? { connection } : {}),
+  });
+
+  const runtime = leastPrivilege
+    ? role(
+        'runtime',
+        spec.roles?.runtime ?? derivedRoleName(spec.databaseName, '_rw', 'roles.runtime', errors),
+        'runtime',
+        {
+          secretName: connectionSecretName,
+          endpoint: applicationEndpoint,
+        },
+      )
+    : undefined;
+  const readOnly = leastPrivilege
+    ? role(
+        'readonly',
+        spec.roles?.readOnly ?? derivedRoleName(spec.databaseName, '_ro', 'roles.readOnly', errors),
+        'readonly',
+        {
+          secretName: `${connectionSecretName}-readonly`,
+          endpoint: service('r'),
+        },
+      )
+    : undefined;
+  const access = (spec.access ?? []).map((entry) => {
+    const key = `access-${entry.role.toLowerCase().replaceAll('_', '-')}`;
+    return role(
+      'access',
+      entry.role,
+      key,
+      entry.login
+        ? {
+            secretName: `${connectionSecretName}-${key.slice('access-'.length)}`,
+            endpoint: applicationEndpoint,
+          }
+        : undefined,
+      entry.login,
+    );
+  });
+  checkDistinctRoles([owner, runtime, readOnly, ...access], errors);
+  checkAccessGrants(spec, errors);
+
+  if (!size || !credentials || errors.length > 0) return { ok: false, errors };
   const storageClass = spec.storageClass ?? input.storageClass;
+  const production = input.profile === 'production';
   return {
     ok: true,
     plan: {
       identity,
       spec,
+      input,
       name,
       namespace,
       version: spec.version,
@@ -77,12 +200,75 @@ export function planInstance(
       ...(storageClass ? { storageClass } : {}),
       placement: input.placement ?? {},
       credentials,
-      credentialsSecretName: spec.credentialsSecretName ?? `${name}-credentials`,
-      connectionSecretName: spec.connectionSecretName ?? `${name}-connection`,
-      endpoint: `${name}-rw.${namespace}.svc.${input.clusterDomain}`,
+      owner,
+      ...(runtime ? { runtime } : {}),
+      ...(readOnly ? { readOnly } : {}),
+      access,
+      application: runtime ?? owner,
+      schemas: [...new Set(['public', ...(spec.schemas ?? [])])],
+      primaryEndpoint,
       port: POSTGRES_PORT,
+      ...(pooler ? { pooler } : {}),
+      ...(backup ? { backup } : {}),
+      networkPolicy: spec.networkPolicy?.enabled ?? (production || spec.networkPolicy !== undefined),
+      monitoring: spec.monitoring !== undefined || production,
     },
   };
+}
+
+function derivedRoleName(databaseName: string, suffix: string, field: string, errors: FieldError[]): string {
+  const derived = `${databaseName}${suffix}`;
+  if (Buffer.byteLength(derived, 'utf8') > MAX_IDENTIFIER_BYTES) {
+    errors.push({
+      field: `spec.${field}`,
+      problem: `is needed: the derived name "${derived}" is longer than ${MAX_IDENTIFIER_BYTES} bytes`,
+      example: `roles: {${field.split('.')[1]}: app${suffix}}`,
+    });
+  }
+  return derived;
+}
+
+function checkDistinctRoles(roles: readonly (RolePlan | undefined)[], errors: FieldError[]): void {
+  const seen = new Map<string, RolePlan>();
+  for (const role of roles) {
+    if (!role) continue;
+    // PostgreSQL names are case-sensitive, but two roles differing only in case would share Secret names.
+    const folded = role.name.toLowerCase();
+    const previous = seen.get(folded);
+    if (previous) {
+      errors.push({
+        field:
+          role.kind === 'access'
+            ? 'spec.access'
+            : `spec.roles.${role.kind === 'runtime' ? 'runtime' : 'readOnly'}`,
+        problem: `names role "${role.name}" twice (already the ${previous.kind} role); every role needs its own name`,
+        example: 'access: [{role: reporting}]',
+      });
+    }
+    seen.set(folded, role);
+  }
+}
+
+/** An access entry becomes a Grant; the grants engine's own schema has the last word on it. */
+function checkAccessGrants(spec: PostgresInstanceSpec, errors: FieldError[]): void {
+  for (const [index, entry] of (spec.access ?? []).entries()) {
+    const { role, login: _login, ...privileges } = entry;
+    const parsed = grantParameters.safeParse({
+      database: spec.databaseName,
+      grantee: role,
+      mode: 'authoritative',
+      ...privileges,
+    });
+    if (parsed.success) continue;
+    for (const issue of parsed.error.issues) {
+      errors.push({
+        field: `spec.access[${index}]${issue.path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('')}`,
+        problem: issue.message,
+        example:
+          'access: [{role: reporting, tables: [{schema: analytics, objects: ["*"], privileges: [SELECT]}]}]',
+      });
+    }
+  }
 }
 
 function resolveImage(version: PostgresVersion, input: FunctionInput): Image {
@@ -90,6 +276,46 @@ function resolveImage(version: PostgresVersion, input: FunctionInput): Image {
   if (pinned) return { imageName: pinned };
   const catalog = input.images?.catalogRef ?? { kind: 'ClusterImageCatalog', name: 'postgresql' };
   return { catalog: { ...catalog, major: Number(version) } };
+}
+
+function checkExtensions(spec: PostgresInstanceSpec, input: FunctionInput, errors: FieldError[]): void {
+  const allowed = input.extensions?.allowed ?? DEFAULT_ALLOWED_EXTENSIONS;
+  for (const [index, extension] of (spec.extensions ?? []).entries()) {
+    if (!allowed.includes(extension)) {
+      errors.push({
+        field: `spec.extensions[${index}]`,
+        problem: `is "${extension}", which this platform does not allow; allowed: ${allowed.join(', ')}`,
+        example: 'extensions: [pg_stat_statements, pgcrypto]',
+      });
+    }
+  }
+}
+
+function resolveBackup(
+  name: string,
+  namespace: string,
+  spec: PostgresInstanceSpec,
+  input: FunctionInput,
+  errors: FieldError[],
+): InstancePlan['backup'] {
+  if (!spec.backup) return undefined;
+  if (!input.backup) {
+    errors.push({
+      field: 'spec.backup',
+      problem:
+        'is set, but this platform has not configured an object store for backups (the function Input has no backup section); ask the platform team, or remove spec.backup',
+      example: 'backup: {schedule: "0 0 3 * * *", retention: 30d}',
+    });
+    return undefined;
+  }
+  return {
+    objectStoreName: `${name}-backup`,
+    destinationPath: input.backup.destinationPathTemplate
+      .replaceAll('{namespace}', namespace)
+      .replaceAll('{name}', name),
+    ...(input.backup.endpointURL ? { endpointURL: input.backup.endpointURL } : {}),
+    ...(input.backup.s3Credentials ? { s3Credentials: input.backup.s3Credentials } : {}),
+  };
 }
 
 function resolveCredentials(
@@ -135,7 +361,6 @@ function resolveCredentials(
     kind: 'SecretStore',
     store,
     remoteKey,
-    passwordProperty: fromSpec?.passwordProperty ?? input.credentials?.passwordProperty ?? 'password',
     refreshInterval: fromSpec?.refreshInterval ?? input.credentials?.refreshInterval ?? '1h',
   };
 }

@@ -48,6 +48,8 @@ function describeIssue(issue: core.$ZodIssue, input: unknown): string {
         ? `is too long (at most ${String(issue.maximum)} characters)`
         : `must be at most ${String(issue.maximum)}, got ${describeValue(value)}`;
     case 'invalid_format':
+      // A schema that explains its pattern in words says it better than the regular expression.
+      if (!issue.message.startsWith('Invalid')) return `${describeValue(value)} ${issue.message}`;
       return `${describeValue(value)} has the wrong format (${issue.format === 'regex' ? `must match ${issue.pattern ?? 'the pattern'}` : issue.format})`;
     case 'unrecognized_keys':
       return `has unknown field(s) ${issue.keys.join(', ')}`;
@@ -74,11 +76,20 @@ export function fieldErrors(
     if (!seen || (issue.code === 'custom' && seen.code !== 'custom')) byField.set(key, issue);
   }
   return [...byField.entries()].map(([key, issue]) => {
-    const example = options.examples[key.replace(/\[\d+\]/g, '')];
+    const example = exampleFor(key.replace(/\[\d+\]/g, ''), options.examples);
     return {
       field: key ? `${options.prefix}.${key}` : options.prefix,
       problem: describeIssue(issue, input),
       ...(example ? { example } : {}),
     };
   });
+}
+
+/** The example for a field, or for the nearest enclosing field that has one. */
+function exampleFor(field: string, examples: Readonly<Record<string, string>>): string | undefined {
+  for (let path = field; path; path = path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '') {
+    const example = examples[path];
+    if (example) return example;
+  }
+  return undefined;
 }

@@ -1,0 +1,167 @@
+// The optional blocks of a PostgresInstance beyond the published flat fields: least-privilege roles,
+// extra access, database objects, parameters, pooling, backups, monitoring and network policy.
+import { z } from 'zod';
+import {
+  columnEntry,
+  functionEntry,
+  membershipEntry,
+  schemaEntry,
+  sequenceEntry,
+  tableEntry,
+} from './grant.js';
+import { MAX_IDENTIFIER_BYTES, PLAIN_IDENTIFIER_PATTERN, roleNameProblem } from './names.js';
+import { forbiddenParameterReason, PARAMETER_NAME_PATTERN } from './postgres-parameters.js';
+
+export const roleName = z
+  .string()
+  .max(MAX_IDENTIFIER_BYTES)
+  .regex(new RegExp(PLAIN_IDENTIFIER_PATTERN))
+  .superRefine((value, ctx) => {
+    const problem = roleNameProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+export const rolesSchema = z
+  .object({
+    leastPrivilege: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Compose a runtime (read/write) role and a read-only role besides the owner. Applications connect as the runtime role; migrations as the owner.',
+      ),
+    runtime: roleName.optional().describe('Name of the runtime role. Default: <databaseName>_rw.'),
+    readOnly: roleName.optional().describe('Name of the read-only role. Default: <databaseName>_ro.'),
+  })
+  .describe('Least-privilege roles for the application database.');
+
+export const accessEntrySchema = z
+  .object({
+    role: roleName.describe('The role to create (or grant to) in the application database.'),
+    login: z
+      .boolean()
+      .default(true)
+      .describe('Create it as a login role with its own credentials and connection Secret.'),
+    databasePrivileges: z
+      .array(z.enum(['CONNECT', 'TEMPORARY', 'CREATE', 'ALL']))
+      .optional()
+      .describe('Privileges on the database. Default: CONNECT.'),
+    schemas: z.array(schemaEntry).optional().describe('Privileges on schemas.'),
+    tables: z.array(tableEntry).optional().describe('Privileges on tables and other relations.'),
+    sequences: z.array(sequenceEntry).optional().describe('Privileges on sequences.'),
+    functions: z.array(functionEntry).optional().describe('EXECUTE on functions and procedures.'),
+    columns: z.array(columnEntry).optional().describe('Column privileges.'),
+    memberships: z.array(membershipEntry).optional().describe('Roles this role is a member of.'),
+  })
+  .describe('An extra role and exactly the privileges it holds (applied authoritatively).');
+
+/** Extension names are not identifiers ("uuid-ossp"). */
+export const EXTENSION_NAME_PATTERN = '^[a-z0-9_][a-z0-9_-]*$';
+
+export const parametersSchema = z
+  .record(z.string().regex(new RegExp(PARAMETER_NAME_PATTERN)), z.string())
+  .superRefine((parameters, ctx) => {
+    for (const name of Object.keys(parameters)) {
+      const reason = forbiddenParameterReason(name);
+      if (reason) ctx.addIssue({ code: 'custom', path: [name], message: reason });
+    }
+  })
+  .describe(
+    'PostgreSQL parameters, as strings ("500ms", "on"). Override the size-derived memory settings too. Parameters CloudNativePG manages are refused.',
+  );
+
+export const poolerSchema = z
+  .object({
+    mode: z.enum(['session', 'transaction']).default('transaction').describe('PgBouncer pool mode.'),
+    instances: z.int().min(1).max(10).default(2).describe('PgBouncer pods.'),
+    maxClientConnections: z
+      .int()
+      .min(1)
+      .max(100_000)
+      .optional()
+      .describe("max_client_conn. Default: PgBouncer's (100)."),
+    defaultPoolSize: z
+      .int()
+      .min(1)
+      .max(10_000)
+      .optional()
+      .describe('default_pool_size: server connections per user/database pair.'),
+  })
+  .describe(
+    'A CloudNativePG Pooler (PgBouncer) in front of the primary; the connection Secret then points at it.',
+  );
+
+/** Six-field cron as CloudNativePG's ScheduledBackup wants it: seconds first. */
+export const SIX_FIELD_CRON_PATTERN = '^\\S+( \\S+){5}$';
+
+export const backupSchema = z
+  .object({
+    schedule: z
+      .string()
+      .regex(new RegExp(SIX_FIELD_CRON_PATTERN), {
+        error: 'must be a six-field cron expression, seconds first',
+      })
+      .default('0 0 3 * * *')
+      .describe('When to take a base backup: six-field cron, seconds first ("0 0 3 * * *" is 03:00 daily).'),
+    retention: z
+      .string()
+      .regex(/^[1-9][0-9]*[dwm]$/, { error: 'must be a number of days, weeks or months, like 30d' })
+      .default('30d')
+      .describe('How long backups and WAL are kept (Barman retention policy: 30d, 4w, 6m).'),
+  })
+  .describe('Continuous WAL archiving and scheduled base backups through the Barman Cloud plugin.');
+
+export const monitoringSchema = z
+  .object({
+    alerts: z.boolean().default(true).describe('Also compose a PrometheusRule with essential alerts.'),
+  })
+  .describe("A PodMonitor for the instances' metrics port, and optionally essential alerts.");
+
+export const networkPolicySchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .optional()
+      .describe("Compose the NetworkPolicy. Default: the Input profile's choice (on in production)."),
+    allowedNamespaces: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Namespaces whose pods may connect (besides this one, if allowSameNamespace).'),
+    allowSameNamespace: z
+      .boolean()
+      .default(true)
+      .describe("Pods in the instance's own namespace may connect."),
+    allowedPodLabels: z
+      .array(z.record(z.string(), z.string()))
+      .optional()
+      .describe(
+        'Instead of the whole namespace: only pods of this namespace with these labels (each entry one selector).',
+      ),
+  })
+  .describe(
+    'Who may open connections to the database pods; the operator, the pooler and replication are always allowed.',
+  );
+
+export const featureFields = {
+  roles: rolesSchema.optional(),
+  access: z
+    .array(accessEntrySchema)
+    .optional()
+    .describe('Extra roles and their privileges, composed as pgplane Grants.'),
+  schemas: z
+    .array(z.string().max(MAX_IDENTIFIER_BYTES).regex(new RegExp(PLAIN_IDENTIFIER_PATTERN)))
+    .optional()
+    .describe(
+      'Schemas to create in the application database, owned by databaseOwner. The least-privilege roles get access to them.',
+    ),
+  extensions: z
+    .array(z.string().regex(new RegExp(EXTENSION_NAME_PATTERN)))
+    .optional()
+    .describe("Extensions to create in the application database, from the platform's allow-list."),
+  parameters: parametersSchema.optional(),
+  pooler: poolerSchema.optional(),
+  backup: backupSchema.optional(),
+  monitoring: monitoringSchema.optional(),
+  networkPolicy: networkPolicySchema.optional(),
+};
+
+export type AccessEntry = z.output<typeof accessEntrySchema>;

@@ -1,0 +1,36 @@
+// Schemas and extensions inside the application database, through CloudNativePG's Database object:
+// declarative, reconciled by the operator, no SQL from Crossplane.
+import { commonLabels } from '../../shared/labels.js';
+import type { JsonObject } from '../../shared/json.js';
+import { CNPG_API_VERSION } from './cnpg.js';
+import type { InstancePlan } from './plan.js';
+
+/** Only when the claim asks for schemas or extensions; initdb already created the database itself. */
+export function buildDatabase(plan: InstancePlan): JsonObject | undefined {
+  const schemas = plan.spec.schemas ?? [];
+  const extensions = plan.spec.extensions ?? [];
+  if (schemas.length === 0 && extensions.length === 0) return undefined;
+  return {
+    apiVersion: CNPG_API_VERSION,
+    kind: 'Database',
+    metadata: {
+      name: `${plan.name}-${plan.spec.databaseName.toLowerCase().replaceAll('_', '-')}`,
+      namespace: plan.namespace,
+      labels: commonLabels(plan.name, 'database'),
+    },
+    spec: {
+      cluster: { name: plan.name },
+      name: plan.spec.databaseName,
+      owner: plan.spec.databaseOwner,
+      ensure: 'present',
+      // The data outlives this object: deleting it must never drop the database.
+      databaseReclaimPolicy: 'retain',
+      ...(schemas.length > 0
+        ? { schemas: schemas.map((name) => ({ name, owner: plan.spec.databaseOwner, ensure: 'present' })) }
+        : {}),
+      ...(extensions.length > 0
+        ? { extensions: extensions.map((name) => ({ name, ensure: 'present' })) }
+        : {}),
+    },
+  };
+}

@@ -1,0 +1,110 @@
+// The in-database privileges of the least-privilege and extra roles, as pgplane Grants, and the
+// ProviderConfig the grants provider uses to reach this cluster as the database owner.
+import { GRANT_API_VERSION, GRANT_KIND } from '../../api/grant.js';
+import { PROVIDER_CONFIG_KIND } from '../../api/provider-config.js';
+import type { AccessEntry } from '../../api/instance-features.js';
+import { commonLabels } from '../../shared/labels.js';
+import type { JsonObject } from '../../shared/json.js';
+import type { InstancePlan, RolePlan } from './plan.js';
+
+const DML = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
+
+export interface ComposedGrant {
+  key: string;
+  grant: JsonObject;
+}
+
+export function buildProviderConfig(plan: InstancePlan): JsonObject {
+  return {
+    apiVersion: GRANT_API_VERSION,
+    kind: PROVIDER_CONFIG_KIND,
+    metadata: { name: plan.name, namespace: plan.namespace, labels: commonLabels(plan.name, 'grants') },
+    spec: {
+      // The owner's credentials: grants on objects the owner owns need no superuser. CNPG's
+      // "<cluster>-ca" Secret lets the provider verify the server certificate.
+      cluster: plan.name,
+      connectionSecretRef: { name: plan.owner.credentialsSecretName },
+    },
+  };
+}
+
+function grant(plan: InstancePlan, key: string, forProvider: JsonObject): ComposedGrant {
+  return {
+    key,
+    grant: {
+      apiVersion: GRANT_API_VERSION,
+      kind: GRANT_KIND,
+      metadata: {
+        name: `${plan.name}-${key}`,
+        namespace: plan.namespace,
+        labels: commonLabels(plan.name, 'grants'),
+      },
+      spec: {
+        forProvider: { database: plan.spec.databaseName, mode: 'authoritative', ...forProvider },
+        providerConfigRef: { name: plan.name, kind: PROVIDER_CONFIG_KIND },
+        // The database goes away with the instance; revoking first would only stall deletion.
+        deletionPolicy: 'Orphan',
+      },
+    },
+  };
+}
+
+/** Wildcards over every schema the roles cover: existing objects now, future ones by default privileges. */
+function everyObject(plan: InstancePlan, privileges: string[]): JsonObject[] {
+  return plan.schemas.map((schema) => ({
+    schema,
+    objects: ['*'],
+    privileges,
+    defaultPrivilegesFor: [plan.spec.databaseOwner],
+  }));
+}
+
+function runtimeGrant(plan: InstancePlan, role: RolePlan): ComposedGrant {
+  return grant(plan, role.key, {
+    grantee: role.name,
+    databasePrivileges: ['CONNECT', 'TEMPORARY'],
+    // USAGE only: the runtime role reads and writes rows but cannot create, alter or drop objects.
+    schemas: plan.schemas.map((name) => ({ name, privileges: ['USAGE'] })),
+    tables: everyObject(plan, DML),
+    sequences: everyObject(plan, ['USAGE', 'SELECT', 'UPDATE']),
+  });
+}
+
+function readOnlyGrant(plan: InstancePlan, role: RolePlan): ComposedGrant {
+  return grant(plan, role.key, {
+    grantee: role.name,
+    databasePrivileges: ['CONNECT'],
+    schemas: plan.schemas.map((name) => ({ name, privileges: ['USAGE'] })),
+    tables: everyObject(plan, ['SELECT']),
+    sequences: everyObject(plan, ['SELECT']),
+  });
+}
+
+/**
+ * Before PostgreSQL 15 every role may CREATE in schema public through PUBLIC, which would let the
+ * runtime role create (and own, and then alter) tables. Keep PUBLIC at USAGE, as 15+ does.
+ */
+function publicGrant(plan: InstancePlan): ComposedGrant {
+  return grant(plan, 'public', { grantee: 'PUBLIC', schemas: [{ name: 'public', privileges: ['USAGE'] }] });
+}
+
+function accessGrant(plan: InstancePlan, role: RolePlan, entry: AccessEntry): ComposedGrant {
+  const { role: _role, login: _login, ...privileges } = entry;
+  return grant(plan, role.key, {
+    grantee: role.name,
+    databasePrivileges: entry.databasePrivileges ?? ['CONNECT'],
+    ...privileges,
+  });
+}
+
+export function composedGrants(plan: InstancePlan): ComposedGrant[] {
+  const grants: ComposedGrant[] = [];
+  if (plan.runtime) grants.push(runtimeGrant(plan, plan.runtime));
+  if (plan.readOnly) grants.push(readOnlyGrant(plan, plan.readOnly));
+  if (plan.runtime) grants.push(publicGrant(plan));
+  for (const [index, role] of plan.access.entries()) {
+    const entry = plan.spec.access?.[index];
+    if (entry) grants.push(accessGrant(plan, role, entry));
+  }
+  return grants;
+}

@@ -1,0 +1,51 @@
+// The non-owner roles, created by CloudNativePG: either as the Cluster's managed.roles or, where the
+// platform runs CNPG 1.30 or later and prefers it, as standalone DatabaseRole objects.
+import { commonLabels } from '../../shared/labels.js';
+import type { JsonObject } from '../../shared/json.js';
+import { CNPG_API_VERSION } from './cnpg.js';
+import type { InstancePlan, RolePlan } from './plan.js';
+
+/** Every role pgplane creates besides the owner, which initdb creates. */
+export function extraRoles(plan: InstancePlan): RolePlan[] {
+  return [plan.runtime, plan.readOnly, ...plan.access].filter((role): role is RolePlan => role !== undefined);
+}
+
+function roleAttributes(role: RolePlan): JsonObject {
+  return {
+    name: role.name,
+    ensure: 'present',
+    login: role.login,
+    inherit: true,
+    // Least privilege: none of these roles may create databases or roles, or bypass row security.
+    createdb: false,
+    createrole: false,
+    superuser: false,
+    bypassrls: false,
+    ...(role.login ? { passwordSecret: { name: role.credentialsSecretName } } : { disablePassword: true }),
+    comment: `${role.kind} role managed by pgplane`,
+  };
+}
+
+/** The Cluster's spec.managed.roles, or nothing when roles are DatabaseRole objects. */
+export function managedRoles(plan: InstancePlan): JsonObject[] {
+  if (plan.input.roleManagement !== 'ManagedRoles') return [];
+  return extraRoles(plan).map(roleAttributes);
+}
+
+export function buildDatabaseRole(plan: InstancePlan, role: RolePlan): JsonObject {
+  return {
+    apiVersion: CNPG_API_VERSION,
+    kind: 'DatabaseRole',
+    metadata: {
+      name: `${plan.name}-${role.key}`,
+      namespace: plan.namespace,
+      labels: commonLabels(plan.name, 'role'),
+    },
+    spec: {
+      cluster: { name: plan.name },
+      ...roleAttributes(role),
+      // Dropping a role that owns objects fails; keep it when the object goes away.
+      databaseRoleReclaimPolicy: 'retain',
+    },
+  };
+}
