@@ -1,5 +1,6 @@
 // pgplane: one binary for the composition function, the grants provider and local tooling.
 import type { CliIo } from './io.js';
+import { grantsCommand } from './grants.js';
 import { renderCommand } from './render.js';
 
 const USAGE = `Usage: pgplane <command> [flags]
@@ -17,6 +18,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     switch (command) {
       case 'render':
         return renderCommand(rest, io);
+      case 'grants':
+        return await grantsCommand(rest, io);
       case undefined:
       case '-h':
       case '--help':
