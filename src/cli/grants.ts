@@ -15,11 +15,7 @@ import {
   type ReconcileResult,
 } from '../grants/index.js';
 import { z } from 'zod';
-
-export interface CliIo {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
-}
+import type { CliIo } from './io.js';
 
 const USAGE = `usage: pgplane grants <plan|apply> -f FILE [-f FILE ...] --database-url URL [--database-url URL ...]
   -f, --file FILE          Grant documents (YAML, several per file allowed); repeatable
@@ -113,7 +109,7 @@ function formatResult(result: ReconcileResult, target: string, command: 'plan' |
 export async function grantsCommand(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   if (command !== 'plan' && command !== 'apply') {
-    io.stderr.write(USAGE);
+    io.stderr(USAGE);
     return command === undefined || command === '--help' || command === '-h' ? 0 : 2;
   }
   let values: {
@@ -140,20 +136,20 @@ export async function grantsCommand(argv: string[], io: CliIo): Promise<number> 
       strict: true,
     }));
   } catch (error) {
-    io.stderr.write(`${(error as Error).message}\n${USAGE}`);
+    io.stderr(`${(error as Error).message}\n${USAGE}`);
     return 2;
   }
   const files = values.file ?? [];
   if (files.length === 0) {
-    io.stderr.write(`no Grant files: pass -f grant.yaml\n${USAGE}`);
+    io.stderr(`no Grant files: pass -f grant.yaml\n${USAGE}`);
     return 2;
   }
   if (values.mode !== undefined && values.mode !== 'additive' && values.mode !== 'authoritative') {
-    io.stderr.write(`--mode must be additive or authoritative, not "${values.mode}"\n`);
+    io.stderr(`--mode must be additive or authoritative, not "${values.mode}"\n`);
     return 2;
   }
   if (values.output !== 'text' && values.output !== 'json') {
-    io.stderr.write(`--output must be text or json, not "${values.output}"\n`);
+    io.stderr(`--output must be text or json, not "${values.output}"\n`);
     return 2;
   }
   let urls: URL[];
@@ -161,11 +157,11 @@ export async function grantsCommand(argv: string[], io: CliIo): Promise<number> 
     urls = (values['database-url'] ?? []).map((u) => new URL(u));
   } catch {
     // Never echo the URL: it may hold a password.
-    io.stderr.write('--database-url is not a valid URL (expected postgresql://user@host:5432/database)\n');
+    io.stderr('--database-url is not a valid URL (expected postgresql://user@host:5432/database)\n');
     return 2;
   }
   if (urls.length === 0) {
-    io.stderr.write(`no database: pass --database-url postgresql://user@host:5432/database\n`);
+    io.stderr(`no database: pass --database-url postgresql://user@host:5432/database\n`);
     return 2;
   }
 
@@ -176,7 +172,7 @@ export async function grantsCommand(argv: string[], io: CliIo): Promise<number> 
     if (values.state && existsSync(values.state))
       state = stateSchema.parse(JSON.parse(await readFile(values.state, 'utf8')));
   } catch (error) {
-    io.stderr.write(`${(error as Error).message}\n`);
+    io.stderr(`${(error as Error).message}\n`);
     return 1;
   }
   const mode = values.mode as 'additive' | 'authoritative' | undefined;
@@ -234,7 +230,7 @@ export async function grantsCommand(argv: string[], io: CliIo): Promise<number> 
       };
   }
   if (values.output === 'json') {
-    io.stdout.write(
+    io.stdout(
       `${JSON.stringify(
         outcomes.map((o) => ({
           database: o.database,
@@ -249,10 +245,10 @@ export async function grantsCommand(argv: string[], io: CliIo): Promise<number> 
     );
   } else {
     for (const o of outcomes) {
-      if (o.result) io.stdout.write(formatResult(o.result, o.target, command));
+      if (o.result) io.stdout(formatResult(o.result, o.target, command));
     }
   }
-  for (const o of outcomes) if (o.error !== undefined) io.stderr.write(`error: ${o.error}\n`);
+  for (const o of outcomes) if (o.error !== undefined) io.stderr(`error: ${o.error}\n`);
   if (command === 'apply' && values.state)
     await writeFile(values.state, `${JSON.stringify(newState, null, 2)}\n`);
   return failed ? 1 : 0;
