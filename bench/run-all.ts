@@ -5,12 +5,22 @@
 //
 //   node --import tsx bench/run-all.ts
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const BENCHES = ['function', 'grants', 'peers'] as const;
+const NAMED = ['function', 'grants', 'peers'];
+// The named benches first, in that order, then any other bench/<name>/run.ts.
+const BENCHES = [
+  ...NAMED,
+  ...readdirSync(join(root, 'bench'), { withFileTypes: true })
+    .filter(
+      (d) => d.isDirectory() && !NAMED.includes(d.name) && existsSync(join(root, 'bench', d.name, 'run.ts')),
+    )
+    .map((d) => d.name)
+    .sort(),
+];
 
 interface Outcome {
   bench: string;
