@@ -55,6 +55,7 @@ export function buildCluster(plan: InstancePlan): JsonObject {
           secret: { name: plan.owner.credentialsSecretName },
           // Checksums catch silent storage corruption; they can only be chosen at initdb.
           dataChecksums: true,
+          ...(plan.version === '14' ? { postInitApplicationSQL: [ownPublicSchema(plan)] } : {}),
         },
       },
       affinity: affinity(plan),
@@ -91,4 +92,13 @@ function affinity(plan: InstancePlan): JsonObject {
     ...(nodeSelector && Object.keys(nodeSelector).length > 0 ? { nodeSelector } : {}),
     ...(tolerations && tolerations.length > 0 ? { tolerations } : {}),
   };
+}
+
+/**
+ * Before PostgreSQL 15 the public schema belongs to the bootstrap superuser, so the owner (whom the
+ * grants provider connects as) could not manage privileges on it. Give it to the owner, as 15+ does
+ * through pg_database_owner. Runs once, as the superuser, at bootstrap.
+ */
+function ownPublicSchema(plan: InstancePlan): string {
+  return `ALTER SCHEMA public OWNER TO "${plan.spec.databaseOwner.replaceAll('"', '""')}"`;
 }
