@@ -1,0 +1,378 @@
+// Wiring: informers for Grants, ProviderConfigs, ClusterProviderConfigs and Secrets feed one
+// work queue; the queue runs the Grant reconciler with bounded concurrency, backoff and a
+// periodic drift resync; Secret and ProviderConfig changes re-reconcile the Grants that use them.
+import { randomBytes } from 'node:crypto';
+import {
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  EventsV1Api,
+  makeInformer,
+  PatchStrategy,
+  setHeaderOptions,
+  V1MicroTime,
+  type Informer,
+  type KubeConfig,
+  type KubernetesObject,
+  type ObjectCache,
+  type V1Secret,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import {
+  CLUSTER_PROVIDER_CONFIG_KIND,
+  PLURALS,
+  PROVIDER_CONFIG_KIND,
+  PROVIDER_GROUP,
+  PROVIDER_VERSION,
+} from '../api/provider-config.js';
+import { exponentialBackoff, jittered } from './backoff.js';
+import {
+  ConnectionConfigError,
+  connectionSource,
+  decodeSecretData,
+  type ConnectionSource,
+  type ProviderConfigRef,
+  type SecretRef,
+} from './connection.js';
+import type { ProviderMetrics } from './http.js';
+import type { PoolRegistry } from './pools.js';
+import { WorkQueue } from './queue.js';
+import {
+  FINALIZER,
+  GrantReconciler,
+  grantKey,
+  PAUSED_ANNOTATION,
+  type ConfigStore,
+  type EventRecorder,
+  type GrantObject,
+  type GrantStore,
+} from './reconciler.js';
+
+export interface ControllerOptions {
+  readonly pollMs: number;
+  readonly concurrency: number;
+  readonly identity: string;
+}
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const base = { group: PROVIDER_GROUP, version: PROVIDER_VERSION };
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof ApiException && error.code === 404;
+}
+
+export function kubeGrantStore(api: CustomObjectsApi): GrantStore {
+  return {
+    get: async (namespace, name) => {
+      try {
+        return (await api.getNamespacedCustomObject({
+          ...base,
+          namespace,
+          plural: PLURALS.Grant,
+          name,
+        })) as GrantObject;
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+    setFinalizers: async (grant, finalizers) => {
+      const { namespace, name, resourceVersion } = grant.metadata;
+      // resourceVersion makes it a compare-and-swap: a concurrent edit gives 409 and a retry.
+      const body = { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } };
+      return (await api.patchNamespacedCustomObject(
+        { ...base, namespace, plural: PLURALS.Grant, name, body },
+        mergePatch,
+      )) as GrantObject;
+    },
+    patchStatus: async (grant, statusPatch) => {
+      const { namespace, name } = grant.metadata;
+      try {
+        await api.patchNamespacedCustomObjectStatus(
+          { ...base, namespace, plural: PLURALS.Grant, name, body: { status: statusPatch } },
+          mergePatch,
+        );
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    },
+  };
+}
+
+/** Kubernetes Events (events.k8s.io/v1) about Grants; failures are logged, never fatal. */
+export function kubeEventRecorder(api: EventsV1Api, identity: string, log: Logger): EventRecorder {
+  return {
+    record: (grant, type, reason, note) => {
+      const { namespace, name, uid, resourceVersion } = grant.metadata;
+      void api
+        .createNamespacedEvent({
+          namespace,
+          body: {
+            // As client-go's recorder names them: <object>.<hex nanoseconds> (a random suffix instead).
+            metadata: {
+              name: `${name}.${Date.now().toString(16)}${randomBytes(4).toString('hex')}`,
+              namespace,
+            },
+            eventTime: new V1MicroTime(),
+            reportingController: `${PROVIDER_GROUP}/provider`,
+            reportingInstance: identity.slice(0, 128),
+            action: reason,
+            reason,
+            note: note.slice(0, 1024),
+            type,
+            regarding: {
+              apiVersion: grant.apiVersion,
+              kind: grant.kind,
+              name,
+              namespace,
+              uid,
+              resourceVersion,
+            },
+          },
+        })
+        .catch((error: unknown) =>
+          log.warn({ grant: `${namespace}/${name}`, reason, err: String(error) }, 'cannot record event'),
+        );
+    },
+  };
+}
+
+interface Dependencies {
+  providerConfig: ProviderConfigRef;
+  secrets: readonly SecretRef[];
+}
+
+type Unstructured = KubernetesObject & { spec?: unknown };
+
+export class Controller {
+  readonly queue: WorkQueue;
+  private readonly reconciler: GrantReconciler;
+  private readonly dependencies = new Map<string, Dependencies>();
+  private readonly seen = new Map<string, string>();
+  private readonly informers: Informer<KubernetesObject>[] = [];
+  private secrets!: ObjectCache<V1Secret>;
+  private providerConfigs!: ObjectCache<Unstructured>;
+  private clusterProviderConfigs!: ObjectCache<Unstructured>;
+  private stopped = false;
+  private synced = false;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly pools: PoolRegistry,
+    private readonly metrics: ProviderMetrics,
+    private readonly log: Logger,
+    private readonly options: ControllerOptions,
+  ) {
+    const customObjects = kc.makeApiClient(CustomObjectsApi);
+    const configs: ConfigStore = {
+      source: async (ref, grantNamespace) => this.source(ref, grantNamespace),
+      readSecret: async (ref) => {
+        const secret = this.secrets.get(ref.name, ref.namespace);
+        return secret ? decodeSecretData(secret.data) : undefined;
+      },
+    };
+    this.reconciler = new GrantReconciler({
+      grants: kubeGrantStore(customObjects),
+      configs,
+      databases: pools,
+      events: kubeEventRecorder(kc.makeApiClient(EventsV1Api), options.identity, log),
+      pollMs: options.pollMs,
+      observer: {
+        statementsApplied: (n) => metrics.statementsApplied.inc(n),
+        driftFound: (missing, extra) => {
+          if (missing > 0) metrics.driftFound.inc({ kind: 'missing' }, missing);
+          if (extra > 0) metrics.driftFound.inc({ kind: 'extra' }, extra);
+        },
+        dependencies: (key, deps) => {
+          if (deps) this.dependencies.set(key, deps);
+          else this.dependencies.delete(key);
+        },
+      },
+    });
+    this.queue = new WorkQueue({
+      concurrency: options.concurrency,
+      backoff: exponentialBackoff(),
+      handler: async (key) => {
+        const end = metrics.reconcileDuration.startTimer();
+        try {
+          const report = await this.reconciler.reconcile(key);
+          end({ result: report.result });
+          if (report.failed) metrics.reconcileErrors.inc();
+          this.log.debug({ grant: key, result: report.result }, 'reconciled');
+          // ±10 %: 500 Grants created together do not all poll in the same second forever after.
+          return report.requeueAfterMs === undefined
+            ? report
+            : { ...report, requeueAfterMs: jittered(report.requeueAfterMs, 0.1) };
+        } catch (error) {
+          end({ result: 'error' });
+          metrics.reconcileErrors.inc();
+          throw error;
+        }
+      },
+      onError: (key, error) =>
+        this.log.warn(
+          { grant: key, err: error instanceof Error ? error.message : String(error) },
+          'reconcile failed; retrying with backoff',
+        ),
+    });
+  }
+
+  /** True once every informer has listed (the caches are complete). */
+  get ready(): boolean {
+    return this.synced && !this.stopped;
+  }
+
+  private async source(ref: ProviderConfigRef, grantNamespace: string): Promise<ConnectionSource> {
+    const object =
+      ref.kind === PROVIDER_CONFIG_KIND
+        ? this.providerConfigs.get(ref.name, grantNamespace)
+        : this.clusterProviderConfigs.get(ref.name);
+    if (!object) {
+      const where = ref.kind === PROVIDER_CONFIG_KIND ? `"${grantNamespace}/${ref.name}"` : `"${ref.name}"`;
+      throw new ConnectionConfigError(`${ref.kind} ${where} named by spec.providerConfigRef does not exist`);
+    }
+    return connectionSource(
+      ref.kind,
+      object as { metadata?: { name?: string; namespace?: string }; spec?: unknown },
+    );
+  }
+
+  async start(): Promise<void> {
+    const core = this.kc.makeApiClient(CoreV1Api);
+    const customObjects = this.kc.makeApiClient(CustomObjectsApi);
+    const path = (plural: string) => `/apis/${PROVIDER_GROUP}/${PROVIDER_VERSION}/${plural}`;
+
+    const secrets = makeInformer<V1Secret>(this.kc, '/api/v1/secrets', () =>
+      core.listSecretForAllNamespaces(),
+    );
+    const providerConfigs = makeInformer<Unstructured>(
+      this.kc,
+      path(PLURALS.ProviderConfig),
+      async () =>
+        (await customObjects.listCustomObjectForAllNamespaces({
+          ...base,
+          plural: PLURALS.ProviderConfig,
+        })) as never,
+    );
+    const clusterProviderConfigs = makeInformer<Unstructured>(
+      this.kc,
+      path(PLURALS.ClusterProviderConfig),
+      async () =>
+        (await customObjects.listClusterCustomObject({
+          ...base,
+          plural: PLURALS.ClusterProviderConfig,
+        })) as never,
+    );
+    const grants = makeInformer<GrantObject & KubernetesObject>(
+      this.kc,
+      path(PLURALS.Grant),
+      async () =>
+        (await customObjects.listCustomObjectForAllNamespaces({ ...base, plural: PLURALS.Grant })) as never,
+    );
+    this.secrets = secrets;
+    this.providerConfigs = providerConfigs;
+    this.clusterProviderConfigs = clusterProviderConfigs;
+
+    const onSecret = (secret: V1Secret): void => {
+      const ns = secret.metadata?.namespace;
+      const name = secret.metadata?.name;
+      this.enqueueWhere(
+        (deps) => deps.secrets.some((s) => s.namespace === ns && s.name === name),
+        'secret changed',
+      );
+    };
+    for (const verb of ['add', 'update', 'delete'] as const) secrets.on(verb, onSecret);
+
+    const onConfig =
+      (kind: string) =>
+      (object: Unstructured): void => {
+        const { name, namespace } = object.metadata ?? {};
+        this.enqueueWhere(
+          (deps, key) =>
+            deps.providerConfig.kind === kind &&
+            deps.providerConfig.name === name &&
+            (kind !== PROVIDER_CONFIG_KIND || key.startsWith(`${namespace}/`)),
+          'provider config changed',
+        );
+      };
+    for (const verb of ['add', 'update', 'delete'] as const) {
+      providerConfigs.on(verb, onConfig(PROVIDER_CONFIG_KIND));
+      clusterProviderConfigs.on(verb, onConfig(CLUSTER_PROVIDER_CONFIG_KIND));
+    }
+
+    grants.on('add', (g) => this.onGrant(g, true));
+    grants.on('update', (g) => this.onGrant(g, false));
+    grants.on('delete', (g) => {
+      const key = grantKey(g.metadata.namespace, g.metadata.name);
+      this.seen.delete(key);
+      this.dependencies.delete(key);
+      this.queue.forget(key);
+    });
+
+    // Caches the reconciler reads from first, then the Grants that need them.
+    const all = [
+      secrets,
+      providerConfigs,
+      clusterProviderConfigs,
+      grants,
+    ] as unknown as Informer<KubernetesObject>[];
+    const names = ['secrets', 'providerconfigs', 'clusterproviderconfigs', 'grants'];
+    for (const [i, informer] of all.entries()) {
+      this.informers.push(informer);
+      this.restartOnError(informer, names[i]!);
+      await informer.start();
+    }
+    this.synced = true;
+    this.log.info({ grants: grants.list().length }, 'caches synced; reconciling');
+  }
+
+  private onGrant(grant: GrantObject, added: boolean): void {
+    const key = grantKey(grant.metadata.namespace, grant.metadata.name);
+    // Status writes (ours) change neither generation, deletion, pause nor our finalizer:
+    // those updates are skipped, so writing status never loops back into a reconcile.
+    const fingerprint = [
+      grant.metadata.generation ?? '',
+      grant.metadata.deletionTimestamp ? 'deleting' : '',
+      grant.metadata.annotations?.[PAUSED_ANNOTATION] ?? '',
+      grant.metadata.finalizers?.includes(FINALIZER) ? 'f' : '',
+    ].join('|');
+    if (!added && this.seen.get(key) === fingerprint) return;
+    this.seen.set(key, fingerprint);
+    this.queue.add(key);
+  }
+
+  private enqueueWhere(match: (deps: Dependencies, key: string) => boolean, why: string): void {
+    for (const [key, deps] of this.dependencies) {
+      if (match(deps, key)) {
+        this.log.debug({ grant: key, why }, 'requeue');
+        this.queue.add(key);
+      }
+    }
+  }
+
+  private restartOnError(informer: Informer<KubernetesObject>, name: string): void {
+    let failures = 0;
+    const backoff = exponentialBackoff({ baseMs: 500, maxMs: 30_000, jitter: 0.2 });
+    informer.on('connect', () => (failures = 0));
+    informer.on('error', (error: unknown) => {
+      if (this.stopped) return;
+      failures++;
+      const delay = backoff(failures);
+      this.log.warn(
+        { informer: name, err: error instanceof Error ? error.message : String(error), retryInMs: delay },
+        'watch failed; restarting',
+      );
+      setTimeout(() => {
+        if (!this.stopped) informer.start().catch(() => undefined);
+      }, delay).unref();
+    });
+  }
+
+  /** Stops watching, lets running reconciles finish, closes the pools. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.informers.map((i) => i.stop().catch(() => undefined)));
+    await this.queue.shutdown();
+    await this.pools.closeAll();
+  }
+}
