@@ -310,5 +310,7 @@ export function providerCrdFiles(): Record<string, JsonObject> {
     [`package/provider/crds/${PROVIDER_GROUP}_${PLURALS.ClusterProviderConfig}.yaml`]:
       clusterProviderConfigDefinition(),
   };
-  return Object.fromEntries(Object.entries(files).map(([path, crd]) => [path, openObjects(crd) as JsonObject]));
+  return Object.fromEntries(
+    Object.entries(files).map(([path, crd]) => [path, openObjects(crd) as JsonObject]),
+  );
 }
