@@ -1,0 +1,160 @@
+// `pgplane serve function` flags and environment → one typed options object. Pure: no I/O, no
+// process access; the CLI passes argv and env in, and prints what comes back.
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../duration.js';
+
+export const DEFAULT_ADDRESS = '0.0.0.0:9443';
+/** gRPC's own default receive limit; Crossplane requests carry every observed resource, so it is a flag. */
+export const DEFAULT_MAX_RECV_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** Well inside Kubernetes' default 30s termination grace period, and far above any RunFunction call. */
+export const DEFAULT_DRAIN_TIMEOUT = '10s';
+/** The variable Crossplane's package manager sets on a function's Deployment. */
+export const TLS_CERTS_DIR_ENV = 'TLS_SERVER_CERTS_DIR';
+
+export const SERVE_FUNCTION_USAGE = `Usage: pgplane serve function [flags]
+
+Runs the pgplane composition function: a gRPC server speaking Crossplane's RunFunction protocol
+(apiextensions.fn.proto.v1), plus the standard grpc.health.v1.Health service.
+
+Flags:
+  --address <host:port>            Where to listen (default ${DEFAULT_ADDRESS}; port 0 picks a free port).
+  --tls-certs-dir <dir>            Directory with tls.crt, tls.key and ca.crt; clients must present a
+                                   certificate signed by ca.crt (mutual TLS). Alias: --tls-server-certs-dir.
+                                   Default: $${TLS_CERTS_DIR_ENV}, which Crossplane sets.
+  --insecure                       Serve without TLS (local development, 'crossplane render').
+  --max-recv-message-size <bytes>  Largest request accepted (default ${DEFAULT_MAX_RECV_MESSAGE_BYTES}; suffixes Ki, Mi, Gi).
+  --drain-timeout <duration>       On SIGTERM/SIGINT, how long in-flight calls may finish before the
+                                   server closes them (default ${DEFAULT_DRAIN_TIMEOUT}).
+  -d, --debug                      Log at debug level (one line per call; never request bodies).
+  -h, --help                       Show this help.
+`;
+
+export type TlsOptions = { mode: 'insecure' } | { mode: 'mtls'; certsDir: string };
+
+export interface ServeFunctionOptions {
+  /** host:port as grpc-js binds it. */
+  readonly address: string;
+  readonly tls: TlsOptions;
+  readonly maxRecvMessageBytes: number;
+  readonly drainTimeoutMs: number;
+  readonly debug: boolean;
+  /** Set when --insecure wins over a certificates directory that was also given; worth a warning. */
+  readonly ignoredCertsDir?: string;
+}
+
+export type ParsedServeFunction =
+  { kind: 'run'; options: ServeFunctionOptions } | { kind: 'help' } | { kind: 'error'; message: string };
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+/** "4194304", "4Mi", "512Ki" → bytes; undefined when it is not a positive size that fits gRPC's int32. */
+export function parseByteSize(text: string): number | undefined {
+  const match = /^([0-9]+)(Ki|Mi|Gi)?$/.exec(text.trim());
+  if (!match) return undefined;
+  const bytes = Number(match[1]) * (SIZE_UNITS[match[2] ?? ''] ?? 1);
+  // grpc-js keeps the limit in a signed 32-bit channel argument.
+  return bytes >= 1 && bytes <= 2 ** 31 - 1 ? bytes : undefined;
+}
+
+/**
+ * Normalises a listen address: ":9443" (Go style) → "0.0.0.0:9443"; "host:port" and "[v6]:port"
+ * are checked for a port in range. Returns an error message for anything else.
+ */
+export function normaliseAddress(text: string): { address: string } | { error: string } {
+  const value = text.trim();
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):([0-9]{1,5})$/.exec(value);
+  if (!match) {
+    return { error: `--address must be host:port (e.g. ${DEFAULT_ADDRESS} or 127.0.0.1:0), got "${text}"` };
+  }
+  const port = Number(match[2]);
+  if (port > 65535) return { error: `--address port must be 0..65535, got ${port}` };
+  const host = match[1] === '' ? '0.0.0.0' : match[1];
+  return { address: `${host}:${port}` };
+}
+
+export function parseServeFunctionArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): ParsedServeFunction {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      allowPositionals: false,
+      strict: true,
+      options: {
+        address: { type: 'string' },
+        'tls-certs-dir': { type: 'string' },
+        'tls-server-certs-dir': { type: 'string' },
+        insecure: { type: 'boolean' },
+        'max-recv-message-size': { type: 'string' },
+        'drain-timeout': { type: 'string' },
+        debug: { type: 'boolean', short: 'd' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    return { kind: 'error', message: error instanceof Error ? error.message : String(error) };
+  }
+  if (values.help) return { kind: 'help' };
+
+  const address = normaliseAddress(values.address ?? DEFAULT_ADDRESS);
+  if ('error' in address) return { kind: 'error', message: address.error };
+
+  const flagDir = values['tls-certs-dir'];
+  const sdkFlagDir = values['tls-server-certs-dir'];
+  if (flagDir !== undefined && sdkFlagDir !== undefined && flagDir !== sdkFlagDir) {
+    return {
+      kind: 'error',
+      message: `--tls-certs-dir "${flagDir}" and --tls-server-certs-dir "${sdkFlagDir}" disagree; give one`,
+    };
+  }
+  const certsDir = nonEmpty(flagDir ?? sdkFlagDir) ?? nonEmpty(env[TLS_CERTS_DIR_ENV]);
+  const insecure = values.insecure ?? false;
+  if (!insecure && certsDir === undefined) {
+    return {
+      kind: 'error',
+      message:
+        `refusing to serve without TLS: give --tls-certs-dir <dir> (or set ${TLS_CERTS_DIR_ENV}) ` +
+        'to a directory holding tls.crt, tls.key and ca.crt, or pass --insecure for local development',
+    };
+  }
+
+  let maxRecvMessageBytes = DEFAULT_MAX_RECV_MESSAGE_BYTES;
+  const size = values['max-recv-message-size'];
+  if (size !== undefined) {
+    const bytes = parseByteSize(size);
+    if (bytes === undefined) {
+      return {
+        kind: 'error',
+        message: `--max-recv-message-size must be a positive number of bytes below 2Gi (e.g. 4194304 or 16Mi), got "${size}"`,
+      };
+    }
+    maxRecvMessageBytes = bytes;
+  }
+
+  let drainTimeoutMs: number;
+  const drain = values['drain-timeout'] ?? DEFAULT_DRAIN_TIMEOUT;
+  try {
+    const d = parseDuration(drain);
+    drainTimeoutMs = d.seconds * 1000 + Math.floor(d.nanos / 1e6);
+  } catch {
+    return { kind: 'error', message: `--drain-timeout must be a duration like 10s or 500ms, got "${drain}"` };
+  }
+
+  return {
+    kind: 'run',
+    options: {
+      address: address.address,
+      tls: insecure || certsDir === undefined ? { mode: 'insecure' } : { mode: 'mtls', certsDir },
+      maxRecvMessageBytes,
+      drainTimeoutMs,
+      debug: values.debug ?? false,
+      ...(insecure && certsDir !== undefined ? { ignoredCertsDir: certsDir } : {}),
+    },
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}

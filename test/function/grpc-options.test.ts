@@ -1,0 +1,162 @@
+// The pure parts of the function server: flags + environment → options, and the health codec.
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_ADDRESS,
+  DEFAULT_MAX_RECV_MESSAGE_BYTES,
+  normaliseAddress,
+  parseByteSize,
+  parseServeFunctionArgs,
+  type ParsedServeFunction,
+} from '../../src/function/server/options.js';
+import {
+  decodeHealthCheckRequest,
+  decodeHealthCheckResponse,
+  encodeHealthCheckRequest,
+  encodeHealthCheckResponse,
+  ServingStatus,
+} from '../../src/function/server/health.js';
+
+function run(parsed: ParsedServeFunction) {
+  if (parsed.kind !== 'run') throw new Error(`expected options, got ${JSON.stringify(parsed)}`);
+  return parsed.options;
+}
+function error(parsed: ParsedServeFunction): string {
+  if (parsed.kind !== 'error') throw new Error(`expected an error, got ${JSON.stringify(parsed)}`);
+  return parsed.message;
+}
+
+describe('parseServeFunctionArgs', () => {
+  it('defaults: 0.0.0.0:9443, 4 MiB, 10s drain, info level', () => {
+    expect(run(parseServeFunctionArgs(['--insecure'], {}))).toEqual({
+      address: DEFAULT_ADDRESS,
+      tls: { mode: 'insecure' },
+      maxRecvMessageBytes: DEFAULT_MAX_RECV_MESSAGE_BYTES,
+      drainTimeoutMs: 10_000,
+      debug: false,
+    });
+  });
+
+  it('refuses to run without TLS unless --insecure, naming the flag and the variable', () => {
+    const message = error(parseServeFunctionArgs([], {}));
+    expect(message).toContain('--tls-certs-dir');
+    expect(message).toContain('TLS_SERVER_CERTS_DIR');
+    expect(message).toContain('--insecure');
+    expect(error(parseServeFunctionArgs([], { TLS_SERVER_CERTS_DIR: '  ' }))).toContain('--insecure');
+  });
+
+  it('takes the certificates directory from TLS_SERVER_CERTS_DIR, either flag spelling overriding it', () => {
+    const env = { TLS_SERVER_CERTS_DIR: '/tls/server' };
+    expect(run(parseServeFunctionArgs([], env)).tls).toEqual({ mode: 'mtls', certsDir: '/tls/server' });
+    expect(run(parseServeFunctionArgs(['--tls-certs-dir', '/a'], env)).tls).toEqual({
+      mode: 'mtls',
+      certsDir: '/a',
+    });
+    expect(run(parseServeFunctionArgs(['--tls-server-certs-dir=/b'], env)).tls).toEqual({
+      mode: 'mtls',
+      certsDir: '/b',
+    });
+    expect(run(parseServeFunctionArgs(['--tls-certs-dir=/a', '--tls-server-certs-dir=/a'], {})).tls).toEqual({
+      mode: 'mtls',
+      certsDir: '/a',
+    });
+    expect(error(parseServeFunctionArgs(['--tls-certs-dir=/a', '--tls-server-certs-dir=/b'], {}))).toMatch(
+      /disagree/,
+    );
+  });
+
+  it('--insecure wins over a certificates directory and says it ignored it', () => {
+    const options = run(parseServeFunctionArgs(['--insecure'], { TLS_SERVER_CERTS_DIR: '/tls/server' }));
+    expect(options.tls).toEqual({ mode: 'insecure' });
+    expect(options.ignoredCertsDir).toBe('/tls/server');
+  });
+
+  it('parses --address, --max-recv-message-size, --drain-timeout and --debug', () => {
+    expect(
+      run(
+        parseServeFunctionArgs(
+          [
+            '--insecure',
+            '--address',
+            ':9444',
+            '--max-recv-message-size',
+            '16Mi',
+            '--drain-timeout=2500ms',
+            '-d',
+          ],
+          {},
+        ),
+      ),
+    ).toEqual({
+      address: '0.0.0.0:9444',
+      tls: { mode: 'insecure' },
+      maxRecvMessageBytes: 16 * 1024 * 1024,
+      drainTimeoutMs: 2500,
+      debug: true,
+    });
+  });
+
+  it.each([
+    [['--insecure', '--address', 'nope'], /--address must be host:port/],
+    [['--insecure', '--address', '127.0.0.1:70000'], /0\.\.65535/],
+    [['--insecure', '--max-recv-message-size', '0'], /--max-recv-message-size/],
+    [['--insecure', '--max-recv-message-size', '4MB'], /--max-recv-message-size/],
+    [['--insecure', '--max-recv-message-size', '2Gi'], /--max-recv-message-size/],
+    [['--insecure', '--drain-timeout', 'soon'], /--drain-timeout/],
+    [['--insecure', '--port', '1'], /Unknown option '--port'/],
+    [['--insecure', 'extra'], /positional/],
+  ])('rejects %j', (argv, message) => {
+    expect(error(parseServeFunctionArgs(argv, {}))).toMatch(message);
+  });
+
+  it('answers --help before checking anything else', () => {
+    expect(parseServeFunctionArgs(['--help'], {})).toEqual({ kind: 'help' });
+  });
+});
+
+describe('normaliseAddress and parseByteSize', () => {
+  it.each([
+    ['0.0.0.0:9443', '0.0.0.0:9443'],
+    [':9443', '0.0.0.0:9443'],
+    ['localhost:0', 'localhost:0'],
+    ['[::]:9443', '[::]:9443'],
+    ['[::1]:1', '[::1]:1'],
+  ])('%s → %s', (given, want) => {
+    expect(normaliseAddress(given)).toEqual({ address: want });
+  });
+
+  it.each([
+    ['4194304', 4194304],
+    ['512Ki', 512 * 1024],
+    ['1Gi', 1024 ** 3],
+    ['0', undefined],
+    ['-1', undefined],
+    ['1.5Mi', undefined],
+  ])('%s → %s bytes', (given, want) => {
+    expect(parseByteSize(given)).toBe(want);
+  });
+});
+
+describe('health codec', () => {
+  it('round-trips requests, including the empty service (the server as a whole) and long names', () => {
+    for (const service of ['', 'apiextensions.fn.proto.v1.FunctionRunnerService', 'x'.repeat(300), 'ünï']) {
+      expect(decodeHealthCheckRequest(encodeHealthCheckRequest({ service }))).toEqual({ service });
+    }
+  });
+
+  it('encodes statuses as proto3 does (zero omitted) and round-trips them', () => {
+    expect(encodeHealthCheckResponse({ status: ServingStatus.UNKNOWN })).toEqual(Buffer.alloc(0));
+    expect(encodeHealthCheckResponse({ status: ServingStatus.SERVING })).toEqual(Buffer.from([0x08, 1]));
+    for (const status of [ServingStatus.SERVING, ServingStatus.NOT_SERVING, ServingStatus.SERVICE_UNKNOWN]) {
+      expect(decodeHealthCheckResponse(encodeHealthCheckResponse({ status }))).toEqual({ status });
+    }
+  });
+
+  it('skips unknown fields and rejects truncated input', () => {
+    // field 2 varint 150, then field 1 "ab"
+    expect(decodeHealthCheckRequest(Buffer.from([0x10, 0x96, 0x01, 0x0a, 0x02, 0x61, 0x62]))).toEqual({
+      service: 'ab',
+    });
+    expect(() => decodeHealthCheckRequest(Buffer.from([0x0a, 0x05, 0x61]))).toThrow(/truncated/);
+    expect(() => decodeHealthCheckRequest(Buffer.from([0x0a]))).toThrow(/truncated/);
+  });
+});
