@@ -2,6 +2,7 @@
 import type { CliIo } from './io.js';
 import { grantsCommand } from './grants.js';
 import { renderCommand } from './render.js';
+import { serveCommand } from './serve.js';
 
 const USAGE = `Usage: pgplane <command> [flags]
 
@@ -20,6 +21,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return renderCommand(rest, io);
       case 'grants':
         return await grantsCommand(rest, io);
+      case 'serve':
+        return await serveCommand(rest, io);
       case undefined:
       case '-h':
       case '--help':
