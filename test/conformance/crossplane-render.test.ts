@@ -14,6 +14,8 @@ import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getPath, isObject, type JsonObject } from '../../src/shared/json.js';
 import {
+  FUNCTIONS_FILE,
+  INPUT_CRD_FILE,
   REPO_ROOT,
   canonicalYaml,
   crossplaneVersion,
@@ -66,7 +68,8 @@ beforeAll(async () => {
   cacheDir = join(workDir, 'validate-cache');
   prefillValidateCache(cacheDir);
   server = await startFunctionServer();
-});
+  // A cold build of the Crossplane CLI takes 5-15 minutes on two cores.
+}, 1_800_000);
 
 afterAll(async () => {
   await server?.stop();
@@ -192,6 +195,39 @@ describe('the example inputs, as the API server would see them', () => {
       }
     },
   );
+});
+
+describe('the platform manifests', () => {
+  it.each(['apis/namespaced/composition.yaml', 'apis/legacy/composition.yaml'])(
+    '%s and its function Input validate',
+    async (file) => {
+      const [composition] = parseDocuments(readFileSync(join(REPO_ROOT, file), 'utf8'));
+      // validate checks the Composition against Crossplane's CRD (from the prefilled cache) and,
+      // as it does for every Composition it loads, each pipeline step's input against its CRD:
+      // here the generated Input CRD.
+      const outcome = await validateRendered(
+        crossplane,
+        [INPUT_CRD_FILE],
+        [composition!],
+        join(workDir, 'platform', file),
+        cacheDir,
+      );
+      expect(outcome.output).toMatch(/\[✓\] pgplane\.fn\.crossplane\.io\/v1beta1, Kind=Input/);
+      expect(outcome.problems, outcome.output).toEqual([]);
+    },
+  );
+
+  it('examples/functions.yaml validates as a Crossplane Function', async () => {
+    const objects = parseDocuments(readFileSync(FUNCTIONS_FILE, 'utf8'));
+    const outcome = await validateRendered(
+      crossplane,
+      [],
+      objects,
+      join(workDir, 'platform', 'functions'),
+      cacheDir,
+    );
+    expect(outcome.problems, outcome.output).toEqual([]);
+  });
 });
 
 describe('crossplane beta validate', () => {
