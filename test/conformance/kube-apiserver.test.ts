@@ -64,7 +64,7 @@ describe('kube-apiserver harness', () => {
   let kc: KubeConfig;
 
   beforeAll(async () => {
-    // A no-op when the binaries are cached; a cold build of kube-apiserver takes 10-20 minutes.
+    // A no-op when the binaries are cached; a cold build of kube-apiserver takes 5-20 minutes.
     const binDir = await installKubeTools();
     cluster = await startKubeApiServer({ binDir });
     kc = cluster.kubeConfig();

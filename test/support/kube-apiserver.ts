@@ -63,7 +63,7 @@ export function kubeToolsBinDir(): string {
 
 /**
  * Runs install.sh (a no-op when the binaries are cached; a cold build of kube-apiserver takes
- * 10-20 minutes on two cores, so give the calling hook a generous timeout). The build log goes
+ * 5-20 minutes on two cores, so give the calling hook a generous timeout). The build log goes
  * to this process's stderr. Resolves to the bin folder.
  */
 export async function installKubeTools(): Promise<string> {
@@ -124,7 +124,7 @@ export async function startKubeApiServer(options: StartKubeApiServerOptions = {}
     if (!existsSync(join(binDir, name))) {
       throw new Error(
         `${name} not found in ${binDir}. Build it with ${installScript} ` +
-          '(cached after the first run; a cold build takes 10-20 minutes), ' +
+          '(cached after the first run; a cold build takes 5-20 minutes), ' +
           'or set PGPLANE_KUBE_BIN_DIR to a folder that holds etcd and kube-apiserver.',
       );
     }
