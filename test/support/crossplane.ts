@@ -8,7 +8,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
 import { isObject, type JsonObject } from '../../src/shared/json.js';
+import { readSingleObject } from '../../src/shared/yaml-files.js';
 import { validateCoreKind, isCoreKind } from './core-kinds.js';
+import { compositionFor } from './examples.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const INSTALL_SCRIPT = join(REPO_ROOT, 'test/tools/crossplane/install.sh');
@@ -158,20 +160,21 @@ export interface RenderCase {
   requiredDir?: string;
 }
 
-const XR_FILES: readonly { file: string; suffix: string; composition: string; xrd: string }[] = [
-  {
-    file: 'xr.yaml',
-    suffix: '',
-    composition: 'apis/namespaced/composition.yaml',
-    xrd: 'apis/namespaced/definition.yaml',
-  },
-  {
-    file: 'xr-legacy.yaml',
-    suffix: '-legacy',
-    composition: 'apis/legacy/composition.yaml',
-    xrd: 'apis/legacy/definition.yaml',
-  },
+const XR_FILES: readonly { file: string; suffix: string; apis: string }[] = [
+  { file: 'xr.yaml', suffix: '', apis: 'apis/namespaced' },
+  { file: 'xr-legacy.yaml', suffix: '-legacy', apis: 'apis/legacy' },
 ];
+
+/** Every Composition in apis/ (each API folder may hold several, e.g. a production one). */
+export function compositionFiles(): string[] {
+  return XR_FILES.flatMap((xr) => {
+    const dir = join(REPO_ROOT, xr.apis);
+    return readdirSync(dir)
+      .filter((f) => f.startsWith('composition') && f.endsWith('.yaml'))
+      .sort()
+      .map((f) => join(dir, f));
+  });
+}
 
 /** Every example XR (namespaced and legacy) with no observed state and with each observed/<state>/. */
 export function renderCases(examplesDir = join(REPO_ROOT, 'examples')): RenderCase[] {
@@ -184,13 +187,16 @@ export function renderCases(examplesDir = join(REPO_ROOT, 'examples')): RenderCa
     for (const xr of XR_FILES) {
       const xrFile = join(dir, xr.file);
       if (!existsSync(xrFile)) continue;
-      const xrdFile = join(REPO_ROOT, xr.xrd);
+      const apisDir = join(REPO_ROOT, xr.apis);
+      const xrdFile = join(apisDir, 'definition.yaml');
+      // The Composition the XR selects (spec.crossplane.compositionRef), else the default one.
+      const compositionFile = compositionFor(readSingleObject(xrFile), apisDir);
       for (const state of [undefined, ...states]) {
         cases.push({
           name: `${scenario}${xr.suffix}${state ? `-${state}` : ''}`,
           scenario,
           xrFile,
-          compositionFile: join(REPO_ROOT, xr.composition),
+          compositionFile,
           xrdFile,
           ...(state ? { observedDir: join(observedRoot, state) } : {}),
           ...(existsSync(requiredDir) ? { requiredDir } : {}),
