@@ -18,8 +18,6 @@ import {
   ApiextensionsV1Api,
   CustomObjectsApi,
   KubeConfig,
-  KubernetesObjectApi,
-  PatchStrategy,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -174,13 +172,13 @@ async function startOnce(binDir: string, options: StartKubeApiServerOptions): Pr
     const etcdEndpoint = `http://127.0.0.1:${etcdClientPort}`;
     const etcdPeer = `http://127.0.0.1:${etcdPeerPort}`;
     const etcd = startProcess('etcd', join(binDir, 'etcd'), workDir, [
-      '--name=default',
+      '--name=pgplane-test',
       `--data-dir=${join(workDir, 'etcd-data')}`,
       `--listen-client-urls=${etcdEndpoint}`,
       `--advertise-client-urls=${etcdEndpoint}`,
       `--listen-peer-urls=${etcdPeer}`,
       `--initial-advertise-peer-urls=${etcdPeer}`,
-      `--initial-cluster=default=${etcdPeer}`,
+      `--initial-cluster=pgplane-test=${etcdPeer}`,
       '--initial-cluster-state=new',
       // Throwaway data: no fsync keeps tests fast on slow disks.
       '--unsafe-no-fsync',
@@ -210,6 +208,9 @@ async function startOnce(binDir: string, options: StartKubeApiServerOptions): Pr
       `--service-account-signing-key-file=${certs.serviceAccountKeyPath}`,
       // No controller-manager runs, so nothing creates the default ServiceAccount pods need.
       '--disable-admission-plugins=ServiceAccount',
+      // The lease reconciler would publish 127.0.0.1 as the kubernetes Service's endpoint,
+      // which the Endpoints validation rejects (loopback) and logs every 10 s.
+      '--endpoint-reconciler-type=none',
       '--allow-privileged=true',
       '--profiling=false',
       ...(options.apiServerArgs ?? []),
@@ -509,25 +510,58 @@ export async function applyCrdFile(
   return applyCrds(kc, crds, options);
 }
 
-/** Server-side applies CRD objects and waits until each is Established and served. */
+/**
+ * Server-side applies CRD objects and waits until each is Established and served.
+ *
+ * The CRDs go over the wire as the JSON they are: client-node's typed serializer knows the schema
+ * keywords only by its own property names (`_default`, `x_kubernetes_preserve_unknown_fields`) and
+ * silently drops `default` and every `x-kubernetes-*` keyword of a CRD parsed from YAML.
+ */
 export async function applyCrds(
   kc: KubeConfig,
   crds: V1CustomResourceDefinition[],
   options: ApplyCrdOptions = {},
 ): Promise<V1CustomResourceDefinition[]> {
-  const objects = KubernetesObjectApi.makeApiClient(kc);
   const fieldManager = options.fieldManager ?? 'pgplane-tests';
   for (const crd of crds) {
-    await objects.patch(
+    const name = crdName(crd);
+    await serverSideApply(
+      kc,
+      `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${encodeURIComponent(name)}?fieldManager=${encodeURIComponent(fieldManager)}&force=true`,
       { ...crd, apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' },
-      undefined,
-      undefined,
-      fieldManager,
-      true,
-      PatchStrategy.ServerSideApply,
     );
   }
   return Promise.all(crds.map((crd) => waitForCrdEstablished(kc, crdName(crd), options.timeoutMs)));
+}
+
+/** PATCH with application/apply-patch+yaml (JSON is YAML), authenticated as the kubeconfig's user. */
+async function serverSideApply(kc: KubeConfig, path: string, body: unknown): Promise<void> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  const url = new URL(path, cluster.server);
+  const options: Parameters<typeof httpsRequest>[0] = {
+    method: 'PATCH',
+    hostname: url.hostname,
+    port: url.port,
+    path: `${url.pathname}${url.search}`,
+    headers: { 'Content-Type': 'application/apply-patch+yaml', Accept: 'application/json' },
+  };
+  await kc.applyToHTTPSOptions(options);
+  const payload = JSON.stringify(body);
+  await new Promise<void>((resolve, reject) => {
+    const request = httpsRequest(options, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () =>
+        (response.statusCode ?? 500) < 300
+          ? resolve()
+          : reject(new Error(`server-side apply of ${url.pathname} failed (${response.statusCode}): ${text}`)),
+      );
+    });
+    request.on('error', reject);
+    request.end(payload);
+  });
 }
 
 /**
