@@ -25,6 +25,7 @@ import {
   RunFunctionResponse,
   Severity,
 } from '@crossplane-org/function-sdk-typescript';
+import { runFunction as runFunctionInProcess } from '../../src/function/handler.js';
 import { isObject, type JsonObject } from '../../src/shared/json.js';
 import type { ClientAnswer, ClientCommand } from './client.js';
 import { compareDesired, IGNORED_PATHS } from './compare.js';
@@ -58,7 +59,7 @@ function log(message: string): void {
 // Targets
 
 interface Target {
-  name: TargetName;
+  name: string;
   version: string;
   command: (address: string) => string[];
 }
@@ -145,7 +146,7 @@ interface Running {
 }
 
 function startServer(target: Target, address: string, logDir: string, run: string): Running {
-  const logPath = join(logDir, `${target.name}-${run}.log`);
+  const logPath = join(logDir, `${target.name.replace(/[^\w.-]+/g, '-')}-${run}.log`);
   const fd = openSync(logPath, 'w');
   const [cmd, ...args] = pinned(1, target.command(address));
   const child = spawn(cmd!, args, {
@@ -280,18 +281,20 @@ function desiredResources(rsp: RunFunctionResponse, who: string): Record<string,
   return out;
 }
 
-async function checkAgreement(targets: Target[], logDir: string): Promise<void> {
+async function checkAgreement(targets: Record<TargetName, Target>, logDir: string): Promise<void> {
+  const names = Object.keys(targets) as TargetName[];
   const outputs = new Map<TargetName, Record<string, JsonObject>[]>();
-  for (const target of targets) {
+  for (const name of names) {
+    const target = targets[name];
     const address = `127.0.0.1:${await freePort()}`;
     const server = startServer(target, address, logDir, 'check');
     try {
       await waitForServe(address, server);
       const answers: Record<string, JsonObject>[] = [];
-      for (const request of workloadRequests(target.name)) {
+      for (const request of workloadRequests(name)) {
         answers.push(desiredResources(await runFunction(address, request), target.name));
       }
-      outputs.set(target.name, answers);
+      outputs.set(name, answers);
     } finally {
       await stopServer(server);
     }
@@ -299,17 +302,17 @@ async function checkAgreement(targets: Target[], logDir: string): Promise<void> 
   const xrs = workloadXrs();
   const reference = outputs.get('pgplane')!;
   let failed = false;
-  for (const target of targets) {
-    if (target.name === 'pgplane') continue;
-    const answers = outputs.get(target.name)!;
+  for (const name of names) {
+    if (name === 'pgplane') continue;
+    const answers = outputs.get(name)!;
     xrs.forEach((xr, i) => {
       const differences = compareDesired(reference[i]!, answers[i]!);
       if (differences.length === 0) return;
       failed = true;
       const meta = xr.metadata as JsonObject;
-      log(`DISAGREEMENT: ${target.name} vs pgplane for XR ${String(meta.namespace)}/${String(meta.name)}:`);
+      log(`DISAGREEMENT: ${name} vs pgplane for XR ${String(meta.namespace)}/${String(meta.name)}:`);
       for (const d of differences.slice(0, 20))
-        log(`  ${d.resource}: ${d.path || '(resource)'}: pgplane ${d.pgplane} / ${target.name} ${d.peer}`);
+        log(`  ${d.resource}: ${d.path || '(resource)'}: pgplane ${d.pgplane} / ${name} ${d.peer}`);
       if (differences.length > 20) log(`  ... and ${differences.length - 20} more`);
     });
   }
@@ -319,7 +322,7 @@ async function checkAgreement(targets: Target[], logDir: string): Promise<void> 
     );
   const count = Object.keys(reference[0]!).length;
   log(
-    `agreement: ${targets.length} functions x ${xrs.length} XRs, ${count} composed resources each, identical except ${IGNORED_PATHS.join(', ')}`,
+    `agreement: ${names.length} functions x ${xrs.length} XRs, ${count} composed resources each, identical except ${IGNORED_PATHS.join(', ')}`,
   );
 }
 
@@ -328,6 +331,8 @@ async function checkAgreement(targets: Target[], logDir: string): Promise<void> 
 
 interface RunResult {
   startupMs: number;
+  /** Server CPU time from spawn to the first answered request: start-up without the machine's noise. */
+  startupCpuMs: number;
   latencyMedianUs: number;
   latencyP99Us: number;
   throughput: Record<number, number>;
@@ -349,6 +354,7 @@ async function measure(target: Target, client: LoadClient, logDir: string, run: 
     let requests = 0;
     let errors = 0;
     const cpu0 = cpuMs(server.pid);
+    const startupCpuMs = cpu0;
 
     client.send({ cmd: 'latency', address, ...LATENCY });
     const lat = await client.answer();
@@ -372,6 +378,7 @@ async function measure(target: Target, client: LoadClient, logDir: string, run: 
     const rss = peakRssMiB(server.pid);
     return {
       startupMs,
+      startupCpuMs,
       latencyMedianUs: lat.medianUs,
       latencyP99Us: lat.p99Us,
       throughput,
@@ -382,6 +389,73 @@ async function measure(target: Target, client: LoadClient, logDir: string, run: 
   } finally {
     await stopServer(server);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where pgplane's time goes
+
+interface Breakdown {
+  decodeUs: number;
+  runFunctionUs: number;
+  encodeUs: number;
+}
+
+/** CPU per request of the three in-process steps of pgplane's RunFunction, on this stream. */
+function breakdown(encoded: Buffer[]): Breakdown {
+  const timeUs = (n: number, fn: (i: number) => void): number => {
+    for (let i = 0; i < Math.min(n, 500); i++) fn(i); // warm-up (JIT)
+    const samples: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const started = process.cpuUsage();
+      for (let i = 0; i < n; i++) fn(i);
+      const used = process.cpuUsage(started);
+      samples.push((used.user + used.system) / n);
+    }
+    return median(samples);
+  };
+  const decoded = encoded.map((b) => RunFunctionRequest.decode(b));
+  const responses = decoded.map((r) => runFunctionInProcess(r));
+  return {
+    decodeUs: timeUs(2000, (i) => RunFunctionRequest.decode(encoded[i % encoded.length]!)),
+    runFunctionUs: timeUs(2000, (i) => runFunctionInProcess(decoded[i % decoded.length]!)),
+    encodeUs: timeUs(2000, (i) => RunFunctionResponse.encode(responses[i % responses.length]!).finish()),
+  };
+}
+
+function floorTarget(responseFile: string): Target {
+  return {
+    name: 'grpc-js floor',
+    version: '',
+    command: (address) => [
+      process.execPath,
+      '--import',
+      'tsx',
+      join(here, 'floor-server.ts'),
+      address,
+      responseFile,
+    ],
+  };
+}
+
+function breakdownTable(b: Breakdown, floor: RunResult[], pgplane: RunResult[]): string {
+  const floorCpu = median(floor.map((r) => r.cpuUsPerRequest));
+  const measured = median(pgplane.map((r) => r.cpuUsPerRequest));
+  const sum = floorCpu + b.decodeUs + b.runFunctionUs + b.encodeUs;
+  const row = (what: string, us: number): string =>
+    `| ${what} | ${fmt(us, 0)} | ${fmt((100 * us) / sum, 0)}% |`;
+  return [
+    '| pgplane server CPU per request | µs | share |',
+    '| --- | ---: | ---: |',
+    row('gRPC transport: @grpc/grpc-js serving pre-encoded bytes under the same load (floor)', floorCpu),
+    row('protobuf decode of the request (SDK codec, google.protobuf.Struct)', b.decodeUs),
+    row("runFunction: parse, validate, plan, compose (pgplane's code)", b.runFunctionUs),
+    row('protobuf encode of the response (SDK codec, google.protobuf.Struct)', b.encodeUs),
+    `| sum | ${fmt(sum, 0)} | |`,
+    `| measured: pgplane server CPU per request under load | ${fmt(measured, 0)} | |`,
+    '',
+    `grpc-js floor throughput with 64 clients: ${fmt(median(floor.map((r) => r.throughput[64] ?? NaN)), 0)} req/s; ` +
+      `peak RSS ${fmt(median(floor.map((r) => r.peakRssMiB)), 1)} MiB.`,
+  ].join('\n');
 }
 
 interface Metric {
@@ -427,6 +501,13 @@ const METRICS: Metric[] = [
     label: 'start-up to first response',
     unit: 'ms',
     get: (r) => r.startupMs,
+    higherIsBetter: false,
+    digits: 0,
+  },
+  {
+    label: 'start-up CPU time',
+    unit: 'ms',
+    get: (r) => r.startupCpuMs,
     higherIsBetter: false,
     digits: 0,
   },
@@ -509,7 +590,7 @@ async function main(): Promise<number> {
   };
   const workDir = mkdtempSync(join(tmpdir(), 'pgplane-bench-peers-'));
   try {
-    await checkAgreement(Object.values(targets), workDir);
+    await checkAgreement(targets, workDir);
 
     const files = {} as Record<TargetName, string>;
     for (const name of Object.keys(targets) as TargetName[]) {
@@ -517,7 +598,32 @@ async function main(): Promise<number> {
       writeFileSync(files[name], JSON.stringify(encodedRequests(name).map((b) => b.toString('base64'))));
     }
 
+    const runOnce = async (target: Target, requestsFile: string, label: string): Promise<RunResult> => {
+      const client = new LoadClient(requestsFile);
+      let r: RunResult;
+      try {
+        await client.ready();
+        r = await measure(target, client, workDir, label);
+      } finally {
+        await client.close();
+      }
+      errors += r.errors;
+      log(
+        `  start-up ${fmt(r.startupMs, 0)} ms (${fmt(r.startupCpuMs, 0)} ms CPU), latency p50 ${fmt(r.latencyMedianUs, 0)} µs p99 ${fmt(r.latencyP99Us, 0)} µs, ` +
+          `throughput ${CONCURRENCY.map((c) => `${c}:${fmt(r.throughput[c] ?? NaN, 0)}`).join(' ')} req/s, ` +
+          `CPU ${fmt(r.cpuUsPerRequest, 0)} µs/req, peak RSS ${fmt(r.peakRssMiB, 1)} MiB`,
+      );
+      return r;
+    };
+
+    // The transport floor answers with pgplane's own (pre-encoded) response to the first XR.
+    const floorResponse = join(workDir, 'floor-response.bin');
+    const firstRequest = RunFunctionRequest.decode(encodedRequests('pgplane')[0]!);
+    writeFileSync(floorResponse, RunFunctionResponse.encode(runFunctionInProcess(firstRequest)).finish());
+    const floor = floorTarget(floorResponse);
+
     const pairs = new Map<PeerName, [RunResult, RunResult][]>();
+    const floorRuns: RunResult[] = [];
     let errors = 0;
     for (let round = 1; round <= ROUNDS; round++) {
       for (const peer of PEER_NAMES) {
@@ -526,32 +632,23 @@ async function main(): Promise<number> {
         const results = {} as Record<TargetName, RunResult>;
         for (const name of order) {
           log(`round ${round}/${ROUNDS}: ${name} (vs ${peer})`);
-          const client = new LoadClient(files[name]);
-          try {
-            await client.ready();
-            results[name] = await measure(targets[name], client, workDir, `${round}-${peer}`);
-          } finally {
-            await client.close();
-          }
-          errors += results[name].errors;
-          const r = results[name];
-          log(
-            `  start-up ${fmt(r.startupMs, 0)} ms, latency p50 ${fmt(r.latencyMedianUs, 0)} µs p99 ${fmt(r.latencyP99Us, 0)} µs, ` +
-              `throughput ${CONCURRENCY.map((c) => `${c}:${fmt(r.throughput[c] ?? NaN, 0)}`).join(' ')} req/s, ` +
-              `CPU ${fmt(r.cpuUsPerRequest, 0)} µs/req, peak RSS ${fmt(r.peakRssMiB, 1)} MiB`,
-          );
+          results[name] = await runOnce(targets[name], files[name], `${round}-${peer}`);
         }
         const list = pairs.get(peer) ?? [];
         list.push([results.pgplane, results[peer]]);
         pairs.set(peer, list);
       }
+      log(`round ${round}/${ROUNDS}: ${floor.name}`);
+      floorRuns.push(await runOnce(floor, files.pgplane, `${round}-floor`));
     }
     const versions = Object.fromEntries(Object.values(targets).map((t) => [t.name, t.version])) as Record<
       TargetName,
       string
     >;
+    const pgRuns = [...pairs.values()].flatMap((list) => list.map(([pg]) => pg));
     process.stdout.write(
-      `\n## Peers: pgplane vs the Go composition functions\n\n${table(pairs, versions)}\n`,
+      `\n## Peers: pgplane vs the Go composition functions\n\n${table(pairs, versions)}\n` +
+        `\n### Where pgplane's server CPU goes\n\n${breakdownTable(breakdown(encodedRequests('pgplane')), floorRuns, pgRuns)}\n`,
     );
     if (errors > 0)
       process.stdout.write(`\n${errors} request(s) failed during the load phases (see above).\n`);
