@@ -10,18 +10,36 @@ export function toOpenApiSchema(schema: z.ZodType): JsonObject {
   return structural(generated) as JsonObject;
 }
 
+/**
+ * Makes zod's JSON Schema a Kubernetes structural schema, which the API server insists on:
+ * - `additionalProperties: false` beside `properties` (zod's .strict()) is refused as "mutually
+ *   exclusive"; the API server prunes unknown fields anyway, so it is dropped;
+ * - a union has no structural form: one of a single type keeps that type, one of several types
+ *   (e.g. "*" or {name, arguments}) keeps the value as is, and the zod parse in the function or
+ *   provider validates it with a readable error;
+ * - zod bounds every integer by ±2^53-1, which only means "no bound";
+ * - an object with no declared properties must say it keeps unknown fields, or it is emptied.
+ */
 function structural(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(structural);
   if (!isObject(node)) return node;
+  const union = node.anyOf ?? node.oneOf;
+  if (Array.isArray(union)) {
+    const types = new Set(union.map((branch) => (isObject(branch) ? branch.type : undefined)));
+    const description = typeof node.description === 'string' ? { description: node.description } : {};
+    const [onlyType] = types;
+    return types.size === 1 && typeof onlyType === 'string'
+      ? { type: onlyType, ...description }
+      : { ...description, 'x-kubernetes-preserve-unknown-fields': true };
+  }
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(node)) {
     if (UNSUPPORTED_KEYWORDS.has(key)) continue;
-    // zod bounds every integer by ±2^53-1; those bounds mean "no bound" and only clutter kubectl explain.
     if ((key === 'minimum' || key === 'maximum') && Math.abs(Number(value)) === Number.MAX_SAFE_INTEGER)
       continue;
+    if (key === 'additionalProperties' && value === false && 'properties' in node) continue;
     out[key] = structural(value);
   }
-  // A free-form object (e.g. from z.unknown() or z.record of anything) must say so, or the API server prunes it.
   if (out.type === 'object' && !out.properties && !out.additionalProperties) {
     out['x-kubernetes-preserve-unknown-fields'] = true;
   }

@@ -279,29 +279,6 @@ export function clusterProviderConfigDefinition(): JsonObject {
   });
 }
 
-/**
- * Makes the generated schemas structural. zod's .strict() becomes `additionalProperties: false` beside `properties`, which the API server
- * rejects ("mutual exclusive"); structural schemas prune unknown fields anyway, so it is dropped.
- */
-function openObjects(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(openObjects);
-  if (typeof node !== 'object' || node === null) return node;
-  // A union of different types (functions.objects: "*" or {name, arguments}) has no structural
-  // form; the value is kept as is and the provider's zod parse validates it (with a readable error).
-  const union = (node as JsonObject)['anyOf'];
-  if (Array.isArray(union) && new Set(union.map((b) => (b as JsonObject)['type'])).size > 1) {
-    const description = (node as JsonObject)['description'];
-    return {
-      ...(typeof description === 'string' ? { description } : {}),
-      'x-kubernetes-preserve-unknown-fields': true,
-    };
-  }
-  const entries = Object.entries(node as JsonObject).filter(
-    ([key, value]) => !(key === 'additionalProperties' && value === false && 'properties' in node),
-  );
-  return Object.fromEntries(entries.map(([key, value]) => [key, openObjects(value)]));
-}
-
 /** The provider's CRDs by their path in the repository. */
 export function providerCrdFiles(): Record<string, JsonObject> {
   const files: Record<string, JsonObject> = {
@@ -310,7 +287,5 @@ export function providerCrdFiles(): Record<string, JsonObject> {
     [`package/provider/crds/${PROVIDER_GROUP}_${PLURALS.ClusterProviderConfig}.yaml`]:
       clusterProviderConfigDefinition(),
   };
-  return Object.fromEntries(
-    Object.entries(files).map(([path, crd]) => [path, openObjects(crd) as JsonObject]),
-  );
+  return files;
 }

@@ -6,7 +6,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -539,7 +539,7 @@ async function serverSideApply(kc: KubeConfig, path: string, body: unknown): Pro
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
   const url = new URL(path, cluster.server);
-  const options: Parameters<typeof httpsRequest>[0] = {
+  const options: RequestOptions = {
     method: 'PATCH',
     hostname: url.hostname,
     port: url.port,
@@ -556,7 +556,9 @@ async function serverSideApply(kc: KubeConfig, path: string, body: unknown): Pro
       response.on('end', () =>
         (response.statusCode ?? 500) < 300
           ? resolve()
-          : reject(new Error(`server-side apply of ${url.pathname} failed (${response.statusCode}): ${text}`)),
+          : reject(
+              new Error(`server-side apply of ${url.pathname} failed (${response.statusCode}): ${text}`),
+            ),
       );
     });
     request.on('error', reject);
