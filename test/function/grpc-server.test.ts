@@ -16,10 +16,7 @@ import {
 } from '@crossplane-org/function-sdk-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFunction } from '../../src/function/handler.js';
-import {
-  ServingStatus,
-  healthServiceDefinition,
-} from '../../src/function/server/health.js';
+import { ServingStatus, healthServiceDefinition } from '../../src/function/server/health.js';
 import { FUNCTION_SERVICE_NAME } from '../../src/function/server/server.js';
 import { buildRequest } from '../../src/render/render.js';
 import { exampleCases } from '../support/examples.js';
