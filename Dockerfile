@@ -33,6 +33,8 @@ ENTRYPOINT ["/nodejs/bin/node", "dist/cli/main.js"]
 
 # ---- the grants provider ----
 FROM runtime AS provider
+# /metrics, /healthz and /readyz.
+EXPOSE 8080
 CMD ["serve", "provider"]
 
 # ---- the composition function (last stage: the default target) ----

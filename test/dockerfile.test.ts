@@ -3,6 +3,7 @@
 // that installs, builds and prunes, a distroless Node 20 runtime running as a non-root user,
 // one target per program with exec-form ENTRYPOINT/CMD, port 9443 for the function, no init
 // process. And .dockerignore keeps the context to what the build copies.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
@@ -138,15 +139,26 @@ describe('Dockerfile', () => {
   });
 
   it.each([
-    ['function', ['serve', 'function']],
-    ['provider', ['serve', 'provider']],
-  ])('target %s runs `pgplane %s` with exec-form ENTRYPOINT and CMD', (target, cmd) => {
+    { target: 'function', cmd: ['serve', 'function'] },
+    { target: 'provider', cmd: ['serve', 'provider'] },
+  ])('target $target runs `pgplane $cmd` with exec-form ENTRYPOINT and CMD', ({ target, cmd }) => {
     const stage = byName(target);
     expect(execForm(effective(stages, stage, 'ENTRYPOINT'))).toEqual([
       '/nodejs/bin/node',
       'dist/cli/main.js',
     ]);
     expect(execForm(effective(stages, stage, 'CMD'))).toEqual(cmd);
+  });
+
+  it.each(['function', 'provider'])('target %s runs a command the built CLI has', (target) => {
+    // dist/ is compiled by the global setup; --help exits 0 only for a real command.
+    const stage = byName(target);
+    const [node, ...args] = execForm(effective(stages, stage, 'ENTRYPOINT'));
+    expect(node).toBe('/nodejs/bin/node');
+    const cmd = execForm(effective(stages, stage, 'CMD'));
+    expect(() =>
+      execFileSync(process.execPath, [...args, ...cmd, '--help'], { stdio: 'pipe' }),
+    ).not.toThrow();
   });
 
   it('makes the function the default target and exposes its gRPC port 9443', () => {
