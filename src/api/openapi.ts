@@ -7,7 +7,9 @@ const UNSUPPORTED_KEYWORDS = new Set(['$schema', 'id', '$id', 'propertyNames', '
 
 export function toOpenApiSchema(schema: z.ZodType): JsonObject {
   const generated = z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
-  return structural(generated) as JsonObject;
+  const schema = structural(generated);
+  if (!isObject(schema)) throw new Error('zod produced a JSON Schema that is not an object');
+  return schema;
 }
 
 /**

@@ -102,7 +102,7 @@ function desiredObjects(xr: JsonObject, response: RunFunctionResponse): JsonObje
     ...(isObject(desiredXr) && isObject(desiredXr.status) ? { status: desiredXr.status } : {}),
   };
   const composed = Object.entries(response.desired?.resources ?? {}).map(([key, value]): JsonObject => {
-    const resource = value.resource as JsonObject;
+    const resource: JsonObject = isObject(value.resource) ? value.resource : {};
     const resourceMetadata = isObject(resource.metadata) ? resource.metadata : {};
     const annotations = isObject(resourceMetadata.annotations) ? resourceMetadata.annotations : {};
     return {
