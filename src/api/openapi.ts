@@ -7,9 +7,9 @@ const UNSUPPORTED_KEYWORDS = new Set(['$schema', 'id', '$id', 'propertyNames', '
 
 export function toOpenApiSchema(schema: z.ZodType): JsonObject {
   const generated = z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
-  const schema = structural(generated);
-  if (!isObject(schema)) throw new Error('zod produced a JSON Schema that is not an object');
-  return schema;
+  const openApi = structural(generated);
+  if (!isObject(openApi)) throw new Error('zod produced a JSON Schema that is not an object');
+  return openApi;
 }
 
 /**
