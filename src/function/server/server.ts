@@ -10,6 +10,7 @@ import {
 } from '@crossplane-org/function-sdk-typescript';
 import type { Logger } from 'pino';
 import { runFunction } from '../handler.js';
+import { encodeRunFunctionResponse } from './encode.js';
 import { HealthService, ServingStatus, healthServiceDefinition } from './health.js';
 
 export type Handler = (req: RunFunctionRequest, logger?: Logger) => RunFunctionResponse;
@@ -112,7 +113,7 @@ export function serveRunFunction(
   let encoded: Buffer;
   try {
     rsp = handler(req, logger);
-    encoded = Buffer.from(RunFunctionResponse.encode(rsp).finish());
+    encoded = encodeRunFunctionResponse(rsp);
   } catch (error) {
     // The stack is safe to log (code locations, no request data); the request itself is not.
     logger.error(
@@ -121,8 +122,9 @@ export function serveRunFunction(
     );
     try {
       rsp = internalErrorResponse(req, error);
-      encoded = Buffer.from(RunFunctionResponse.encode(rsp).finish());
+      encoded = encodeRunFunctionResponse(rsp);
     } catch {
+      // Nothing from the request at all, through the SDK's own encoder.
       rsp = internalErrorResponse(undefined, error);
       encoded = Buffer.from(RunFunctionResponse.encode(rsp).finish());
     }
