@@ -15,7 +15,7 @@ import {
 import type { Logger } from 'pino';
 import { getObject, isObject, type JsonObject } from '../shared/json.js';
 import { composeInstance, type Composition, type Observed } from './compose/instance.js';
-import { planInstance } from './compose/plan.js';
+import { planInstance, platformErrors } from './compose/plan.js';
 import { parseDuration } from './duration.js';
 import { formatErrors } from './xr/errors.js';
 import { describeXr } from './xr/identity.js';
@@ -37,8 +37,15 @@ export function runFunction(req: RunFunctionRequest, logger?: Logger): RunFuncti
 
   const xr = req.observed?.composite?.resource;
   const validated = validateXr(xr);
-  if (!validated.ok)
-    return fatalResponse(req, formatErrors(describeXr(validated.identity), validated.errors));
+  if (!validated.ok) {
+    // Also what the platform refuses, so one render names every problem.
+    const named = new Set(validated.errors.map((e) => e.field));
+    const platform = platformErrors(getObject(xr, 'spec'), input.input).filter((e) => !named.has(e.field));
+    return fatalResponse(
+      req,
+      formatErrors(describeXr(validated.identity), [...validated.errors, ...platform]),
+    );
+  }
 
   const planned = planInstance(validated.identity, validated.spec, input.input);
   if (!planned.ok) return fatalResponse(req, formatErrors(describeXr(validated.identity), planned.errors));

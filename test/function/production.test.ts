@@ -249,7 +249,7 @@ describe('the production example', () => {
 });
 
 describe('feature validation', () => {
-  it('names forbidden parameters and bad cron schedules with examples', () => {
+  it('names forbidden parameters, bad cron schedules, disallowed extensions and missing backup stores at once', () => {
     const fatal = responseOf('invalid-features/xr').results.find(
       (r) => r.severity === Severity.SEVERITY_FATAL,
     )!;

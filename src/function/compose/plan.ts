@@ -10,6 +10,7 @@ import {
 import type { PostgresInstanceSpec, PostgresVersion } from '../../api/postgres-instance.js';
 import { grantParameters } from '../../api/grant.js';
 import { MAX_IDENTIFIER_BYTES } from '../../api/names.js';
+import { getPath } from '../../shared/json.js';
 import { POSTGRES_PORT } from '../../shared/labels.js';
 import type { FieldError } from '../xr/errors.js';
 import { instanceName, type XrIdentity } from '../xr/identity.js';
@@ -95,18 +96,10 @@ export function planInstance(
   const namespace = identity.namespace;
   const service = (suffix: string) => `${name}-${suffix}.${namespace}.svc.${input.clusterDomain}`;
 
-  const catalog = sizeCatalog(input);
-  const size = catalog[spec.size];
-  if (!size) {
-    errors.push({
-      field: 'spec.size',
-      problem: `is "${spec.size}", which this platform does not offer; available sizes: ${Object.keys(catalog).join(', ')}`,
-      example: 'size: medium',
-    });
-  }
+  errors.push(...platformErrors(spec, input));
+  const size = sizeCatalog(input)[spec.size];
   const credentials = resolveCredentials(identity, spec, input, errors);
-  checkExtensions(spec, input, errors);
-  const backup = resolveBackup(name, namespace, spec, input, errors);
+  const backup = resolveBackup(name, namespace, spec, input);
 
   const primaryEndpoint = service('rw');
   const pooler = spec.pooler ? { name: `${name}-pooler-rw`, endpoint: service('pooler-rw') } : undefined;
@@ -278,10 +271,26 @@ function resolveImage(version: PostgresVersion, input: FunctionInput): Image {
   return { catalog: { ...catalog, major: Number(version) } };
 }
 
-function checkExtensions(spec: PostgresInstanceSpec, input: FunctionInput, errors: FieldError[]): void {
+/**
+ * Checks against what this platform offers (its Input): sizes, allowed extensions, a backup store.
+ * They read the raw spec, so a spec that fails the schema still hears about these in the same
+ * message, instead of one problem per render.
+ */
+export function platformErrors(spec: unknown, input: FunctionInput): FieldError[] {
+  const errors: FieldError[] = [];
+  const catalog = sizeCatalog(input);
+  const size = getPath(spec, 'size') ?? 'small';
+  if (typeof size === 'string' && !(size in catalog)) {
+    errors.push({
+      field: 'spec.size',
+      problem: `is "${size}", which this platform does not offer; available sizes: ${Object.keys(catalog).join(', ')}`,
+      example: 'size: medium',
+    });
+  }
   const allowed = input.extensions?.allowed ?? DEFAULT_ALLOWED_EXTENSIONS;
-  for (const [index, extension] of (spec.extensions ?? []).entries()) {
-    if (!allowed.includes(extension)) {
+  const extensions = getPath(spec, 'extensions');
+  for (const [index, extension] of (Array.isArray(extensions) ? extensions : []).entries()) {
+    if (typeof extension === 'string' && !allowed.includes(extension)) {
       errors.push({
         field: `spec.extensions[${index}]`,
         problem: `is "${extension}", which this platform does not allow; allowed: ${allowed.join(', ')}`,
@@ -289,6 +298,15 @@ function checkExtensions(spec: PostgresInstanceSpec, input: FunctionInput, error
       });
     }
   }
+  if (getPath(spec, 'backup') !== undefined && !input.backup) {
+    errors.push({
+      field: 'spec.backup',
+      problem:
+        'is set, but this platform has not configured an object store for backups (the function Input has no backup section); ask the platform team, or remove spec.backup',
+      example: 'backup: {schedule: "0 0 3 * * *", retention: 30d}',
+    });
+  }
+  return errors;
 }
 
 function resolveBackup(
@@ -296,18 +314,9 @@ function resolveBackup(
   namespace: string,
   spec: PostgresInstanceSpec,
   input: FunctionInput,
-  errors: FieldError[],
 ): InstancePlan['backup'] {
-  if (!spec.backup) return undefined;
-  if (!input.backup) {
-    errors.push({
-      field: 'spec.backup',
-      problem:
-        'is set, but this platform has not configured an object store for backups (the function Input has no backup section); ask the platform team, or remove spec.backup',
-      example: 'backup: {schedule: "0 0 3 * * *", retention: 30d}',
-    });
-    return undefined;
-  }
+  // Without the Input's backup section platformErrors() has already refused spec.backup.
+  if (!spec.backup || !input.backup) return undefined;
   return {
     objectStoreName: `${name}-backup`,
     destinationPath: input.backup.destinationPathTemplate
