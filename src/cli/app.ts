@@ -1,8 +1,7 @@
 // pgplane: one binary for the composition function, the grants provider and local tooling.
+// Each command is imported when it runs: `serve function` must start fast and small, without
+// loading the PostgreSQL driver, the YAML parser or the grants engine it never uses.
 import type { CliIo } from './io.js';
-import { grantsCommand } from './grants.js';
-import { renderCommand } from './render.js';
-import { serveCommand } from './serve.js';
 
 const USAGE = `Usage: pgplane <command> [flags]
 
@@ -18,11 +17,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     switch (command) {
       case 'render':
-        return renderCommand(rest, io);
+        return (await import('./render.js')).renderCommand(rest, io);
       case 'grants':
-        return await grantsCommand(rest, io);
+        return await (await import('./grants.js')).grantsCommand(rest, io);
       case 'serve':
-        return await serveCommand(rest, io);
+        return await (await import('./serve.js')).serveCommand(rest, io);
       case undefined:
       case '-h':
       case '--help':
