@@ -86,15 +86,9 @@ const PGPLANE_COMMAND = process.env.PEERS_PGPLANE_COMMAND;
 
 function buildPgplane(): void {
   if (process.env.PEERS_SKIP_BUILD === '1' || PGPLANE_COMMAND) return;
-  log('building pgplane (tsc -p tsconfig.build.json)');
-  const result = spawnSync(
-    process.execPath,
-    [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: root,
-      encoding: 'utf8',
-    },
-  );
+  // The artifact that ships: tsc's output plus the bundled entry point.
+  log('building pgplane (npm run build)');
+  const result = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`pgplane does not build:\n${result.stdout}${result.stderr}`);
   const help = spawnSync(process.execPath, ['dist/cli/main.js', 'serve', 'function', '--help'], {
     cwd: root,
