@@ -9,17 +9,9 @@ import {
   sequenceEntry,
   tableEntry,
 } from './grant.js';
-import { MAX_IDENTIFIER_BYTES, PLAIN_IDENTIFIER_PATTERN, roleNameProblem } from './names.js';
+import { roleName } from './identifier-schemas.js';
+import { MAX_IDENTIFIER_BYTES, PLAIN_IDENTIFIER_PATTERN } from './names.js';
 import { forbiddenParameterReason, PARAMETER_NAME_PATTERN } from './postgres-parameters.js';
-
-export const roleName = z
-  .string()
-  .max(MAX_IDENTIFIER_BYTES)
-  .regex(new RegExp(PLAIN_IDENTIFIER_PATTERN))
-  .superRefine((value, ctx) => {
-    const problem = roleNameProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
 
 export const rolesSchema = z
   .object({

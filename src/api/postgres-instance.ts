@@ -1,14 +1,7 @@
 // The PostgresInstance spec: what a team writes. This zod schema is the single source of truth:
 // the function validates XRs with it and the XRDs' openAPIV3Schema is generated from it.
 import { z } from 'zod';
-import {
-  DNS_SUBDOMAIN_PATTERN,
-  MAX_DNS_SUBDOMAIN,
-  MAX_IDENTIFIER_BYTES,
-  PLAIN_IDENTIFIER_PATTERN,
-  identifierProblem,
-  roleNameProblem,
-} from './names.js';
+import { identifier, roleName, secretName } from './identifier-schemas.js';
 import { featureFields } from './instance-features.js';
 
 /** PostgreSQL majors the current CloudNativePG release supports. */
@@ -23,26 +16,6 @@ export const MAX_STORAGE_GB = 65_536;
 
 /** Go-style durations as ESO and Crossplane accept them: 1h, 30m, 1h30m, 45s. */
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
-
-const identifier = z
-  .string()
-  .max(MAX_IDENTIFIER_BYTES)
-  .regex(new RegExp(PLAIN_IDENTIFIER_PATTERN))
-  .superRefine((value, ctx) => {
-    const problem = identifierProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
-
-const roleName = z
-  .string()
-  .max(MAX_IDENTIFIER_BYTES)
-  .regex(new RegExp(PLAIN_IDENTIFIER_PATTERN))
-  .superRefine((value, ctx) => {
-    const problem = roleNameProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
-
-const secretName = z.string().min(1).max(MAX_DNS_SUBDOMAIN).regex(new RegExp(DNS_SUBDOMAIN_PATTERN));
 
 export const secretStoreRefSchema = z
   .object({
