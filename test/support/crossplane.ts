@@ -4,6 +4,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
+import { freePort } from './ports.js';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -71,18 +72,6 @@ function portIsFree(host: string, port: number): Promise<boolean> {
   });
 }
 
-function anyFreePort(host: string): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePromise(port));
-    });
-  });
-}
-
 function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolvePromise) => {
     const socket = createConnection({ host, port });
@@ -111,7 +100,7 @@ export async function startFunctionServer(
   command: readonly string[] = defaultServeCommand(),
 ): Promise<FunctionServer> {
   const host = '127.0.0.1';
-  const port = (await portIsFree(host, 9443)) ? 9443 : await anyFreePort(host);
+  const port = (await portIsFree(host, 9443)) ? 9443 : await freePort(host);
   const target = `${host}:${port}`;
   const [file, ...args] = [...command, '--address', target];
   const child: ChildProcess = spawn(file!, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -8,7 +8,7 @@ import { createWriteStream, existsSync, readFileSync, rmSync, type WriteStream }
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { createServer, type Server } from 'node:net';
+import { freePorts } from './ports.js';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -341,28 +341,6 @@ function httpGet(url: string, auth?: { ca: string; token: string }): Promise<str
     req.on('error', reject);
     req.end();
   });
-}
-
-/** Asks the kernel for free loopback ports (all held open together, so they differ). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<Server>((resolve, reject) => {
-          const s = createServer();
-          s.once('error', reject);
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => {
-    const address = s.address();
-    if (address === null || typeof address === 'string') throw new Error('no port assigned');
-    return address.port;
-  });
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  return ports;
 }
 
 interface Certificates {

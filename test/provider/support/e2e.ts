@@ -5,7 +5,6 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,19 +12,9 @@ import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import pg from 'pg';
 import { applyCrdFile } from '../../support/kube-apiserver.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+import { freePort } from '../../support/ports.js';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Polls until check returns a value (not undefined), or throws with the last observation. */
 export async function eventually<T>(
