@@ -85,6 +85,37 @@ describe('least-privilege roles by default', () => {
     });
   });
 
+  it("reports a Grant the provider cannot apply on the XR, with the provider's own message", () => {
+    const example = cases.find((c) => c.id === 'agent-executor/xr')!;
+    const failing = {
+      apiVersion: 'grants.pgplane.io/v1alpha1',
+      kind: 'Grant',
+      metadata: {
+        name: 'agent-executor-runtime',
+        namespace: 'databases',
+        annotations: { 'crossplane.io/composition-resource-name': 'grant-runtime' },
+      },
+      status: {
+        conditions: [
+          {
+            type: 'Synced',
+            status: 'False',
+            reason: 'ReconcileError',
+            message:
+              'cannot connect to agent_executor@agent-executor-rw:5432/agent_executor_db_prod: connection refused',
+          },
+          { type: 'Ready', status: 'False', reason: 'Unavailable' },
+        ],
+      },
+    };
+    const { response: withFailure } = render({ ...example.request, observed: [failing] });
+    const condition = withFailure.conditions.find((c) => c.type === 'GrantsReady');
+    expect(condition?.message).toContain(
+      'Grant databases/agent-executor-runtime is not ready: cannot connect to agent_executor@',
+    );
+    expect(condition?.message).toContain('Grant databases/agent-executor-readonly has not been created yet');
+  });
+
   it('lets the grants provider connect as the owner, not a superuser', () => {
     expect(desired(response, 'provider-config')).toMatchObject({
       kind: 'ProviderConfig',

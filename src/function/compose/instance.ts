@@ -163,15 +163,7 @@ export function composeInstance(plan: InstancePlan, observed: Observed): Composi
       const observedGrant = out.observedResource(resourceKey);
       const ready = findCondition(observedGrant, 'Ready')?.status === 'True';
       out.add(resourceKey, grant, ready);
-      const synced = findCondition(observedGrant, 'Synced');
-      out.track(
-        CONDITION_TYPES.grants,
-        ready
-          ? undefined
-          : observedGrant === undefined
-            ? `Grant ${plan.namespace}/${getString(grant, 'metadata', 'name') ?? key} has not been created yet`
-            : `Grant ${plan.namespace}/${getString(grant, 'metadata', 'name') ?? key} is not ready${synced?.status === 'False' && synced.message ? `: ${synced.message}` : ''}`,
-      );
+      out.track(CONDITION_TYPES.grants, ready ? undefined : grantProblem(plan, grant, observedGrant));
     }
   }
 
@@ -204,6 +196,14 @@ export function composeInstance(plan: InstancePlan, observed: Observed): Composi
     warnings: out.warnings,
     ready: Object.values(out.resources).every((r) => r.ready) && conditions.every((c) => c.status === 'True'),
   };
+}
+
+/** Why a Grant is not ready yet, with the provider's own message when it has one. */
+function grantProblem(plan: InstancePlan, grant: JsonObject, observed: JsonObject | undefined): string {
+  const name = `Grant ${plan.namespace}/${getString(grant, 'metadata', 'name') ?? ''}`;
+  if (observed === undefined) return `${name} has not been created yet`;
+  const synced = findCondition(observed, 'Synced');
+  return `${name} is not ready${synced?.status === 'False' && synced.message ? `: ${synced.message}` : ''}`;
 }
 
 /** Secret-store mode: External Secrets writes every credentials and connection Secret. */
