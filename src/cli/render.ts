@@ -73,16 +73,27 @@ export function inputFrom(document: JsonObject): JsonObject {
   throw new Error('the Composition has no pipeline step with a pgplane.fn.crossplane.io Input');
 }
 
+/** How `crossplane render` spells condition statuses and result severities. */
+const CONDITION_STATUS: Readonly<Record<Status, string>> = {
+  [Status.STATUS_CONDITION_UNSPECIFIED]: 'Unknown',
+  [Status.STATUS_CONDITION_UNKNOWN]: 'Unknown',
+  [Status.STATUS_CONDITION_TRUE]: 'True',
+  [Status.STATUS_CONDITION_FALSE]: 'False',
+  [Status.UNRECOGNIZED]: 'Unknown',
+};
+const SEVERITY: Readonly<Record<Severity, string>> = {
+  [Severity.SEVERITY_UNSPECIFIED]: 'SEVERITY_NORMAL',
+  [Severity.SEVERITY_FATAL]: 'SEVERITY_FATAL',
+  [Severity.SEVERITY_WARNING]: 'SEVERITY_WARNING',
+  [Severity.SEVERITY_NORMAL]: 'SEVERITY_NORMAL',
+  [Severity.UNRECOGNIZED]: 'SEVERITY_NORMAL',
+};
+
 function withConditions(composite: JsonObject, response: RunFunctionResponse): JsonObject {
   const status = isObject(composite.status) ? composite.status : {};
   const conditions = response.conditions.map((c) => ({
     type: c.type,
-    status:
-      c.status === Status.STATUS_CONDITION_TRUE
-        ? 'True'
-        : c.status === Status.STATUS_CONDITION_FALSE
-          ? 'False'
-          : 'Unknown',
+    status: CONDITION_STATUS[c.status],
     reason: c.reason,
     ...(c.message ? { message: c.message } : {}),
   }));
@@ -94,12 +105,7 @@ function results(response: RunFunctionResponse): JsonObject[] {
     apiVersion: 'render.crossplane.io/v1beta1',
     kind: 'Result',
     step: 'pgplane',
-    severity:
-      r.severity === Severity.SEVERITY_WARNING
-        ? 'SEVERITY_WARNING'
-        : r.severity === Severity.SEVERITY_FATAL
-          ? 'SEVERITY_FATAL'
-          : 'SEVERITY_NORMAL',
+    severity: SEVERITY[r.severity],
     message: r.message,
   }));
 }
