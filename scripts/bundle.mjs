@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Bundles the pgplane program into dist/cli/main.js (replacing tsc's entry file), with each command
-// in its own lazily loaded chunk.
+// Bundles the pgplane program into dist/cli/main.js and dist/cli/function-worker.js (replacing
+// tsc's entry files), with each command in its own lazily loaded chunk.
 //
 // Why: Node 20 spends most of `serve function`'s start-up resolving and compiling hundreds of small
 // ES modules (grpc-js, pino, zod, the SDK). One bundle starts in about two thirds of the time
@@ -9,7 +9,8 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { main: 'src/cli/main.ts' },
+  // The worker threads' entry file beside main.js, where main.ts looks for it.
+  entryPoints: { main: 'src/cli/main.ts', 'function-worker': 'src/cli/function-worker.ts' },
   outdir: 'dist/cli',
   bundle: true,
   splitting: true,

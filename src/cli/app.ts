@@ -12,7 +12,13 @@ Commands:
 
 Run 'pgplane <command> --help' for a command's flags.`;
 
-export async function main(argv: string[], io: CliIo): Promise<number> {
+/** Files of the installed program that commands start as threads or processes. */
+export interface ProgramFiles {
+  /** The RunFunction worker thread's entry file (function-worker.ts, built). */
+  readonly functionWorker?: URL;
+}
+
+export async function main(argv: string[], io: CliIo, files: ProgramFiles = {}): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -21,7 +27,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case 'grants':
         return await (await import('./grants.js')).grantsCommand(rest, io);
       case 'serve':
-        return await (await import('./serve.js')).serveCommand(rest, io);
+        return await (await import('./serve.js')).serveCommand(rest, io, files);
       case undefined:
       case '-h':
       case '--help':

@@ -2,10 +2,13 @@
 // flags → options (src/function/server/options.ts), logger, signals, exit codes.
 import { format } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { pino, type Logger } from 'pino';
 import { serverCredentials, TlsConfigError } from '../function/server/credentials.js';
+import { defaultWorkers, usableCpus } from '../function/server/cpus.js';
+import { functionLogger } from '../function/server/logger.js';
+import { WorkerStartError } from '../function/server/worker-pool.js';
 import { parseServeFunctionArgs, SERVE_FUNCTION_USAGE } from '../function/server/options.js';
 import { BindError, startFunctionServer, type RunningFunctionServer } from '../function/server/server.js';
+import type { ProgramFiles } from './app.js';
 import type { CliIo } from './io.js';
 
 export const SERVE_USAGE = `Usage: pgplane serve <function|provider> [flags]
@@ -14,11 +17,11 @@ export const SERVE_USAGE = `Usage: pgplane serve <function|provider> [flags]
   provider   The grants provider.
 `;
 
-export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
+export async function serveCommand(argv: string[], io: CliIo, files: ProgramFiles = {}): Promise<number> {
   const [what, ...rest] = argv;
   switch (what) {
     case 'function':
-      return serveFunction(rest, io);
+      return serveFunction(rest, io, files.functionWorker ? { functionWorker: files.functionWorker } : {});
     case 'provider':
       return (await import('../provider/main.js')).runProvider(rest, io);
     case '-h':
@@ -33,22 +36,12 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-export function functionLogger(io: CliIo, debug: boolean): Logger {
-  return pino(
-    {
-      level: debug ? 'debug' : 'info',
-      base: { component: 'pgplane-function' },
-      // Defence in depth: request bodies are never logged, and credentials would not be written if one were.
-      redact: { paths: ['password', '*.password', '*.data', '*.stringData'], censor: '[redacted]' },
-    },
-    { write: (line: string) => io.stdout(line) },
-  );
-}
-
 export interface ServeFunctionHooks {
   env?: Readonly<Record<string, string | undefined>>;
   /** Aborting it stops the server as SIGTERM does (tests that run in-process). */
   signal?: AbortSignal;
+  /** The worker threads' entry file; without it, calls run on the gRPC thread. */
+  functionWorker?: URL;
   /** Called once the server listens. */
   onListening?: (server: RunningFunctionServer) => void;
 }
@@ -74,7 +67,7 @@ export async function serveFunction(
     return 2;
   }
   const { options } = parsed;
-  const log = functionLogger(io, options.debug);
+  const log = functionLogger(options.debug, (line) => io.stdout(line));
   // grpc-js writes its own lines ("E No address added...") to stderr; keep one log stream, JSON.
   grpc.setLogger({ error: (...args: unknown[]) => log.warn({ source: 'grpc-js' }, format(...args)) });
   if (options.ignoredCertsDir !== undefined) {
@@ -82,6 +75,13 @@ export async function serveFunction(
       { tlsCertsDir: options.ignoredCertsDir },
       '--insecure given: ignoring the TLS certificates directory',
     );
+  }
+
+  const workers =
+    options.workers === 'auto' ? (hooks.functionWorker ? defaultWorkers(usableCpus()) : 0) : options.workers;
+  if (workers > 0 && !hooks.functionWorker) {
+    io.stderr('pgplane serve function: --workers needs the built program (dist/cli/function-worker.js)\n');
+    return 2;
   }
 
   let server: RunningFunctionServer;
@@ -92,6 +92,15 @@ export async function serveFunction(
       credentials: loaded.credentials,
       maxRecvMessageBytes: options.maxRecvMessageBytes,
       logger: log,
+      ...(hooks.functionWorker && workers > 0
+        ? {
+            workers: {
+              count: workers,
+              script: hooks.functionWorker,
+              writeLog: (line: string) => io.stdout(line),
+            },
+          }
+        : {}),
     });
     log.info(
       {
@@ -101,11 +110,13 @@ export async function serveFunction(
           ? { tlsCertsDir: options.tls.certsDir, certificate: loaded.certificate }
           : {}),
         maxRecvMessageBytes: options.maxRecvMessageBytes,
+        workers,
       },
       'pgplane function listening',
     );
   } catch (error) {
-    if (!(error instanceof TlsConfigError || error instanceof BindError)) throw error;
+    if (!(error instanceof TlsConfigError || error instanceof BindError || error instanceof WorkerStartError))
+      throw error;
     log.error({ err: error.message }, 'cannot start');
     io.stderr(`pgplane serve function: ${error.message}\n`);
     return 1;

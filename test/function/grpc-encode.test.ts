@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runFunction } from '../../src/function/handler.js';
 import { encodeRunFunctionResponse } from '../../src/function/server/encode.js';
-import { internalErrorResponse } from '../../src/function/server/server.js';
+import { internalErrorResponse } from '../../src/function/server/call.js';
 import { buildRequest, render } from '../../src/render/render.js';
 import { exampleCases } from '../support/examples.js';
 

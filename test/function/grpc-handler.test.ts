@@ -16,9 +16,9 @@ import {
   healthServiceDefinition,
   type HealthCheckResponse,
 } from '../../src/function/server/health.js';
+import { serveRunFunction } from '../../src/function/server/call.js';
 import {
   FUNCTION_SERVICE_NAME,
-  serveRunFunction,
   startFunctionServer,
   type Handler,
   type RunningFunctionServer,
@@ -113,7 +113,11 @@ describe('a handler that throws', () => {
       },
       logger,
     );
-    expect(outcome).toMatchObject({ ok: false, status: grpc.status.INVALID_ARGUMENT });
+    expect(outcome).toMatchObject({
+      ok: false,
+      code: 'invalid-argument',
+      details: expect.stringContaining('cannot decode') as unknown,
+    });
   });
 });
 

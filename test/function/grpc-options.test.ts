@@ -9,6 +9,13 @@ import {
   type ParsedServeFunction,
 } from '../../src/function/server/options.js';
 import {
+  cpusFromCfs,
+  cpusFromCpuMax,
+  defaultWorkers,
+  usableCpus,
+  type ReadText,
+} from '../../src/function/server/cpus.js';
+import {
   decodeHealthCheckRequest,
   decodeHealthCheckResponse,
   encodeHealthCheckRequest,
@@ -26,13 +33,14 @@ function error(parsed: ParsedServeFunction): string {
 }
 
 describe('parseServeFunctionArgs', () => {
-  it('defaults: 0.0.0.0:9443, 4 MiB, 10s drain, info level', () => {
+  it('defaults: 0.0.0.0:9443, 4 MiB, 10s drain, info level, workers decided from the CPUs', () => {
     expect(run(parseServeFunctionArgs(['--insecure'], {}))).toEqual({
       address: DEFAULT_ADDRESS,
       tls: { mode: 'insecure' },
       maxRecvMessageBytes: DEFAULT_MAX_RECV_MESSAGE_BYTES,
       drainTimeoutMs: 10_000,
       debug: false,
+      workers: 'auto',
     });
   });
 
@@ -81,6 +89,8 @@ describe('parseServeFunctionArgs', () => {
             '--max-recv-message-size',
             '16Mi',
             '--drain-timeout=2500ms',
+            '--workers',
+            '3',
             '-d',
           ],
           {},
@@ -92,7 +102,10 @@ describe('parseServeFunctionArgs', () => {
       maxRecvMessageBytes: 16 * 1024 * 1024,
       drainTimeoutMs: 2500,
       debug: true,
+      workers: 3,
     });
+    expect(run(parseServeFunctionArgs(['--insecure', '--workers=0'], {})).workers).toBe(0);
+    expect(run(parseServeFunctionArgs(['--insecure', '--workers=auto'], {})).workers).toBe('auto');
   });
 
   it.each([
@@ -102,6 +115,12 @@ describe('parseServeFunctionArgs', () => {
     [['--insecure', '--max-recv-message-size', '4MB'], /--max-recv-message-size/],
     [['--insecure', '--max-recv-message-size', '2Gi'], /--max-recv-message-size/],
     [['--insecure', '--drain-timeout', 'soon'], /--drain-timeout/],
+    [
+      ['--insecure', '--workers', 'many'],
+      /--workers must be auto or a number of threads from 0 to 16 \(e\.g\. 1\), got "many"/,
+    ],
+    [['--insecure', '--workers', '17'], /--workers must be/],
+    [['--insecure', '--workers', '-1'], /--workers/],
     [['--insecure', '--port', '1'], /Unknown option '--port'/],
     [['--insecure', 'extra'], /positional/],
   ])('rejects %j', (argv, message) => {
@@ -110,6 +129,43 @@ describe('parseServeFunctionArgs', () => {
 
   it('answers --help before checking anything else', () => {
     expect(parseServeFunctionArgs(['--help'], {})).toEqual({ kind: 'help' });
+  });
+});
+
+describe('usable CPUs and the default worker count', () => {
+  const files =
+    (entries: Record<string, string>): ReadText =>
+    (path) =>
+      entries[path];
+
+  it('reads the container CPU limit from cgroup v2 cpu.max, and v1 CFS quota/period', () => {
+    expect(cpusFromCpuMax('100000 100000\n')).toBe(1);
+    expect(cpusFromCpuMax('250000 100000')).toBe(2.5);
+    expect(cpusFromCpuMax('max 100000')).toBeUndefined();
+    expect(cpusFromCpuMax('garbage')).toBeUndefined();
+    expect(cpusFromCfs('50000\n', '100000\n')).toBe(0.5);
+    expect(cpusFromCfs('-1', '100000')).toBeUndefined();
+  });
+
+  it('caps the scheduler CPUs by the quota: a pod limited to one CPU on a 16-core node gets no worker', () => {
+    const oneCpuPod = files({ '/sys/fs/cgroup/cpu.max': '100000 100000' });
+    expect(usableCpus(oneCpuPod, 16)).toBe(1);
+    expect(defaultWorkers(usableCpus(oneCpuPod, 16))).toBe(0);
+
+    const unlimited = files({ '/sys/fs/cgroup/cpu.max': 'max 100000' });
+    expect(usableCpus(unlimited, 16)).toBe(16);
+    expect(defaultWorkers(usableCpus(unlimited, 16))).toBe(1);
+
+    const v1 = files({
+      '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '150000',
+      '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000',
+    });
+    expect(usableCpus(v1, 8)).toBe(1.5);
+    expect(defaultWorkers(1.5)).toBe(1);
+
+    expect(usableCpus(files({}), 2)).toBe(2);
+    expect(usableCpus(files({ '/sys/fs/cgroup/cpu.max': '400000 100000' }), 2)).toBe(2);
+    expect(defaultWorkers(1)).toBe(0);
   });
 });
 

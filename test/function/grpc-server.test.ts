@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFunction } from '../../src/function/handler.js';
 import { ServingStatus, healthServiceDefinition } from '../../src/function/server/health.js';
 import { FUNCTION_SERVICE_NAME } from '../../src/function/server/server.js';
+import { serveFunction } from '../../src/cli/serve.js';
 import { buildRequest } from '../../src/render/render.js';
 import { exampleCases } from '../support/examples.js';
 import { makeTestPki, type TestPki } from '../support/tls.js';
@@ -175,10 +176,48 @@ function fatalOf(rsp: RunFunctionResponse): string | undefined {
 
 // ---------------------------------------------------------------------------------------------
 
-describe('pgplane serve function --insecure', () => {
+// Calls on the gRPC thread (--workers 0, a one-CPU pod) and on worker threads must not differ.
+describe.each(['0', '2'])('pgplane serve function --insecure --workers %s', (workers) => {
   let server: Served;
   beforeAll(async () => {
-    server = await serve(['--insecure']);
+    server = await serve(['--insecure', '--workers', workers]);
+  });
+
+  it('says how many worker threads run the calls', () => {
+    const listening = server
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"msg":"pgplane function listening"'));
+    expect(JSON.parse(listening ?? '{}')).toMatchObject({ workers: Number(workers) });
+  });
+
+  it('answers every example, 8 calls at a time, each exactly as runFunction() does in-process', async () => {
+    const requests = exampleCases().map((c) => buildRequest(c.request));
+    const client = new grpc.Client(server.address, insecure(), { 'grpc.use_local_subchannel_pool': 1 });
+    const method = FunctionRunnerServiceService.runFunction;
+    const callOn = (req: RunFunctionRequest): Promise<RunFunctionResponse> =>
+      new Promise((resolve, reject) =>
+        client.makeUnaryRequest(
+          method.path,
+          method.requestSerialize,
+          method.responseDeserialize,
+          req,
+          new grpc.Metadata(),
+          { deadline: Date.now() + 10_000 },
+          (err, rsp) => (err || !rsp ? reject(err ?? new Error('no response')) : resolve(rsp)),
+        ),
+      );
+    try {
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < requests.length; i += 8) {
+          const batch = requests.slice(i, i + 8);
+          const responses = await Promise.all(batch.map(callOn));
+          responses.forEach((rsp, j) => expect(rsp).toEqual(runFunction(batch[j]!)));
+        }
+      }
+    } finally {
+      client.close();
+    }
   });
   afterAll(async () => {
     const exit = await server.stop();
@@ -310,6 +349,20 @@ describe('pgplane serve function refuses to start', () => {
       await new Promise((resolve) => holder.close(resolve));
     }
   });
+  it('when the worker threads cannot start, exiting 1 with the reason', async () => {
+    const stderr: string[] = [];
+    const io = { stdout: () => undefined, stderr: (text: string) => void stderr.push(text) };
+    const argv = ['--insecure', '--address', '127.0.0.1:0', '--workers', '1'];
+    const missing = new URL('file:///nonexistent/function-worker.js');
+    expect(await serveFunction(argv, io, { functionWorker: missing })).toBe(1);
+    expect(stderr.join('')).toMatch(
+      /cannot start the RunFunction worker threads \(\/nonexistent\/function-worker\.js\)/,
+    );
+    // Without the built program there is no worker to start: --workers is refused, auto means 0.
+    stderr.length = 0;
+    expect(await serveFunction(argv, io)).toBe(2);
+    expect(stderr.join('')).toContain('--workers needs the built program');
+  });
 });
 
 describe('pgplane serve function --max-recv-message-size', () => {
@@ -371,8 +424,8 @@ function startRawCall(session: http2.ClientHttp2Session, message: Uint8Array): P
 }
 
 describe('pgplane serve function on SIGTERM', () => {
-  it('finishes every in-flight call, then exits 0', async () => {
-    const server = await serve(['--insecure']);
+  it.each(['0', '1'])('finishes every in-flight call, then exits 0 (--workers %s)', async (workers) => {
+    const server = await serve(['--insecure', '--workers', workers]);
     const session = http2.connect(`http://${server.address}`);
     try {
       const req = agentExecutorRequest();

@@ -10,6 +10,8 @@ export const DEFAULT_MAX_RECV_MESSAGE_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_DRAIN_TIMEOUT = '10s';
 /** The variable Crossplane's package manager sets on a function's Deployment. */
 export const TLS_CERTS_DIR_ENV = 'TLS_SERVER_CERTS_DIR';
+/** Each worker is a V8 isolate (~10 MB); beyond a few, threads only contend. */
+export const MAX_WORKERS = 16;
 
 export const SERVE_FUNCTION_USAGE = `Usage: pgplane serve function [flags]
 
@@ -25,6 +27,9 @@ Flags:
   --max-recv-message-size <bytes>  Largest request accepted (default ${DEFAULT_MAX_RECV_MESSAGE_BYTES}; suffixes Ki, Mi, Gi).
   --drain-timeout <duration>       On SIGTERM/SIGINT, how long in-flight calls may finish before the
                                    server closes them (default ${DEFAULT_DRAIN_TIMEOUT}).
+  --workers <n|auto>               Worker threads that run the calls while the gRPC thread serves
+                                   (default auto: 1 when more than one CPU is usable, counting the
+                                   container's CPU limit, else 0: calls run on the gRPC thread).
   -d, --debug                      Log at debug level (one line per call; never request bodies).
   -h, --help                       Show this help.
 `;
@@ -38,6 +43,8 @@ export interface ServeFunctionOptions {
   readonly maxRecvMessageBytes: number;
   readonly drainTimeoutMs: number;
   readonly debug: boolean;
+  /** Worker threads for the calls; 'auto' lets the CLI decide from the usable CPUs (cpus.ts). */
+  readonly workers: number | 'auto';
   /** Set when --insecure wins over a certificates directory that was also given; worth a warning. */
   readonly ignoredCertsDir?: string;
 }
@@ -89,6 +96,7 @@ export function parseServeFunctionArgs(
         insecure: { type: 'boolean' },
         'max-recv-message-size': { type: 'string' },
         'drain-timeout': { type: 'string' },
+        workers: { type: 'string' },
         debug: { type: 'boolean', short: 'd' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -142,6 +150,16 @@ export function parseServeFunctionArgs(
     return { kind: 'error', message: `--drain-timeout must be a duration like 10s or 500ms, got "${drain}"` };
   }
 
+  const workersText = values.workers ?? 'auto';
+  const workers =
+    workersText === 'auto' ? 'auto' : /^\d{1,2}$/.test(workersText) ? Number(workersText) : undefined;
+  if (workers === undefined || (workers !== 'auto' && workers > MAX_WORKERS)) {
+    return {
+      kind: 'error',
+      message: `--workers must be auto or a number of threads from 0 to ${MAX_WORKERS} (e.g. 1), got "${workersText}"`,
+    };
+  }
+
   return {
     kind: 'run',
     options: {
@@ -150,6 +168,7 @@ export function parseServeFunctionArgs(
       maxRecvMessageBytes,
       drainTimeoutMs,
       debug: values.debug ?? false,
+      workers,
       ...(insecure && certsDir !== undefined ? { ignoredCertsDir: certsDir } : {}),
     },
   };

@@ -1,19 +1,14 @@
 // The gRPC server around the pure RunFunction handler: binds, serves RunFunction and the health
 // service, and drains on stop. Process concerns (flags, signals, exit codes) live in the CLI.
 import * as grpc from '@grpc/grpc-js';
-import {
-  FunctionRunnerServiceService,
-  RunFunctionRequest,
-  RunFunctionResponse,
-  Severity,
-  Target,
-} from '@crossplane-org/function-sdk-typescript';
+import { FunctionRunnerServiceService } from '@crossplane-org/function-sdk-typescript';
 import type { Logger } from 'pino';
 import { runFunction } from '../handler.js';
-import { encodeRunFunctionResponse } from './encode.js';
+import { serveRunFunction, type CallOutcome, type Handler } from './call.js';
 import { HealthService, ServingStatus, healthServiceDefinition } from './health.js';
+import { WorkerPool } from './worker-pool.js';
 
-export type Handler = (req: RunFunctionRequest, logger?: Logger) => RunFunctionResponse;
+export type { Handler } from './call.js';
 
 export const FUNCTION_SERVICE_NAME = 'apiextensions.fn.proto.v1.FunctionRunnerService';
 
@@ -25,6 +20,11 @@ export interface FunctionServerOptions {
   logger: Logger;
   /** The RunFunction implementation; pgplane's handler unless a test passes another. */
   handler?: Handler;
+  /**
+   * Run calls on this many worker threads (pgplane's handler only); absent or 0 runs them on the
+   * gRPC thread. See worker-pool.ts for when that pays.
+   */
+  workers?: { count: number; script: URL; writeLog: (line: string) => void };
 }
 
 export interface RunningFunctionServer {
@@ -59,83 +59,29 @@ const runFunctionMethod = {
   responseDeserialize: bytes,
 } satisfies grpc.MethodDefinition<Buffer, Buffer>;
 
+const REJECTION_STATUS: Readonly<Record<Extract<CallOutcome, { ok: false }>['code'], grpc.status>> = {
+  'invalid-argument': grpc.status.INVALID_ARGUMENT,
+  unavailable: grpc.status.UNAVAILABLE,
+};
+
 const functionServiceDefinition = { runFunction: runFunctionMethod } satisfies grpc.ServiceDefinition;
 
-/** Crossplane retries a FATAL step after the TTL; a bug should not wait the default 60s. */
-const INTERNAL_ERROR_TTL = { seconds: 15, nanos: 0 };
-
-/** What Crossplane gets when the handler throws: a FATAL result on the XR, never a dead process. */
-export function internalErrorResponse(
-  req: RunFunctionRequest | undefined,
-  error: unknown,
-): RunFunctionResponse {
-  const message = error instanceof Error ? error.message : String(error);
-  return {
-    meta: { tag: req?.meta?.tag ?? '', ttl: INTERNAL_ERROR_TTL },
-    desired: req?.desired,
-    results: [
-      {
-        severity: Severity.SEVERITY_FATAL,
-        message: `the pgplane function failed unexpectedly (this is a bug in pgplane; please report it): ${message}`,
-        reason: 'InternalError',
-        target: Target.TARGET_COMPOSITE,
-      },
-    ],
-    context: req?.context,
-    requirements: undefined,
-    conditions: [],
-  };
-}
-
-/**
- * Decodes, runs the handler, encodes. Exported for the tests; every outcome is either encoded
- * response bytes or a gRPC status, never a throw.
- */
-export function serveRunFunction(
-  request: Buffer,
-  handler: Handler,
-  logger: Logger,
-):
-  | { ok: true; bytes: Buffer; fatal: boolean; tag: string }
-  | { ok: false; status: grpc.status; details: string } {
-  let req: RunFunctionRequest;
-  try {
-    req = RunFunctionRequest.decode(request);
-  } catch (error) {
-    return {
-      ok: false,
-      status: grpc.status.INVALID_ARGUMENT,
-      details: `cannot decode the RunFunctionRequest: ${error instanceof Error ? error.message : String(error)}`,
-    };
-  }
-  const tag = req.meta?.tag ?? '';
-  let rsp: RunFunctionResponse;
-  let encoded: Buffer;
-  try {
-    rsp = handler(req, logger);
-    encoded = encodeRunFunctionResponse(rsp);
-  } catch (error) {
-    // The stack is safe to log (code locations, no request data); the request itself is not.
-    logger.error(
-      { err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error), tag },
-      'RunFunction failed; answering with a FATAL result',
-    );
-    try {
-      rsp = internalErrorResponse(req, error);
-      encoded = encodeRunFunctionResponse(rsp);
-    } catch {
-      // Nothing from the request at all, through the SDK's own encoder.
-      rsp = internalErrorResponse(undefined, error);
-      encoded = Buffer.from(RunFunctionResponse.encode(rsp).finish());
-    }
-  }
-  const fatal = rsp.results.some((r) => r.severity === Severity.SEVERITY_FATAL);
-  return { ok: true, bytes: encoded, fatal, tag };
-}
-
-export function startFunctionServer(opts: FunctionServerOptions): Promise<RunningFunctionServer> {
+export async function startFunctionServer(opts: FunctionServerOptions): Promise<RunningFunctionServer> {
   const { logger } = opts;
   const handler = opts.handler ?? runFunction;
+  const inThread = (request: Buffer): CallOutcome => serveRunFunction(request, handler, logger);
+  const pool =
+    opts.workers && opts.workers.count > 0 && !opts.handler
+      ? await WorkerPool.start({
+          size: opts.workers.count,
+          script: opts.workers.script,
+          workerData: { debug: logger.isLevelEnabled('debug') },
+          writeLog: opts.workers.writeLog,
+          logger,
+          fallback: inThread,
+        })
+      : undefined;
+  const serve = pool ? (request: Buffer) => pool.run(request) : inThread;
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxRecvMessageBytes,
     // Responses carry every composed resource; gRPC's send side is unlimited by default, say so.
@@ -154,25 +100,30 @@ export function startFunctionServer(opts: FunctionServerOptions): Promise<Runnin
   const implementation: grpc.UntypedServiceImplementation = {
     runFunction: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       const started = debug ? process.hrtime.bigint() : 0n;
-      const outcome = serveRunFunction(call.request, handler, logger);
-      if (!outcome.ok) {
-        logger.warn({ code: grpc.status[outcome.status], details: outcome.details }, 'RunFunction rejected');
-        callback({ code: outcome.status, details: outcome.details });
-        return;
-      }
-      if (debug) {
-        logger.debug(
-          {
-            tag: outcome.tag,
-            fatal: outcome.fatal,
-            requestBytes: call.request.length,
-            responseBytes: outcome.bytes.length,
-            ms: Number(process.hrtime.bigint() - started) / 1e6,
-          },
-          'RunFunction',
-        );
-      }
-      callback(null, outcome.bytes);
+      const answer = (outcome: CallOutcome): void => {
+        if (!outcome.ok) {
+          const code = REJECTION_STATUS[outcome.code];
+          logger.warn({ code: grpc.status[code], details: outcome.details }, 'RunFunction rejected');
+          callback({ code, details: outcome.details });
+          return;
+        }
+        if (debug) {
+          logger.debug(
+            {
+              tag: outcome.tag,
+              fatal: outcome.fatal,
+              requestBytes: call.request.length,
+              responseBytes: outcome.bytes.length,
+              ms: Number(process.hrtime.bigint() - started) / 1e6,
+            },
+            'RunFunction',
+          );
+        }
+        callback(null, outcome.bytes);
+      };
+      const outcome = serve(call.request);
+      if (outcome instanceof Promise) void outcome.then(answer);
+      else answer(outcome);
     },
   };
   server.addService(functionServiceDefinition, implementation);
@@ -181,6 +132,7 @@ export function startFunctionServer(opts: FunctionServerOptions): Promise<Runnin
     server.bindAsync(opts.address, opts.credentials, (error, port) => {
       if (error) {
         server.forceShutdown();
+        void pool?.close();
         reject(new BindError(`cannot listen on ${opts.address}: ${describeBindError(error)}`));
         return;
       }
@@ -189,7 +141,7 @@ export function startFunctionServer(opts: FunctionServerOptions): Promise<Runnin
         address: `${host}:${port}`,
         port,
         health,
-        ...stopper(server, health),
+        ...stopper(server, health, pool),
       });
     });
   });
@@ -212,9 +164,14 @@ interface Stopper {
   forceStop(): void;
 }
 
-function stopper(server: grpc.Server, health: HealthService): Stopper {
+function stopper(server: grpc.Server, health: HealthService, pool: WorkerPool | undefined): Stopper {
   let stopping: Promise<'drained' | 'forced'> | undefined;
-  let force = (): void => server.forceShutdown();
+  // Workers stop last: a call the drain waits for may still be in one.
+  const closePool = (): Promise<void> => pool?.close() ?? Promise.resolve();
+  let force = (): void => {
+    server.forceShutdown();
+    void closePool();
+  };
   return {
     stop(graceMs) {
       stopping ??= new Promise((resolve) => {
@@ -226,7 +183,7 @@ function stopper(server: grpc.Server, health: HealthService): Stopper {
           settled = true;
           clearTimeout(timer);
           if (how === 'forced') server.forceShutdown();
-          resolve(how);
+          void closePool().then(() => resolve(how));
         };
         const timer = setTimeout(() => finish('forced'), graceMs);
         force = () => finish('forced');
