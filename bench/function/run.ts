@@ -7,8 +7,10 @@
 // Environment: FUNCTION_BENCH_SECONDS (per throughput phase, default 3), FUNCTION_BENCH_REQUESTS
 // (sequential latency samples per request, default 5000), FUNCTION_BENCH_SKIP_BUILD=1,
 // FUNCTION_BENCH_NODE_ARGS (extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
-// Prints a table with the targets beside; never fails on the numbers, only when the server
-// cannot start or answers wrongly.
+// FUNCTION_BENCH_MODES: which server configurations, comma-separated (default "auto,0": the
+// default --workers, then --workers 0 as on a one-CPU pod).
+// Prints a table per configuration with the targets beside; never fails on the numbers, only
+// when the server cannot start or answers wrongly.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -32,6 +34,7 @@ const REQUESTS = Number(process.env['FUNCTION_BENCH_REQUESTS'] ?? 5000);
 const WARMUP_REQUESTS = 2000;
 const CONCURRENCY = [1, 8, 64];
 const NODE_ARGS = (process.env['FUNCTION_BENCH_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
+const MODES = (process.env['FUNCTION_BENCH_MODES'] ?? 'auto,0').split(',').map((m) => m.trim());
 
 const TARGETS = { medianMs: 1, p99Ms: 5, rps: 3000 };
 
@@ -42,6 +45,8 @@ interface Server {
   child: ChildProcess;
   pid: number;
   address: string;
+  /** Worker threads running the calls, as the server reports it. */
+  workers: number;
   stop(): Promise<number | null>;
 }
 
@@ -52,10 +57,20 @@ function build(): void {
   if (result.status !== 0) throw new Error(`pgplane does not build:\n${result.stdout}${result.stderr}`);
 }
 
-async function startServer(): Promise<Server> {
+async function startServer(workers: string): Promise<Server> {
   const child = spawn(
     process.execPath,
-    [...NODE_ARGS, 'dist/cli/main.js', 'serve', 'function', '--insecure', '--address', '127.0.0.1:0'],
+    [
+      ...NODE_ARGS,
+      'dist/cli/main.js',
+      'serve',
+      'function',
+      '--insecure',
+      '--address',
+      '127.0.0.1:0',
+      '--workers',
+      workers,
+    ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
   );
   let output = '';
@@ -70,12 +85,13 @@ async function startServer(): Promise<Server> {
     if (gone || Date.now() > deadline) throw new Error(`the function server did not start:\n${output}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  const address = (JSON.parse(line) as { address: string }).address;
+  const { address, workers: workerCount } = JSON.parse(line) as { address: string; workers: number };
   if (child.pid === undefined) throw new Error('no pid');
   return {
     child,
     pid: child.pid,
     address,
+    workers: workerCount,
     async stop() {
       if (!gone) child.kill('SIGTERM');
       const code = await exited;
@@ -216,10 +232,11 @@ function scenario(id: string): { req: RunFunctionRequest; bytes: Buffer; framed:
 const fmt = (n: number, digits = 2): string => n.toFixed(digits);
 const verdict = (ok: boolean): string => (ok ? 'met' : 'missed');
 
-async function main(): Promise<void> {
-  build();
-  const scenarios = ['agent-executor/xr', 'agent-executor/xr@ready'].map((id) => ({ id, ...scenario(id) }));
-  const server = await startServer();
+type Scenario = { id: string } & ReturnType<typeof scenario>;
+
+/** One server configuration: correctness check, latency, throughput; returns the table rows. */
+async function measure(mode: string, scenarios: Scenario[]): Promise<{ workers: number; rows: string[][] }> {
+  const server = await startServer(mode);
   const rows: string[][] = [];
   try {
     const client = connectLoad(server.address);
@@ -257,12 +274,15 @@ async function main(): Promise<void> {
     for (const s of scenarios) {
       for (const c of CONCURRENCY) {
         const t = await throughput(client, s.framed, c, server.pid);
+        // The target is for concurrent clients; one call at a time is bounded by the round trip
+        // (the latency rows), not by the server, and is shown for reference.
+        const concurrent = c > 1;
         rows.push([
           s.id,
           `throughput, ${c} in flight`,
           `${fmt(t.rps, 0)} req/s (server CPU ${fmt(t.cpuMsPerRequest, 3)} ms/req)`,
-          `>= ${TARGETS.rps} req/s`,
-          verdict(t.rps >= TARGETS.rps),
+          concurrent ? `>= ${TARGETS.rps} req/s` : '(sequential)',
+          concurrent ? verdict(t.rps >= TARGETS.rps) : '',
         ]);
       }
     }
@@ -270,15 +290,29 @@ async function main(): Promise<void> {
   } finally {
     await server.stop();
   }
+  return { workers: server.workers, rows };
+}
 
-  const header = ['request', 'measure', 'result', 'target', ''];
-  const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+async function main(): Promise<void> {
+  build();
+  const scenarios = ['agent-executor/xr', 'agent-executor/xr@ready'].map((id) => ({ id, ...scenario(id) }));
+  const tables: string[] = [];
+  for (const mode of MODES) {
+    const { workers, rows } = await measure(mode, scenarios);
+    const header = ['request', 'measure', 'result', 'target', ''];
+    const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+    const title =
+      mode === 'auto'
+        ? `Default (--workers auto: ${workers} worker thread${workers === 1 ? '' : 's'} on this machine)`
+        : `--workers ${mode}${workers === 0 ? ' (calls on the gRPC thread, as on a one-CPU pod)' : ''}`;
+    tables.push(`${title}\n\n${table}`);
+  }
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   process.stdout.write(
     `pgplane serve function --insecure on loopback, one HTTP/2 connection (as Crossplane uses), node:http2 load client, ` +
       `${availableParallelism()} CPUs (${cpu}), Node ${process.version}; ` +
       `latency: ${WARMUP_REQUESTS} warm-up then ${REQUESTS} sequential calls; ` +
-      `throughput: 1 s warm-up then ${SECONDS} s per level.\n\n${table}\n`,
+      `throughput: 1 s warm-up then ${SECONDS} s per level.\n\n${tables.join('\n\n')}\n`,
   );
 }
 
