@@ -132,14 +132,12 @@ export class WorkerPool {
     if (replacing) this.slots[this.slots.indexOf(replacing)] = slot;
     else this.slots.push(slot);
 
+    const timeoutMs = this.opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        const error = new Error(
-          `the RunFunction worker thread did not start within ${this.opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS} ms`,
-        );
-        reject(error);
+        reject(new Error(`the RunFunction worker thread did not start within ${timeoutMs} ms`));
         void worker.terminate();
-      }, this.opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+      }, timeoutMs);
       worker.on('message', (message: WorkerMessage) => {
         switch (message.kind) {
           case 'ready':
