@@ -121,14 +121,16 @@ function agentExecutorRequest(id = 'agent-executor/xr'): RunFunctionRequest {
 type Credentials = grpc.ChannelCredentials;
 const insecure = (): Credentials => grpc.credentials.createInsecure();
 
-/** One unary call on its own connection, so that one test's broken connection is not another's. */
-function unary<Req, Rsp>(
-  address: string,
-  credentials: Credentials,
+/** A client with a connection of its own, so that one test's broken connection is not another's. */
+function ownClient(address: string, credentials: Credentials): grpc.Client {
+  return new grpc.Client(address, credentials, { 'grpc.use_local_subchannel_pool': 1 });
+}
+
+function unaryOn<Req, Rsp>(
+  client: grpc.Client,
   method: grpc.MethodDefinition<Req, Rsp>,
   req: Req,
 ): Promise<Rsp> {
-  const client = new grpc.Client(address, credentials, { 'grpc.use_local_subchannel_pool': 1 });
   return new Promise<Rsp>((resolve, reject) => {
     client.makeUnaryRequest(
       method.path,
@@ -139,7 +141,18 @@ function unary<Req, Rsp>(
       { deadline: Date.now() + 10_000 },
       (err, rsp) => (err || !rsp ? reject(err ?? new Error('no response')) : resolve(rsp)),
     );
-  }).finally(() => client.close());
+  });
+}
+
+/** One unary call on its own connection. */
+function unary<Req, Rsp>(
+  address: string,
+  credentials: Credentials,
+  method: grpc.MethodDefinition<Req, Rsp>,
+  req: Req,
+): Promise<Rsp> {
+  const client = ownClient(address, credentials);
+  return unaryOn(client, method, req).finally(() => client.close());
 }
 
 function call(
@@ -150,20 +163,17 @@ function call(
   return unary(address, credentials, FunctionRunnerServiceService.runFunction, req);
 }
 
+/** RunFunction with the body sent as given and the response returned undecoded. */
 function callRaw(address: string, body: Buffer): Promise<Buffer> {
-  const client = new grpc.Client(address, insecure(), { 'grpc.use_local_subchannel_pool': 1 });
   const bytes = (b: Buffer): Buffer => b;
-  return new Promise<Buffer>((resolve, reject) => {
-    client.makeUnaryRequest(
-      FunctionRunnerServiceService.runFunction.path,
-      bytes,
-      bytes,
-      body,
-      new grpc.Metadata(),
-      { deadline: Date.now() + 10_000 },
-      (err, value) => (err || !value ? reject(err ?? new Error('no response')) : resolve(value)),
-    );
-  }).finally(() => client.close());
+  const method: grpc.MethodDefinition<Buffer, Buffer> = {
+    ...FunctionRunnerServiceService.runFunction,
+    requestSerialize: bytes,
+    requestDeserialize: bytes,
+    responseSerialize: bytes,
+    responseDeserialize: bytes,
+  };
+  return unary(address, insecure(), method, body);
 }
 
 async function healthCheck(address: string, credentials: Credentials, service = ''): Promise<ServingStatus> {
@@ -183,6 +193,11 @@ describe.each(['0', '2'])('pgplane serve function --insecure --workers %s', (wor
     server = await serve(['--insecure', '--workers', workers]);
   });
 
+  afterAll(async () => {
+    const exit = await server.stop();
+    expect(exit).toEqual({ code: 0, signal: null });
+  });
+
   it('says how many worker threads run the calls', () => {
     const listening = server
       .output()
@@ -193,20 +208,10 @@ describe.each(['0', '2'])('pgplane serve function --insecure --workers %s', (wor
 
   it('answers every example, 8 calls at a time, each exactly as runFunction() does in-process', async () => {
     const requests = exampleCases().map((c) => buildRequest(c.request));
-    const client = new grpc.Client(server.address, insecure(), { 'grpc.use_local_subchannel_pool': 1 });
-    const method = FunctionRunnerServiceService.runFunction;
-    const callOn = (req: RunFunctionRequest): Promise<RunFunctionResponse> =>
-      new Promise((resolve, reject) =>
-        client.makeUnaryRequest(
-          method.path,
-          method.requestSerialize,
-          method.responseDeserialize,
-          req,
-          new grpc.Metadata(),
-          { deadline: Date.now() + 10_000 },
-          (err, rsp) => (err || !rsp ? reject(err ?? new Error('no response')) : resolve(rsp)),
-        ),
-      );
+    // One connection with calls multiplexed on it, as Crossplane calls a function.
+    const client = ownClient(server.address, insecure());
+    const callOn = (req: RunFunctionRequest) =>
+      unaryOn(client, FunctionRunnerServiceService.runFunction, req);
     try {
       for (let round = 0; round < 3; round++) {
         for (let i = 0; i < requests.length; i += 8) {
@@ -218,10 +223,6 @@ describe.each(['0', '2'])('pgplane serve function --insecure --workers %s', (wor
     } finally {
       client.close();
     }
-  });
-  afterAll(async () => {
-    const exit = await server.stop();
-    expect(exit).toEqual({ code: 0, signal: null });
   });
 
   it.each(['agent-executor/xr', 'agent-executor/xr@ready'])(
