@@ -93,7 +93,8 @@ export class WorkerPool {
     if (!slot) return Promise.resolve(this.opts.fallback(request));
     const id = this.nextId++;
     // Copied into an ArrayBuffer of its own and transferred: grpc-js's Buffer may be a view into
-    // a larger one, and a structured clone would copy all of that.
+    // a larger one, which a structured clone would copy whole, and it stays in use here (the
+    // debug log reports its size), so it is never the one transferred.
     const own = new Uint8Array(request.byteLength);
     own.set(request);
     return new Promise((resolve) => {
@@ -195,8 +196,25 @@ export class WorkerPool {
   }
 }
 
-function asBuffer(bytes: Uint8Array): Buffer {
+/** A Buffer view of bytes that crossed threads (a structured clone leaves a plain Uint8Array). */
+export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * The bytes in an ArrayBuffer of their own, ready to transfer: as they are when they already fill
+ * one, else copied (small Buffers share Node's pool). For bytes the sender no longer needs.
+ */
+export function exclusiveBytes(bytes: Buffer): Buffer<ArrayBuffer> {
+  if (
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength &&
+    bytes.buffer instanceof ArrayBuffer
+  )
+    return bytes as Buffer<ArrayBuffer>;
+  const own = Buffer.allocUnsafeSlow(bytes.byteLength);
+  bytes.copy(own);
+  return own;
 }
 
 function internalErrorOutcome(error: Error): CallOutcome {

@@ -4,7 +4,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { runFunction } from '../handler.js';
 import { serveRunFunction } from './call.js';
 import { functionLogger } from './logger.js';
-import type { CallMessage, FunctionWorkerData, WorkerMessage } from './worker-pool.js';
+import {
+  asBuffer,
+  exclusiveBytes,
+  type CallMessage,
+  type FunctionWorkerData,
+  type WorkerMessage,
+} from './worker-pool.js';
 
 export function serveCallsFromPool(): void {
   const port = parentPort;
@@ -15,30 +21,13 @@ export function serveCallsFromPool(): void {
   const logger = functionLogger(debug, (line) => post({ kind: 'log', line }));
 
   port.on('message', ({ id, request }: CallMessage) => {
-    const outcome = serveRunFunction(
-      Buffer.from(request.buffer, request.byteOffset, request.byteLength),
-      runFunction,
-      logger,
-    );
+    const outcome = serveRunFunction(asBuffer(request), runFunction, logger);
     if (!outcome.ok) {
       post({ kind: 'done', id, outcome });
       return;
     }
-    const bytes = ownArrayBuffer(outcome.bytes);
+    const bytes = exclusiveBytes(outcome.bytes);
     post({ kind: 'done', id, outcome: { ...outcome, bytes } }, [bytes.buffer]);
   });
   post({ kind: 'ready' });
-}
-
-/** The bytes in an ArrayBuffer of their own (small Buffers share Node's pool), ready to transfer. */
-function ownArrayBuffer(bytes: Buffer): Buffer<ArrayBuffer> {
-  if (
-    bytes.byteOffset === 0 &&
-    bytes.byteLength === bytes.buffer.byteLength &&
-    bytes.buffer instanceof ArrayBuffer
-  )
-    return bytes as Buffer<ArrayBuffer>;
-  const own = Buffer.allocUnsafeSlow(bytes.byteLength);
-  bytes.copy(own);
-  return own;
 }
