@@ -24,14 +24,28 @@ export interface ApplyResult {
 /** Why apply failed: the statement (when one was running), the server's message, and that nothing changed. */
 export class ApplyError extends Error {
   constructor(
-    message: string,
     readonly database: string,
+    /** What was running: "statement 2 of 5: GRANT ...", "while locking and observing", ... */
+    readonly where: string,
+    /** What the server (or the driver) said, with its SQLSTATE: text we did not write. */
+    readonly reported: string,
+    /** Whether anything changed, in words. */
+    readonly outcome: string,
     readonly statement: Statement | undefined,
     readonly sqlstate: string | undefined,
     readonly rolledBack: boolean,
   ) {
-    super(message);
+    super(ApplyError.format(database, where, reported, outcome));
     this.name = 'ApplyError';
+  }
+
+  private static format(database: string, where: string, reported: string, outcome: string): string {
+    return `apply to database "${database}" failed ${where}: ${reported}; ${outcome}`;
+  }
+
+  /** The message with the server's text passed through `scrub` (the provider removes Secret values from it). */
+  describe(scrub: (text: string) => string): string {
+    return ApplyError.format(this.database, this.where, scrub(this.reported), this.outcome);
   }
 }
 
@@ -158,8 +172,10 @@ export async function applyPlan(
       ? 'the transaction was rolled back, nothing changed'
       : 'the connection failed; the transaction was not committed unless the failure hit COMMIT itself (run plan to check)';
     throw new ApplyError(
-      `apply to database "${database}" failed ${where}: ${pgError.message}${pgError.code ? ` (SQLSTATE ${pgError.code})` : ''}; ${outcome}`,
       database,
+      where,
+      `${pgError.message}${pgError.code ? ` (SQLSTATE ${pgError.code})` : ''}`,
+      outcome,
       statement,
       pgError.code,
       rolledBack,

@@ -1,8 +1,10 @@
-// ProviderConfig + its Secrets → how to connect to PostgreSQL. The only place a password is
-// read; it goes into the pg config and nowhere else (describeConnection() leaves it out, and
-// errors name the Secret and the key, never the value).
+// ProviderConfig + its Secrets → how to connect to PostgreSQL. The only place Secret values are
+// read; they go into the pg config and nowhere else: describeConnection() shows a Secret-sourced
+// value as its key (<username>), errors name the Secret and the key, never the value, and
+// secretValues lets every other message be scrubbed (disclosure.ts).
 import { createHash } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
+import { shownKey, type SecretValue } from './disclosure.js';
 import {
   CLUSTER_PROVIDER_CONFIG_KIND,
   clusterProviderConfigSpecSchema,
@@ -64,6 +66,15 @@ export interface ServerConnection {
   readonly ssl: false | ConnectionOptions;
   /** Changes when the password or CA changes, so pools holding old credentials are replaced. */
   readonly credentialsFingerprint: string;
+  /**
+   * host, port and user as messages may show them: a value from the ProviderConfig as is, a
+   * value from a Secret as its key (<username>), since the ProviderConfig's author picks the key.
+   */
+  readonly shown: { readonly host: string; readonly port: string; readonly user: string };
+  /** The connection Secret, named in messages next to the keys. */
+  readonly secret: SecretRef;
+  /** Every value read from a Secret, so a message can be scrubbed of them (disclosure.redact). */
+  readonly secretValues: readonly SecretValue[];
 }
 
 export interface ResolvedConnection {
@@ -136,18 +147,24 @@ export function buildConnection(
   const refs = secretRefs(source);
   const where = `Secret "${refs.connection.namespace}/${refs.connection.name}" (from ${describeSource(source)})`;
   const keys = { ...DEFAULT_SECRET_KEYS, ...spec.keys };
+  const secretValues: SecretValue[] = [];
+  // Every value read is remembered, used or not, valid or not, so no message can echo it.
   const value = (key: string): string | undefined => {
     const v = secret[key];
+    if (v !== undefined && v !== '') secretValues.push({ key, value: v });
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   };
 
-  const host = spec.host ?? (spec.cluster ? `${spec.cluster}-rw.${source.namespace}.svc` : value(keys.host));
+  const specHost = spec.host ?? (spec.cluster ? `${spec.cluster}-rw.${source.namespace}.svc` : undefined);
+  const host = specHost ?? value(keys.host);
   if (!host)
     throw new ConnectionConfigError(`${where} has no key "${keys.host}" and the ProviderConfig sets no host`);
 
   let port = spec.port;
+  let portFromSecret = false;
   if (port === undefined) {
     const raw = value(keys.port);
+    portFromSecret = raw !== undefined;
     port = raw === undefined ? 5432 : Number(raw);
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       throw new ConnectionConfigError(`${where} key "${keys.port}" is not a port number (1-65535)`);
@@ -161,18 +178,23 @@ export function buildConnection(
   if (password === undefined || password === '') {
     throw new ConnectionConfigError(`${where} has no key "${keys.password}"`);
   }
+  secretValues.push({ key: keys.password, value: password });
 
   let sslmode: SslMode = spec.sslmode ?? (ca ? 'verify-full' : 'require');
   if (spec.sslmode === undefined) {
     const raw = value(keys.sslmode);
     if (raw !== undefined) {
       if (!(SSL_MODES as readonly string[]).includes(raw)) {
+        // Never the value: the key may be any key of the Secret.
         throw new ConnectionConfigError(
-          `${where} key "${keys.sslmode}" is "${raw}"; use one of ${SSL_MODES.join(', ')}`,
+          `${where} key "${keys.sslmode}" does not hold an sslmode; it must be one of ${SSL_MODES.join(', ')}`,
         );
       }
       sslmode = raw as SslMode;
     }
+  }
+  if (ca !== undefined && ca !== '') {
+    secretValues.push({ key: source.spec.caSecretRef?.key ?? 'ca.crt', value: ca });
   }
   if ((sslmode === 'verify-ca' || sslmode === 'verify-full') && !ca) {
     throw new ConnectionConfigError(
@@ -194,7 +216,23 @@ export function buildConnection(
     .update(`${password}\u0000${ca ?? ''}`)
     .digest('hex')
     .slice(0, 16);
-  return { host, port, user, password, sslmode, ssl, credentialsFingerprint };
+  const shown = {
+    host: specHost ?? shownKey(keys.host),
+    port: portFromSecret ? shownKey(keys.port) : String(port),
+    user: shownKey(keys.user),
+  };
+  return {
+    host,
+    port,
+    user,
+    password,
+    sslmode,
+    ssl,
+    credentialsFingerprint,
+    shown,
+    secret: refs.connection,
+    secretValues,
+  };
 }
 
 /** Reads the Secrets of a source and builds the connection. */
@@ -229,9 +267,18 @@ export async function resolveConnection(
   return { connection: buildConnection(source, data, ca), secrets };
 }
 
-/** For logs and messages: everything but the password. */
+/**
+ * For logs and messages: "<username>@pg-rw.team.svc:5432/app (sslmode verify-full)". A value
+ * from a Secret shows as its <key>, whatever the key holds.
+ */
 export function describeConnection(c: ServerConnection, database?: string): string {
-  return `${c.user}@${c.host}:${c.port}${database ? `/${database}` : ''} (sslmode ${c.sslmode})`;
+  const { user, host, port } = c.shown;
+  return `${user}@${host}:${port}${database ? `/${database}` : ''} (sslmode ${c.sslmode})`;
+}
+
+/** `Secret "team/app-owner"`: where the <key>s of describeConnection() live. */
+export function describeSecret(c: ServerConnection): string {
+  return `Secret "${c.secret.namespace}/${c.secret.name}"`;
 }
 
 /** Kubernetes Secret data (base64) → strings. */

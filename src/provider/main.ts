@@ -126,7 +126,7 @@ export async function runProvider(argv: string[], io: CliIo, signal?: AbortSigna
   const identity = `${hostname()}_${process.pid}`;
   const pools = new PoolRegistry({
     max: flags.poolSize,
-    onError: (pool, error) => log.warn({ pool, err: error.message }, 'idle connection lost'),
+    onError: (pool, message) => log.warn({ pool, err: message }, 'idle connection lost'),
   });
   const queueStats = { current: () => ({ queued: 0, running: 0, waiting: 0 }) };
   const metrics = new ProviderMetrics({ pools: () => pools.stats(), queue: () => queueStats.current() });

@@ -1,9 +1,11 @@
 // One bounded pg.Pool per (server, database, user), shared by every Grant that targets it, so
 // 500 Grants in one database never open more than `max` connections there. A pool whose
-// credentials changed (password rotation) is drained and replaced.
+// credentials changed (password rotation) is drained and replaced. Pools are told apart by
+// their connection values but shown (metrics, logs) by a label without Secret values.
 import pg from 'pg';
 import type { Queryable } from '../grants/index.js';
-import type { ServerConnection } from './connection.js';
+import { describeSecret, type ServerConnection } from './connection.js';
+import { redact } from './disclosure.js';
 
 export interface PoolOptions {
   /** Connections per (server, database, user). Small: a reconcile is one or three round trips. */
@@ -13,8 +15,8 @@ export interface PoolOptions {
   /** Close connections idle this long. */
   readonly idleTimeoutMs: number;
   readonly applicationName: string;
-  /** Called with a pool-level error (a backend died while idle); never includes the password. */
-  readonly onError?: (key: string, error: Error) => void;
+  /** Called with a pool-level error (a backend died while idle): the pool's label and a scrubbed message. */
+  readonly onError?: (label: string, message: string) => void;
   /** For tests: how pools are made. */
   readonly createPool?: (config: pg.PoolConfig) => pg.Pool;
 }
@@ -28,6 +30,7 @@ export const DEFAULT_POOL_OPTIONS: PoolOptions = {
 };
 
 export interface PoolStat {
+  /** The pool's label: see poolLabel(). */
   readonly key: string;
   readonly total: number;
   readonly idle: number;
@@ -37,10 +40,22 @@ export interface PoolStat {
 interface Entry {
   readonly pool: pg.Pool;
   readonly fingerprint: string;
+  readonly label: string;
 }
 
+/** What tells pools apart: the real connection values. In memory only, never shown. */
 export function poolKey(connection: ServerConnection, database: string): string {
-  return `${connection.user}@${connection.host}:${connection.port}/${database}`;
+  return JSON.stringify([connection.user, connection.host, connection.port, database]);
+}
+
+/**
+ * What a pool is shown as: 'team/app-owner <username>@pg-rw.team.svc:5432/app'. The Secret
+ * name tells apart pools whose user comes from different Secrets; no Secret value appears.
+ */
+export function poolLabel(connection: ServerConnection, database: string): string {
+  const { user, host, port } = connection.shown;
+  const secret = describeSecret(connection).replace(/^Secret "(.*)"$/, '$1');
+  return `${secret} ${user}@${host}:${port}/${database}`;
 }
 
 export class PoolRegistry {
@@ -65,6 +80,7 @@ export class PoolRegistry {
       // Running queries finish; their clients are closed when released.
       void existing.pool.end().catch(() => undefined);
     }
+    const label = this.uniqueLabel(poolLabel(connection, database), key);
     const create = this.options.createPool ?? ((config: pg.PoolConfig) => new pg.Pool(config));
     const pool = create({
       host: connection.host,
@@ -79,9 +95,18 @@ export class PoolRegistry {
       application_name: this.options.applicationName,
     });
     // Without a listener, a backend killed while idle would crash the process.
-    pool.on('error', (error: Error) => this.options.onError?.(key, error));
-    this.pools.set(key, { pool, fingerprint: connection.credentialsFingerprint });
+    const secretValues = connection.secretValues;
+    pool.on('error', (error: Error) => this.options.onError?.(label, redact(error.message, secretValues)));
+    this.pools.set(key, { pool, fingerprint: connection.credentialsFingerprint, label });
     return pool;
+  }
+
+  /** Two live pools never share a label (a metric series each): the second gets " #2", and so on. */
+  private uniqueLabel(base: string, key: string): string {
+    const taken = new Set([...this.pools].filter(([k]) => k !== key).map(([, e]) => e.label));
+    let label = base;
+    for (let n = 2; taken.has(label); n++) label = `${base} #${n}`;
+    return label;
   }
 
   /**
@@ -110,8 +135,8 @@ export class PoolRegistry {
   }
 
   stats(): PoolStat[] {
-    return [...this.pools].map(([key, { pool }]) => ({
-      key,
+    return [...this.pools.values()].map(({ pool, label }) => ({
+      key: label,
       total: pool.totalCount,
       idle: pool.idleCount,
       waiting: pool.waitingCount,

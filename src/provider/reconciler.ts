@@ -25,6 +25,7 @@ import {
 } from './conditions.js';
 import {
   describeConnection,
+  describeSecret,
   describeSource,
   providerConfigRefOf,
   resolveConnection,
@@ -34,6 +35,7 @@ import {
   type SecretRef,
   type ServerConnection,
 } from './connection.js';
+import { connectFailure, redact } from './disclosure.js';
 import type { Outcome } from './queue.js';
 import {
   changeCounts,
@@ -176,12 +178,18 @@ export function splitKey(key: string): { namespace: string; name: string } {
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
-function errorMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  // One line, bounded: conditions are read in `kubectl get` and `kubectl describe`.
+/** One line, bounded: conditions are read in `kubectl get` and `kubectl describe`. */
+function oneLine(message: string): string {
   const line = message.replace(/\s+/g, ' ').trim();
   return line.length > 500 ? `${line.slice(0, 497)}...` : line;
 }
+
+function errorMessage(error: unknown): string {
+  return oneLine(error instanceof Error ? error.message : String(error));
+}
+
+/** Removes Secret values from text the driver or the server wrote (disclosure.ts). */
+type Scrub = (text: string) => string;
 
 export class GrantReconciler {
   private readonly engine: Engine;
@@ -269,12 +277,14 @@ export class GrantReconciler {
     policies: Policies,
   ): Promise<ReconcileReport> {
     const previous = grant.status?.atProvider?.record;
-    const { result, verified } = await this.withDatabase(key, grant, parameters, async (client) => {
+    const { result, verified } = await this.withDatabase(key, grant, parameters, async (client, scrub) => {
       const input = [{ name: key, parameters, previous }];
-      const first = await this.run(parameters, () => this.engine(client, input, { dryRun: !policies.apply }));
+      const first = await this.run(parameters, scrub, () =>
+        this.engine(client, input, { dryRun: !policies.apply }),
+      );
       // After an apply, one more snapshot says what is left (extras additive mode keeps, a racing writer).
       const check = first.applied
-        ? await this.run(parameters, () =>
+        ? await this.run(parameters, scrub, () =>
             this.engine(client, [{ name: key, parameters, previous: first.plan.records[key] }], {
               dryRun: true,
             }),
@@ -356,8 +366,10 @@ export class GrantReconciler {
   ): Promise<ReconcileReport> {
     const previous = grant.status?.atProvider?.record;
     const revoke = revocationParameters(parameters);
-    const result = await this.withDatabase(key, grant, parameters, (client) =>
-      this.run(parameters, () => this.engine(client, [{ name: key, parameters: revoke, previous }], {})),
+    const result = await this.withDatabase(key, grant, parameters, (client, scrub) =>
+      this.run(parameters, scrub, () =>
+        this.engine(client, [{ name: key, parameters: revoke, previous }], {}),
+      ),
     );
     const { revoked } = changeCounts(result.plan);
     this.deps.observer?.statementsApplied?.(result.plan.statements.length);
@@ -394,7 +406,7 @@ export class GrantReconciler {
     key: string,
     grant: GrantObject,
     parameters: GrantParameters,
-    fn: (client: Queryable) => Promise<T>,
+    fn: (client: Queryable, scrub: Scrub) => Promise<T>,
   ): Promise<T> {
     const ref = providerConfigRefOf(
       (grant.spec as { providerConfigRef?: { name: string; kind?: string } } | undefined)?.providerConfigRef,
@@ -410,20 +422,31 @@ export class GrantReconciler {
       remember();
       return this.deps.configs.readSecret(secretRef);
     });
-    const target = describeConnection(resolved.connection, parameters.database);
+    const { connection } = resolved;
+    const scrub: Scrub = (text) => redact(text, connection.secretValues);
     try {
-      return await this.deps.databases.withClient(resolved.connection, parameters.database, fn);
+      return await this.deps.databases.withClient(connection, parameters.database, (client) =>
+        fn(client, scrub),
+      );
     } catch (error) {
       if (error instanceof ReconcileFailure) throw error;
+      // Our words for the known causes: the driver's own text echoes the host and the role.
       throw new ReconcileFailure(
-        `cannot connect to ${target} using ${describeSource(source)}: ${errorMessage(error)}`,
+        oneLine(
+          `cannot connect to ${describeConnection(connection, parameters.database)} using ${describeSource(source)} with ${describeSecret(connection)}: ${connectFailure(error, connection.secretValues)}`,
+        ),
       );
     }
   }
 
-  /** Runs one engine call, turning its errors into messages that say what was being done. */
+  /**
+   * Runs one engine call, turning its errors into messages that say what was being done. Only
+   * the server's and the driver's text is scrubbed: ours holds no Secret value, and scrubbing it
+   * would turn database "app" into database "<username>" when the owner is called app too.
+   */
   private async run(
     parameters: GrantParameters,
+    scrub: Scrub,
     fn: () => Promise<ReconcileResult>,
   ): Promise<ReconcileResult> {
     try {
@@ -431,11 +454,15 @@ export class GrantReconciler {
     } catch (error) {
       if (error instanceof ApplyError) {
         throw new ReconcileFailure(
-          `cannot apply privileges of "${parameters.grantee}" in database "${parameters.database}" (rolled back, nothing changed): ${errorMessage(error)}`,
+          oneLine(
+            `cannot apply privileges of "${parameters.grantee}" in database "${parameters.database}" (rolled back, nothing changed): ${error.describe(scrub)}`,
+          ),
         );
       }
       throw new ReconcileFailure(
-        `cannot observe privileges of "${parameters.grantee}" in database "${parameters.database}": ${errorMessage(error)}`,
+        oneLine(
+          `cannot observe privileges of "${parameters.grantee}" in database "${parameters.database}": ${scrub(errorMessage(error))}`,
+        ),
       );
     }
   }

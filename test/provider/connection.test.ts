@@ -5,6 +5,7 @@ import {
   ConnectionConfigError,
   decodeSecretData,
   describeConnection,
+  describeSecret,
   providerConfigRefOf,
   resolveConnection,
   type SecretRef,
@@ -127,7 +128,7 @@ describe('ProviderConfig + Secret → connection', () => {
     [{ username: 'app', password: 'x', port: 'abc', host: 'h' }, /key "port" is not a port number/],
     [
       { username: 'app', password: 'x', host: 'h', sslmode: 'prefer' },
-      /"prefer"; use one of disable, require, verify-ca, verify-full/,
+      /key "sslmode" does not hold an sslmode; it must be one of disable, require, verify-ca, verify-full/,
     ],
   ])('a Secret missing or garbling values gives a readable error: %j', (data, message) => {
     const source = connectionSource('ProviderConfig', {
@@ -176,10 +177,63 @@ describe('ProviderConfig + Secret → connection', () => {
       spec: { connectionSecretRef: { name: 's' }, sslmode: 'disable' },
     });
     const c = buildConnection(source, cnpgApp, undefined);
-    expect(describeConnection(c, 'app')).toBe('app@pg-rw:5432/app (sslmode disable)');
-    expect(JSON.stringify(describeConnection(c))).not.toContain(PASSWORD);
+    // Values from the Secret show as their keys; the Secret is named next to them.
+    expect(describeConnection(c, 'app')).toBe('<username>@<host>:<port>/app (sslmode disable)');
+    expect(describeSecret(c)).toBe('Secret "a/s"');
+    const cluster = connectionSource('ProviderConfig', {
+      metadata: { name: 'pg', namespace: 'a' },
+      spec: { cluster: 'pg', port: 6432 },
+    });
+    // Values from the ProviderConfig itself show as they are.
+    expect(describeConnection(buildConnection(cluster, cnpgApp, CA))).toBe(
+      '<username>@pg-rw.a.svc:6432 (sslmode verify-full)',
+    );
     expect(decodeSecretData({ password: Buffer.from(PASSWORD).toString('base64') })).toEqual({
       password: PASSWORD,
     });
+  });
+});
+
+describe('a hostile ProviderConfig: every key mapped to another key of the Secret', () => {
+  const STRIPE = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc';
+  const secret = { ...cnpgApp, 'stripe-key': STRIPE };
+  const source = (keys: Record<string, string>) =>
+    connectionSource('ProviderConfig', {
+      metadata: { name: 'pg', namespace: 'a' },
+      spec: { connectionSecretRef: { name: 's' }, keys },
+    });
+
+  it.each([
+    ['sslmode', { sslmode: 'stripe-key' }],
+    ['port', { port: 'stripe-key' }],
+    ['sslmode', { sslmode: 'password' }],
+    ['every key', { host: 'stripe-key', port: 'password', user: 'stripe-key', sslmode: 'stripe-key' }],
+  ])('%s: the error names the Secret and the key, never the value', (_what, keys) => {
+    const error = (() => {
+      try {
+        buildConnection(source(keys), secret, undefined);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ConnectionConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^Secret "a\/s" \(from ProviderConfig "a\/pg"\) key "(stripe-key|password)"/);
+    expect(message).not.toContain(STRIPE);
+    expect(message).not.toContain(PASSWORD);
+  });
+
+  it('host and user from any key: described by key, and every value read is listed for scrubbing', () => {
+    const c = buildConnection(source({ host: 'stripe-key', user: 'password' }), secret, undefined);
+    expect(c).toMatchObject({ host: STRIPE, user: PASSWORD });
+    expect(describeConnection(c, 'app')).toBe('<password>@<stripe-key>:<port>/app (sslmode require)');
+    expect(c.secretValues).toEqual(
+      expect.arrayContaining([
+        { key: 'stripe-key', value: STRIPE },
+        { key: 'password', value: PASSWORD },
+        { key: 'port', value: '5432' },
+      ]),
+    );
   });
 });

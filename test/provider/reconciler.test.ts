@@ -94,8 +94,15 @@ function harness(
   const calls: { input: readonly GrantInput[]; options: ReconcileOptions }[] = [];
   const statusWrites: unknown[] = [];
   const dependencies: unknown[] = [];
-  let connectError: Error | undefined;
+  let connectError: Error | ((c: ServerConnection) => Error) | undefined;
   let sourceError: Error | undefined;
+  let sourceSpec: ConnectionSource['spec'] = { connectionSecretRef: { name: 'owner' }, sslmode: 'disable' };
+  let secretData: Record<string, string> = {
+    username: 'owner',
+    password: PASSWORD,
+    host: 'db',
+    port: '5432',
+  };
   const connections: string[] = [];
   const reconciler = new GrantReconciler({
     pollMs: 600_000,
@@ -117,17 +124,9 @@ function harness(
     configs: {
       source: async (ref: ProviderConfigRef, namespace: string): Promise<ConnectionSource> => {
         if (sourceError) throw sourceError;
-        return {
-          kind: ref.kind,
-          name: ref.name,
-          namespace,
-          spec: { connectionSecretRef: { name: 'owner' }, sslmode: 'disable' },
-        };
+        return { kind: ref.kind, name: ref.name, namespace, spec: sourceSpec };
       },
-      readSecret: async (ref: SecretRef) =>
-        ref.name === 'owner'
-          ? { username: 'owner', password: PASSWORD, host: 'db', port: '5432' }
-          : undefined,
+      readSecret: async (ref: SecretRef) => (ref.name === 'owner' ? secretData : undefined),
     },
     databases: {
       withClient: async <T>(
@@ -136,7 +135,7 @@ function harness(
         fn: (c: { query: never }) => Promise<T>,
       ) => {
         connections.push(`${connection.user}@${connection.host}/${database}`);
-        if (connectError) throw connectError;
+        if (connectError) throw typeof connectError === 'function' ? connectError(connection) : connectError;
         return fn({ query: undefined as never });
       },
     },
@@ -157,7 +156,11 @@ function harness(
     dependencies,
     connections,
     stored: () => stored,
-    setConnectError: (e: Error | undefined) => (connectError = e),
+    setConnectError: (e: Error | ((c: ServerConnection) => Error) | undefined) => (connectError = e),
+    setConfig: (spec: ConnectionSource['spec'], data: Record<string, string>) => {
+      sourceSpec = spec;
+      secretData = data;
+    },
     setSourceError: (e: Error | undefined) => (sourceError = e),
   };
 }
@@ -262,7 +265,7 @@ describe('GrantReconciler', () => {
     h.setConnectError(new Error('password authentication failed for user "owner"'));
     expect(await h.reconciler.reconcile(KEY)).toEqual({ result: 'error', failed: true });
     expect(conditionsOf(h.stored())).toEqual([
-      'Synced=False/ReconcileError: cannot connect to owner@db:5432/app (sslmode disable) using ProviderConfig "team/pg": password authentication failed for user "owner"',
+      'Synced=False/ReconcileError: cannot connect to <username>@<host>:<port>/app (sslmode disable) using ProviderConfig "team/pg" with Secret "team/owner": password authentication failed for user "<username>"',
       'Ready=False/Creating: privileges not applied yet',
     ]);
     expect(h.events).toHaveLength(1);
@@ -270,6 +273,79 @@ describe('GrantReconciler', () => {
     await h.reconciler.reconcile(KEY);
     expect(h.events).toHaveLength(1);
     expect(JSON.stringify([h.stored(), h.events, h.statusWrites])).not.toContain(PASSWORD);
+  });
+
+  describe('a ProviderConfig mapping connection fields to other keys of its Secret', () => {
+    const STRIPE = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc';
+    const LONG = `${STRIPE}-${'q'.repeat(70)}`;
+    const data = {
+      username: 'owner',
+      password: PASSWORD,
+      host: 'db',
+      port: '5432',
+      'stripe-key': STRIPE,
+      long: LONG,
+    };
+    const withCode = (code: string, message: string) => Object.assign(new Error(message), { code });
+    // What pg and Node say, built from the values the provider connected with, as they would.
+    it.each<[string, Record<string, string>, ((c: ServerConnection) => Error) | undefined]>([
+      [
+        'user: wrong password',
+        { user: 'stripe-key' },
+        (c) => withCode('28P01', `password authentication failed for user "${c.user}"`),
+      ],
+      [
+        'user: no such role (63-byte echo)',
+        { user: 'long' },
+        (c) => withCode('28000', `role "${c.user.slice(0, 63)}" does not exist`),
+      ],
+      [
+        'user: the password itself',
+        { user: 'password' },
+        (c) => withCode('28P01', `password authentication failed for user "${c.user}"`),
+      ],
+      ['host: DNS', { host: 'stripe-key' }, (c) => withCode('ENOTFOUND', `getaddrinfo ENOTFOUND ${c.host}`)],
+      [
+        'host: TLS',
+        { host: 'stripe-key' },
+        (c) =>
+          withCode(
+            'ERR_TLS_CERT_ALTNAME_INVALID',
+            `Hostname/IP does not match certificate's altnames: Host: ${c.host.toLowerCase()}. is not in the cert's altnames: DNS:db`,
+          ),
+      ],
+      [
+        'host and user: an unknown error',
+        { host: 'stripe-key', user: 'password' },
+        (c) => new Error(`odd failure for ${c.user}@${c.host}:${c.port}`),
+      ],
+      ['sslmode', { sslmode: 'stripe-key' }, undefined],
+      ['port', { port: 'stripe-key' }, undefined],
+      ['every key', { host: 'stripe-key', port: 'password', user: 'long', sslmode: 'password' }, undefined],
+    ])('%s: conditions and events name keys, never values', async (_what, keys, failure) => {
+      const h = harness(grant());
+      h.setConfig({ connectionSecretRef: { name: 'owner' }, keys }, data);
+      h.setConnectError(failure ?? (() => new Error('not reached')));
+      expect(await h.reconciler.reconcile(KEY)).toEqual({ result: 'error', failed: true });
+      const written = JSON.stringify([h.stored(), h.events, h.statusWrites]);
+      expect(conditionsOf(h.stored())[0]).toMatch(/^Synced=False\/ReconcileError: /);
+      for (const value of [STRIPE, PASSWORD, LONG.slice(0, 63), STRIPE.toLowerCase()])
+        expect(written).not.toContain(value);
+      expect(conditionsOf(h.stored())[0]).toMatch(/Secret "team\/owner"|<stripe-key>|<long>|<password>/);
+    });
+
+    it('the server echoing the user while observing or applying is scrubbed too, our own words are not', async () => {
+      const h = harness(grant(), [
+        () => {
+          throw new Error(`permission denied for role "${STRIPE}" in database app`);
+        },
+      ]);
+      h.setConfig({ connectionSecretRef: { name: 'owner' }, keys: { user: 'stripe-key' } }, data);
+      await h.reconciler.reconcile(KEY);
+      expect(conditionsOf(h.stored())[0]).toBe(
+        'Synced=False/ReconcileError: cannot observe privileges of "reader" in database "app": permission denied for role "<stripe-key>" in database app',
+      );
+    });
   });
 
   it('a missing ProviderConfig is a readable error and still registers the dependency', async () => {
