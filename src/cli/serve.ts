@@ -89,8 +89,9 @@ export async function serveFunction(
     const loaded = serverCredentials(options.tls);
     server = await startFunctionServer({
       address: options.address,
-      credentials: loaded.credentials,
+      security: loaded.security,
       maxRecvMessageBytes: options.maxRecvMessageBytes,
+      connections: options.connections,
       logger: log,
       ...(hooks.functionWorker && workers > 0
         ? {
@@ -105,11 +106,15 @@ export async function serveFunction(
     log.info(
       {
         address: server.address,
-        tls: options.tls.mode === 'mtls' ? 'mutual (client certificates required)' : 'none (--insecure)',
+        tls:
+          options.tls.mode === 'mtls'
+            ? 'mutual (client certificates signed by ca.crt required)'
+            : 'none (--insecure)',
         ...(options.tls.mode === 'mtls'
           ? { tlsCertsDir: options.tls.certsDir, certificate: loaded.certificate }
           : {}),
         maxRecvMessageBytes: options.maxRecvMessageBytes,
+        ...options.connections,
         workers,
       },
       'pgplane function listening',

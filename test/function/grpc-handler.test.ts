@@ -37,7 +37,7 @@ afterEach(async () => {
 async function start(handler?: Handler): Promise<RunningFunctionServer> {
   running = await startFunctionServer({
     address: '127.0.0.1:0',
-    credentials: grpc.ServerCredentials.createInsecure(),
+    security: { mode: 'insecure' },
     maxRecvMessageBytes: 4 * 1024 * 1024,
     logger,
     ...(handler ? { handler } : {}),

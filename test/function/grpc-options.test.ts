@@ -39,6 +39,12 @@ describe('parseServeFunctionArgs', () => {
       tls: { mode: 'insecure' },
       maxRecvMessageBytes: DEFAULT_MAX_RECV_MESSAGE_BYTES,
       drainTimeoutMs: 10_000,
+      connections: {
+        keepaliveTimeMs: 60_000,
+        keepaliveTimeoutMs: 20_000,
+        maxConnectionIdleMs: 30 * 60_000,
+        maxConcurrentStreams: 100,
+      },
       debug: false,
       workers: 'auto',
     });
@@ -101,10 +107,37 @@ describe('parseServeFunctionArgs', () => {
       tls: { mode: 'insecure' },
       maxRecvMessageBytes: 16 * 1024 * 1024,
       drainTimeoutMs: 2500,
+      connections: {
+        keepaliveTimeMs: 60_000,
+        keepaliveTimeoutMs: 20_000,
+        maxConnectionIdleMs: 30 * 60_000,
+        maxConcurrentStreams: 100,
+      },
       debug: true,
       workers: 3,
     });
     expect(run(parseServeFunctionArgs(['--insecure', '--workers=0'], {})).workers).toBe(0);
+    expect(
+      run(
+        parseServeFunctionArgs(
+          [
+            '--insecure',
+            '--keepalive-time=15s',
+            '--keepalive-timeout',
+            '5s',
+            '--max-connection-idle=5m',
+            '--max-concurrent-streams',
+            '32',
+          ],
+          {},
+        ),
+      ).connections,
+    ).toEqual({
+      keepaliveTimeMs: 15_000,
+      keepaliveTimeoutMs: 5_000,
+      maxConnectionIdleMs: 5 * 60_000,
+      maxConcurrentStreams: 32,
+    });
     expect(run(parseServeFunctionArgs(['--insecure', '--workers=auto'], {})).workers).toBe('auto');
   });
 
@@ -121,6 +154,17 @@ describe('parseServeFunctionArgs', () => {
     ],
     [['--insecure', '--workers', '17'], /--workers must be/],
     [['--insecure', '--workers', '-1'], /--workers/],
+    [
+      ['--insecure', '--keepalive-time', '0s'],
+      /--keepalive-time must be a positive duration like 60s, got "0s"/,
+    ],
+    [['--insecure', '--keepalive-timeout', 'soon'], /--keepalive-timeout must be a positive duration/],
+    [['--insecure', '--max-connection-idle', '1x'], /--max-connection-idle must be a positive duration/],
+    [
+      ['--insecure', '--max-concurrent-streams', '0'],
+      /--max-concurrent-streams must be a whole number from 1/,
+    ],
+    [['--insecure', '--max-concurrent-streams', 'lots'], /--max-concurrent-streams/],
     [['--insecure', '--port', '1'], /Unknown option '--port'/],
     [['--insecure', 'extra'], /positional/],
   ])('rejects %j', (argv, message) => {

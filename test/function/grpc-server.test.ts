@@ -2,9 +2,10 @@
 // globalSetup builds dist/). Process behaviour (TLS, start-up refusals, signals, exit codes) is
 // tested here; the in-process server details are in grpc-handler.test.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect as tcpConnect, createServer, type Server } from 'node:net';
+import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import * as http2 from 'node:http2';
-import { randomBytes } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -21,7 +22,15 @@ import { FUNCTION_SERVICE_NAME } from '../../src/function/server/server.js';
 import { serveFunction } from '../../src/cli/serve.js';
 import { buildRequest } from '../../src/render/render.js';
 import { exampleCases } from '../support/examples.js';
-import { makeTestPki, type TestPki } from '../support/tls.js';
+import {
+  crossplaneCa,
+  crossplaneClient,
+  makeCrossplanePki,
+  makeTestPki,
+  type CrossplaneKeyPair,
+  type CrossplanePki,
+  type TestPki,
+} from '../support/tls.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'dist/cli/main.js');
@@ -283,7 +292,7 @@ describe('pgplane serve function with TLS', () => {
   const mtls = (): Credentials => grpc.credentials.createSsl(pki.ca, pki.client.key, pki.client.cert);
 
   it('serves a client that presents a certificate from ca.crt', async () => {
-    expect(server.output()).toContain('mutual (client certificates required)');
+    expect(server.output()).toContain('mutual (client certificates signed by ca.crt required)');
     const req = agentExecutorRequest();
     expect(await call(server.address, mtls(), req)).toEqual(runFunction(req));
     expect(await healthCheck(server.address, mtls())).toBe(ServingStatus.SERVING);
@@ -315,6 +324,76 @@ describe('pgplane serve function with TLS', () => {
     } finally {
       expect(await other.stop()).toEqual({ code: 0, signal: null });
     }
+  });
+});
+
+// Crossplane's certificates: every one has the CA's own subject and no authority key identifier,
+// which OpenSSL takes for self-signed (openssl verify: error 18). Crossplane (Go) checks the
+// server's certificate by signature; the client below does the same, since Node's would refuse it.
+describe("pgplane serve function with Crossplane's own certificates", () => {
+  let pki: CrossplanePki;
+  let server: Served;
+  beforeAll(async () => {
+    pki = makeCrossplanePki();
+    server = await serve([], cleanEnv({ TLS_SERVER_CERTS_DIR: pki.serverDir }));
+  }, 30_000);
+  afterAll(async () => {
+    await server?.stop();
+    pki?.cleanup();
+  });
+
+  const caCert = (): X509Certificate => new X509Certificate(pki.ca.cert);
+  const asCrossplane = (client?: CrossplaneKeyPair): Credentials =>
+    grpc.credentials.createSsl(pki.ca.cert, client?.key ?? null, client?.cert ?? null, {
+      rejectUnauthorized: false,
+      checkServerIdentity: (_host, peer) =>
+        new X509Certificate(peer.raw).verify(caCert().publicKey)
+          ? undefined
+          : new Error('the server certificate is not signed by ca.crt'),
+    });
+  const refused = async (client: CrossplaneKeyPair | undefined): Promise<void> => {
+    await expect(call(server.address, asCrossplane(client), agentExecutorRequest())).rejects.toMatchObject({
+      code: grpc.status.UNAVAILABLE,
+    });
+  };
+
+  it("serves Crossplane's client certificate", async () => {
+    const req = agentExecutorRequest();
+    expect(await call(server.address, asCrossplane(pki.client), req)).toEqual(runFunction(req));
+  });
+
+  it('refuses a client without a certificate', async () => {
+    await refused(undefined);
+  });
+
+  it('refuses a certificate from another CA made from the same template (same subject)', async () => {
+    await refused(crossplaneClient(crossplaneCa()));
+    expect(server.output()).toMatch(
+      /"reason":"the certificate \(issuer [^"]*CN=Crossplane\) is not signed by a certificate in ca\.crt".*"msg":"refused a client certificate"/,
+    );
+  });
+
+  it('refuses an expired certificate and one not valid yet', async () => {
+    const day = 24 * 60 * 60 * 1000;
+    const now = Date.now();
+    await refused(
+      crossplaneClient(pki.ca, { notBefore: new Date(now - 3 * day), notAfter: new Date(now - day) }),
+    );
+    await refused(
+      crossplaneClient(pki.ca, { notBefore: new Date(now + day), notAfter: new Date(now + 3 * day) }),
+    );
+    expect(server.output()).toContain('expired');
+    expect(server.output()).toContain('not valid before');
+  });
+
+  it('refuses a certificate of the same CA not made for clients: a server one, and the CA itself', async () => {
+    await refused(crossplaneClient(pki.ca, { extKeyUsage: ['serverAuth'] }));
+    await refused(pki.ca);
+    expect(server.output()).toContain('client authentication');
+  });
+
+  it('still serves Crossplane after the refusals', async () => {
+    expect(await healthCheck(server.address, asCrossplane(pki.client))).toBe(ServingStatus.SERVING);
   });
 });
 
@@ -474,6 +553,142 @@ describe('pgplane serve function on SIGTERM', () => {
       expect(server.output()).toContain('were cut');
     } finally {
       session.destroy();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Clients that never let go. Whatever they do, the process exits by --drain-timeout; with no call
+// in flight it exits 0, as after any clean drain.
+
+/** The HTTP/2 client preface and an empty SETTINGS frame: enough for the server to open a session. */
+const HTTP2_PREFACE = Buffer.concat([
+  Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'),
+  Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]),
+]);
+
+type Misbehaviour = 'silent TCP' | 'HTTP/2 preface, then silent' | 'HTTP/2 preface, then stops reading';
+
+/** Connects and misbehaves; resolves once the connection is in the state named. */
+function misbehave(
+  how: Misbehaviour,
+  connect: () => Socket,
+  ready: 'connect' | 'secureConnect',
+): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect();
+    socket.on('error', () => undefined);
+    socket.once('error', reject);
+    socket.once(ready, () => {
+      if (how === 'silent TCP') return resolve(socket);
+      socket.write(HTTP2_PREFACE, () => {
+        // Reading on keeps the server's writes flowing but answers none of them (no SETTINGS ack,
+        // no PING ack, no FIN); pausing also leaves the server's writes unread.
+        if (how === 'HTTP/2 preface, then silent') socket.resume();
+        else socket.pause();
+        resolve(socket);
+      });
+    });
+  });
+}
+
+/** The process's exit, or 'still running' once `ms` have passed. */
+function exitWithin(server: Served, ms: number): Promise<Exit | 'still running'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'still running'>(
+    (resolve) => (timer = setTimeout(() => resolve('still running'), ms)),
+  );
+  return Promise.race([server.exited, timeout]).finally(() => clearTimeout(timer));
+}
+
+const MISBEHAVIOURS: Misbehaviour[] = [
+  'silent TCP',
+  'HTTP/2 preface, then silent',
+  'HTTP/2 preface, then stops reading',
+];
+const DRAIN_MS = 2000;
+/** Far above the drain timeout plus a process exit; the clients above would hold it forever. */
+const EXIT_BOUND_MS = DRAIN_MS + 8000;
+
+describe('pgplane serve function on SIGTERM, with clients that never let go', () => {
+  it('--insecure: exits 0 by --drain-timeout with every kind of stuck client connected', async () => {
+    const server = await serve(['--insecure', '--drain-timeout', `${DRAIN_MS}ms`]);
+    const [host, port] = [server.address.split(':')[0]!, Number(server.address.split(':')[1])];
+    const clients = await Promise.all(
+      MISBEHAVIOURS.map((how) => misbehave(how, () => tcpConnect({ host, port }), 'connect')),
+    );
+    try {
+      // The server is serving them: a health check on another connection still answers.
+      expect(await healthCheck(server.address, insecure())).toBe(ServingStatus.SERVING);
+      server.child.kill('SIGTERM');
+      expect(await exitWithin(server, EXIT_BOUND_MS)).toEqual({ code: 0, signal: null });
+      expect(server.output()).toContain('"msg":"drained; exiting"');
+    } finally {
+      for (const c of clients) c.destroy();
+      await server.stop();
+    }
+  });
+
+  it("mutual TLS with Crossplane's certificates: exits 0 by --drain-timeout, mid-handshake clients included", async () => {
+    const pki = makeCrossplanePki();
+    const server = await serve(
+      ['--drain-timeout', `${DRAIN_MS}ms`],
+      cleanEnv({ TLS_SERVER_CERTS_DIR: pki.serverDir }),
+    );
+    const [host, port] = [server.address.split(':')[0]!, Number(server.address.split(':')[1])];
+    const overTls = (): Socket =>
+      tlsConnect({
+        host,
+        port,
+        ALPNProtocols: ['h2'],
+        key: pki.client.key,
+        cert: pki.client.cert,
+        // Crossplane's server certificate is one OpenSSL calls self-signed; not what is tested here.
+        rejectUnauthorized: false,
+      });
+    const clients = await Promise.all([
+      // Never sends a ClientHello: stuck in the TLS handshake.
+      misbehave('silent TCP', () => tcpConnect({ host, port }), 'connect'),
+      misbehave('HTTP/2 preface, then silent', overTls, 'secureConnect'),
+      misbehave('HTTP/2 preface, then stops reading', overTls, 'secureConnect'),
+    ]);
+    try {
+      server.child.kill('SIGTERM');
+      expect(await exitWithin(server, EXIT_BOUND_MS)).toEqual({ code: 0, signal: null });
+      expect(server.output()).toContain('"msg":"drained; exiting"');
+    } finally {
+      for (const c of clients) c.destroy();
+      await server.stop();
+      pki.cleanup();
+    }
+  });
+});
+
+describe('pgplane serve function reaps connections that stopped answering', () => {
+  it('closes a connection whose client answers no keepalive ping, silent or no longer reading, and serves on', async () => {
+    const server = await serve(['--insecure', '--keepalive-time', '300ms', '--keepalive-timeout', '300ms']);
+    const [host, port] = [server.address.split(':')[0]!, Number(server.address.split(':')[1])];
+    try {
+      const clients = await Promise.all(
+        MISBEHAVIOURS.map((how) => misbehave(how, () => tcpConnect({ host, port }), 'connect')),
+      );
+      const closed = (socket: Socket): Promise<'closed' | 'open'> => {
+        let timer: NodeJS.Timeout | undefined;
+        return Promise.race([
+          new Promise<'closed'>((resolve) =>
+            socket.destroyed ? resolve('closed') : socket.once('close', () => resolve('closed')),
+          ),
+          new Promise<'open'>((resolve) => (timer = setTimeout(() => resolve('open'), 10_000))),
+        ]).finally(() => clearTimeout(timer));
+      };
+      // A paused client sees its socket close only once it reads again, so it reads again only after
+      // the server had time to give up on it (the FIN or reset is then waiting for it).
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      for (const c of clients) c.resume();
+      expect(await Promise.all(clients.map(closed))).toEqual(['closed', 'closed', 'closed']);
+      expect(await healthCheck(server.address, insecure())).toBe(ServingStatus.SERVING);
+    } finally {
+      expect(await server.stop()).toEqual({ code: 0, signal: null });
     }
   });
 });

@@ -13,6 +13,35 @@ export const TLS_CERTS_DIR_ENV = 'TLS_SERVER_CERTS_DIR';
 /** Each worker is a V8 isolate (~10 MB); beyond a few, threads only contend. */
 export const MAX_WORKERS = 16;
 
+/** What one connection may hold and how long it may stay; see DEFAULT_CONNECTION_LIMITS. */
+export interface ConnectionLimits {
+  /** After this long without a ping from the server, the server sends one. */
+  keepaliveTimeMs: number;
+  /** A ping unanswered this long drops the connection (the peer is gone or stopped reading). */
+  keepaliveTimeoutMs: number;
+  /** A connection with no call for this long is closed (GOAWAY; gRPC clients reconnect when they next call). */
+  maxConnectionIdleMs: number;
+  /** Calls one connection may have open at once; a gRPC client queues the rest until one ends. */
+  maxConcurrentStreams: number;
+  /** A TLS handshake must end within this. */
+  handshakeTimeoutMs: number;
+}
+
+/**
+ * Crossplane keeps one long-lived connection per function and makes one RunFunction call per
+ * XR reconcile, at most --max-reconcile-rate (default 10) at a time. None of these bounds is hit
+ * by that: a live Crossplane answers pings within milliseconds, its connection is busy every poll
+ * interval (1m), and 100 streams is ten times its default concurrency (grpc-go queues any beyond
+ * the server's limit, it does not fail them).
+ */
+export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = {
+  keepaliveTimeMs: 60_000,
+  keepaliveTimeoutMs: 20_000,
+  maxConnectionIdleMs: 30 * 60_000,
+  maxConcurrentStreams: 100,
+  handshakeTimeoutMs: 10_000,
+};
+
 export const SERVE_FUNCTION_USAGE = `Usage: pgplane serve function [flags]
 
 Runs the pgplane composition function: a gRPC server speaking Crossplane's RunFunction protocol
@@ -26,7 +55,12 @@ Flags:
   --insecure                       Serve without TLS (local development, 'crossplane render').
   --max-recv-message-size <bytes>  Largest request accepted (default ${DEFAULT_MAX_RECV_MESSAGE_BYTES}; suffixes Ki, Mi, Gi).
   --drain-timeout <duration>       On SIGTERM/SIGINT, how long in-flight calls may finish before the
-                                   server closes them (default ${DEFAULT_DRAIN_TIMEOUT}).
+                                   server closes them (default ${DEFAULT_DRAIN_TIMEOUT}); the process exits by then
+                                   whatever its clients do.
+  --keepalive-time <duration>      Ping a connection after this long without one (default ${ms(DEFAULT_CONNECTION_LIMITS.keepaliveTimeMs)}).
+  --keepalive-timeout <duration>   Drop a connection whose ping is unanswered this long (default ${ms(DEFAULT_CONNECTION_LIMITS.keepaliveTimeoutMs)}).
+  --max-connection-idle <duration> Close a connection with no call for this long (default ${ms(DEFAULT_CONNECTION_LIMITS.maxConnectionIdleMs)}).
+  --max-concurrent-streams <n>     Calls one connection may have open at once (default ${DEFAULT_CONNECTION_LIMITS.maxConcurrentStreams}).
   --workers <n|auto>               Worker threads that run the calls while the gRPC thread serves
                                    (default auto: 1 when more than one CPU is usable, counting the
                                    container's CPU limit, else 0: calls run on the gRPC thread).
@@ -43,6 +77,8 @@ export interface ServeFunctionOptions {
   readonly maxRecvMessageBytes: number;
   readonly drainTimeoutMs: number;
   readonly debug: boolean;
+  /** Keepalive, idle and stream limits (the handshake timeout is not a flag). */
+  readonly connections: Omit<ConnectionLimits, 'handshakeTimeoutMs'>;
   /** Worker threads for the calls; 'auto' lets the CLI decide from the usable CPUs (cpus.ts). */
   readonly workers: number | 'auto';
   /** Set when --insecure wins over a certificates directory that was also given; worth a warning. */
@@ -97,6 +133,10 @@ export function parseServeFunctionArgs(
         'max-recv-message-size': { type: 'string' },
         'drain-timeout': { type: 'string' },
         workers: { type: 'string' },
+        'keepalive-time': { type: 'string' },
+        'keepalive-timeout': { type: 'string' },
+        'max-connection-idle': { type: 'string' },
+        'max-concurrent-streams': { type: 'string' },
         debug: { type: 'boolean', short: 'd' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -141,13 +181,44 @@ export function parseServeFunctionArgs(
     maxRecvMessageBytes = bytes;
   }
 
-  let drainTimeoutMs: number;
   const drain = values['drain-timeout'] ?? DEFAULT_DRAIN_TIMEOUT;
-  try {
-    const d = parseDuration(drain);
-    drainTimeoutMs = d.seconds * 1000 + Math.floor(d.nanos / 1e6);
-  } catch {
+  const drainTimeoutMs = durationMs(drain);
+  if (drainTimeoutMs === undefined) {
     return { kind: 'error', message: `--drain-timeout must be a duration like 10s or 500ms, got "${drain}"` };
+  }
+
+  const durations = {
+    keepaliveTimeMs: ['keepalive-time', '60s'],
+    keepaliveTimeoutMs: ['keepalive-timeout', '20s'],
+    maxConnectionIdleMs: ['max-connection-idle', '30m'],
+  } as const;
+  const connections: { -readonly [K in keyof ServeFunctionOptions['connections']]: number } = {
+    ...DEFAULT_CONNECTION_LIMITS,
+  };
+  for (const [key, [flag, example]] of Object.entries(durations) as [
+    keyof typeof durations,
+    (typeof durations)[keyof typeof durations],
+  ][]) {
+    const text = values[flag];
+    if (text === undefined) continue;
+    const value = durationMs(text);
+    if (value === undefined || value < 1) {
+      return {
+        kind: 'error',
+        message: `--${flag} must be a positive duration like ${example}, got "${text}"`,
+      };
+    }
+    connections[key] = value;
+  }
+  const streams = values['max-concurrent-streams'];
+  if (streams !== undefined) {
+    if (!/^\d{1,6}$/.test(streams) || Number(streams) < 1) {
+      return {
+        kind: 'error',
+        message: `--max-concurrent-streams must be a whole number from 1 to 999999 (e.g. 100), got "${streams}"`,
+      };
+    }
+    connections.maxConcurrentStreams = Number(streams);
   }
 
   const workersText = values.workers ?? 'auto';
@@ -167,11 +238,32 @@ export function parseServeFunctionArgs(
       tls: insecure || certsDir === undefined ? { mode: 'insecure' } : { mode: 'mtls', certsDir },
       maxRecvMessageBytes,
       drainTimeoutMs,
+      connections: {
+        keepaliveTimeMs: connections.keepaliveTimeMs,
+        keepaliveTimeoutMs: connections.keepaliveTimeoutMs,
+        maxConnectionIdleMs: connections.maxConnectionIdleMs,
+        maxConcurrentStreams: connections.maxConcurrentStreams,
+      },
       debug: values.debug ?? false,
       workers,
       ...(insecure && certsDir !== undefined ? { ignoredCertsDir: certsDir } : {}),
     },
   };
+}
+
+/** "10s", "500ms", "1m" → milliseconds; undefined when it is not a duration. */
+function durationMs(text: string): number | undefined {
+  try {
+    const d = parseDuration(text);
+    return d.seconds * 1000 + Math.floor(d.nanos / 1e6);
+  } catch {
+    return undefined;
+  }
+}
+
+/** 60000 → "60s", 1800000 → "30m": the defaults as the flags spell them. */
+function ms(value: number): string {
+  return value % 60_000 === 0 ? `${value / 60_000}m` : `${value / 1000}s`;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

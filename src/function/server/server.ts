@@ -1,11 +1,14 @@
-// The gRPC server around the pure RunFunction handler: binds, serves RunFunction and the health
-// service, and drains on stop. Process concerns (flags, signals, exit codes) live in the CLI.
+// The gRPC server around the pure RunFunction handler: listens (listener.ts), serves RunFunction
+// and the health service, bounds what a connection may hold, and drains on stop. Process concerns (flags, signals, exit codes) live in the CLI.
 import * as grpc from '@grpc/grpc-js';
 import { FunctionRunnerServiceService } from '@crossplane-org/function-sdk-typescript';
 import type { Logger } from 'pino';
 import { runFunction } from '../handler.js';
 import { serveRunFunction, type CallOutcome, type Handler } from './call.js';
+import type { TransportSecurity } from './credentials.js';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './options.js';
 import { HealthService, ServingStatus, healthServiceDefinition } from './health.js';
+import { listen, type Listener } from './listener.js';
 import { WorkerPool } from './worker-pool.js';
 
 export type { Handler } from './call.js';
@@ -15,8 +18,10 @@ export const FUNCTION_SERVICE_NAME = 'apiextensions.fn.proto.v1.FunctionRunnerSe
 export interface FunctionServerOptions {
   /** host:port; port 0 binds a free port (see RunningFunctionServer.address). */
   address: string;
-  credentials: grpc.ServerCredentials;
+  security: TransportSecurity;
   maxRecvMessageBytes: number;
+  /** Keepalive, idle and stream limits; absent ones take the defaults below. */
+  connections?: Partial<ConnectionLimits>;
   logger: Logger;
   /** The RunFunction implementation; pgplane's handler unless a test passes another. */
   handler?: Handler;
@@ -82,12 +87,17 @@ export async function startFunctionServer(opts: FunctionServerOptions): Promise<
         })
       : undefined;
   const serve = pool ? (request: Buffer) => pool.run(request) : inThread;
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.connections };
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxRecvMessageBytes,
     // Responses carry every composed resource; gRPC's send side is unlimited by default, say so.
     'grpc.max_send_message_length': -1,
+    'grpc.keepalive_time_ms': limits.keepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': limits.keepaliveTimeoutMs,
+    'grpc.max_connection_idle_ms': limits.maxConnectionIdleMs,
+    'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
     // channelz stays on: with it off, grpc-js 1.14 does not track sessions where forceShutdown()
-    // looks for them, and a drain that times out would leave the process hanging on open sockets.
+    // looks for them.
   });
 
   const health = new HealthService({
@@ -128,29 +138,45 @@ export async function startFunctionServer(opts: FunctionServerOptions): Promise<
   };
   server.addService(functionServiceDefinition, implementation);
 
-  return new Promise((resolve, reject) => {
-    server.bindAsync(opts.address, opts.credentials, (error, port) => {
-      if (error) {
-        server.forceShutdown();
-        void pool?.close();
-        reject(new BindError(`cannot listen on ${opts.address}: ${describeBindError(error)}`));
-        return;
-      }
-      const host = opts.address.slice(0, opts.address.lastIndexOf(':'));
-      resolve({
-        address: `${host}:${port}`,
-        port,
-        health,
-        ...stopper(server, health, pool),
-      });
+  // TLS and the client check happen in listener.ts; gRPC gets connections already verified, as
+  // plaintext HTTP/2 streams.
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const { host, port } = splitAddress(opts.address);
+  let listener: Listener;
+  try {
+    listener = await listen({
+      host,
+      port,
+      security: opts.security,
+      handshakeTimeoutMs: limits.handshakeTimeoutMs,
+      // The server pings every keepalive time and a live peer answers, so a live connection is
+      // never this quiet; this catches one whose peer stopped reading with the buffers full.
+      inactivityTimeoutMs: 2 * limits.keepaliveTimeMs + limits.keepaliveTimeoutMs,
+      logger,
+      onConnection: (connection) => injector.injectConnection(connection),
     });
-  });
+  } catch (error) {
+    server.forceShutdown();
+    await pool?.close();
+    throw new BindError(`cannot listen on ${opts.address}: ${describeBindError(error)}`);
+  }
+  return {
+    address: `${host.includes(':') ? `[${host}]` : host}:${listener.port}`,
+    port: listener.port,
+    health,
+    ...stopper(server, listener, health, pool),
+  };
 }
 
-function describeBindError(error: Error): string {
-  // grpc-js reports "No address added out of total 1 resolved" and keeps the cause in the
-  // message's tail; name the usual reason so a person knows what to do.
-  const text = error.message;
+/** "host:port" or "[v6]:port" (options.ts has checked it) → the parts net.listen takes. */
+function splitAddress(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':');
+  return { host: address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(at + 1)) };
+}
+
+function describeBindError(error: unknown): string {
+  // Name the usual reason so a person knows what to do; the system's message follows.
+  const text = error instanceof Error ? error.message : String(error);
   if (/EADDRINUSE|address already in use/i.test(text))
     return `the address is already in use (another process holds the port) — ${text}`;
   if (/EACCES|permission denied/i.test(text))
@@ -164,12 +190,25 @@ interface Stopper {
   forceStop(): void;
 }
 
-function stopper(server: grpc.Server, health: HealthService, pool: WorkerPool | undefined): Stopper {
+/** How long a client gets to close a connection the server has closed its side of, while draining. */
+const DRAIN_LINGER_MS = 1000;
+
+function stopper(
+  server: grpc.Server,
+  listener: Listener,
+  health: HealthService,
+  pool: WorkerPool | undefined,
+): Stopper {
   let stopping: Promise<'drained' | 'forced'> | undefined;
   // Workers stop last: a call the drain waits for may still be in one.
   const closePool = (): Promise<void> => pool?.close() ?? Promise.resolve();
-  let force = (): void => {
+  // Whatever a client does, nothing of it outlives the server: no socket keeps the process up.
+  const cutEverything = (): void => {
     server.forceShutdown();
+    listener.destroyAll();
+  };
+  let force = (): void => {
+    cutEverything();
     void closePool();
   };
   return {
@@ -177,16 +216,19 @@ function stopper(server: grpc.Server, health: HealthService, pool: WorkerPool | 
       stopping ??= new Promise((resolve) => {
         // Probes see NOT_SERVING at once; open Watch streams end so they do not hold the drain.
         health.shutdown();
+        // No new connections; one still in its TLS handshake has no call to finish.
+        listener.stopAccepting(DRAIN_LINGER_MS);
         let settled = false;
         const finish = (how: 'drained' | 'forced'): void => {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          if (how === 'forced') server.forceShutdown();
+          cutEverything();
           void closePool().then(() => resolve(how));
         };
         const timer = setTimeout(() => finish('forced'), graceMs);
         force = () => finish('forced');
+        // Sends GOAWAY on every connection and calls back once their calls have ended.
         server.tryShutdown(() => finish('drained'));
       });
       return stopping;
