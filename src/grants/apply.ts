@@ -1,7 +1,9 @@
 // The only SQL writer. One transaction per database: timeouts set, an advisory lock per
 // (database, grantee) so two reconcilers never interleave, a fresh snapshot taken under the
 // lock (the plan is recomputed from it, so a stale plan is never applied), then every
-// statement and COMMIT in one round trip. Any failure rolls the whole transaction back.
+// statement in one round trip and COMMIT in the next. Any failure rolls the whole transaction
+// back, and so does a GRANT or REVOKE the server answers with "no privileges were granted"
+// (a WARNING, not an error: the statement succeeds and changes nothing).
 import { createHash } from 'node:crypto';
 import type { QueryResult } from 'pg';
 import { parseSnapshot, snapshotSql, type Queryable, type Snapshot, type SnapshotScope } from './observe.js';
@@ -13,6 +15,55 @@ export interface ApplyOptions {
   readonly statementTimeoutMs?: number;
   /** How long a GRANT may wait for a catalog row another transaction holds. Default 5 s. */
   readonly lockTimeoutMs?: number;
+}
+
+/** The part of a server notice apply reads (pg's NoticeMessage). */
+export interface Notice {
+  readonly code?: string | undefined;
+  readonly message?: string | undefined;
+  readonly where?: string | undefined;
+}
+
+/** Where warnings arrive: pg's Client and PoolClient emit 'notice'. */
+export interface NoticeSource {
+  on(event: 'notice', listener: (notice: Notice) => void): unknown;
+  off(event: 'notice', listener: (notice: Notice) => void): unknown;
+}
+
+/** A client apply can run over: it must report notices, or a refused GRANT would pass unseen. */
+export type ApplyClient = Queryable & NoticeSource;
+
+/**
+ * privilege_not_granted and privilege_not_revoked: the grantor lacked the grant option for
+ * some ("not all privileges were granted") or all ("no privileges were granted") of them.
+ */
+const REFUSED = new Set(['01007', '01006']);
+
+/** Thrown inside apply when the server refused privileges; becomes an ApplyError like any failure. */
+class PrivilegesRefused extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly statementIndex: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** The first refusal, the statement it came from (the notice's context quotes it) and how many more. */
+export function refusal(
+  notices: readonly Notice[],
+  statements: readonly Statement[],
+): { message: string; code: string; statementIndex: number | undefined } | undefined {
+  const first = notices[0];
+  if (!first) return undefined;
+  const index = statements.findIndex((s) => first.where?.includes(`SQL statement "${s.sql}"`) ?? false);
+  const more = notices.length - 1;
+  return {
+    message: `WARNING: ${first.message ?? 'privileges not granted'}${more > 0 ? ` (and ${more} more such warning${more === 1 ? '' : 's'})` : ''}`,
+    code: first.code ?? '01007',
+    statementIndex: index >= 0 ? index : undefined,
+  };
 }
 
 export interface ApplyResult {
@@ -95,6 +146,7 @@ interface PgError {
 }
 
 function asPgError(error: unknown): PgError {
+  if (error instanceof PrivilegesRefused) return { message: error.message, code: error.code };
   if (error instanceof Error) return error as Error & PgError;
   return { message: String(error) };
 }
@@ -108,7 +160,7 @@ function lastResult(result: QueryResult | QueryResult[]): QueryResult | undefine
  * the lock into the plan to apply; when nothing is left to do, the transaction ends without writes.
  */
 export async function applyPlan(
-  client: Queryable,
+  client: ApplyClient,
   database: string,
   scope: SnapshotScope,
   replan: (snapshot: Snapshot) => Plan,
@@ -123,6 +175,8 @@ export async function applyPlan(
   const begin = [
     'BEGIN',
     'SET LOCAL standard_conforming_strings = on',
+    // A role or database may raise it to error: then refused GRANTs would go unreported.
+    'SET LOCAL client_min_messages = warning',
     `SET LOCAL statement_timeout = ${statementTimeout}`,
     ...keys.map((k) => `SELECT pg_advisory_xact_lock(${k.toString()})`),
     // Set after the advisory lock: waiting for another reconciler is bounded by statement_timeout only.
@@ -133,17 +187,25 @@ export async function applyPlan(
   let roundTrips = 0;
   let plan: Plan | undefined;
   let inTransaction = false;
+  const refused: Notice[] = [];
+  const onNotice = (notice: Notice): void => {
+    if (notice.code !== undefined && REFUSED.has(notice.code)) refused.push(notice);
+  };
+  client.on('notice', onNotice);
   try {
     roundTrips++;
     inTransaction = true;
     const result = lastResult(await client.query(begin));
     plan = replan(parseSnapshot((result?.rows[0] as { snapshot?: unknown } | undefined)?.snapshot));
-    roundTrips++;
-    if (plan.statements.length === 0) {
-      await client.query('COMMIT');
-    } else {
-      await client.query(`${statementsBlock(plan.statements)};\nCOMMIT`);
+    if (plan.statements.length > 0) {
+      roundTrips++;
+      await client.query(statementsBlock(plan.statements));
+      // Notices arrive before the query's result, so every refusal is in by now.
+      const refusedBy = refusal(refused, plan.statements);
+      if (refusedBy) throw new PrivilegesRefused(refusedBy.message, refusedBy.code, refusedBy.statementIndex);
     }
+    roundTrips++;
+    await client.query('COMMIT');
     inTransaction = false;
     return { plan, roundTrips };
   } catch (error) {
@@ -159,7 +221,12 @@ export async function applyPlan(
         rolledBack = true;
       }
     }
-    const index = /^pgplane statement (\d+)$/.exec(pgError.detail ?? '')?.[1];
+    const index =
+      error instanceof PrivilegesRefused
+        ? error.statementIndex === undefined
+          ? undefined
+          : String(error.statementIndex + 1)
+        : /^pgplane statement (\d+)$/.exec(pgError.detail ?? '')?.[1];
     const statement = index !== undefined ? plan?.statements[Number(index) - 1] : undefined;
     const where = statement
       ? `statement ${index} of ${plan?.statements.length}: ${statement.sql}`
@@ -180,5 +247,7 @@ export async function applyPlan(
       pgError.code,
       rolledBack,
     );
+  } finally {
+    client.off('notice', onNotice);
   }
 }

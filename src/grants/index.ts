@@ -2,7 +2,7 @@
 // The provider's controller and the CLI both call reconcile(); the pieces are exported for
 // callers that need them apart (plan without a database, custom drift reporting).
 import type { GrantParameters } from '../api/grant.js';
-import { applyPlan, type ApplyOptions } from './apply.js';
+import { applyPlan, type ApplyClient, type ApplyOptions } from './apply.js';
 import { observe, type Queryable } from './observe.js';
 import { planGrants, type Plan } from './plan.js';
 import type { GrantRecord } from './record.js';
@@ -16,7 +16,16 @@ export {
   type GrantDocument,
   type GrantParameters,
 } from '../api/grant.js';
-export { ApplyError, advisoryLockKey, applyPlan, type ApplyOptions, type ApplyResult } from './apply.js';
+export {
+  ApplyError,
+  advisoryLockKey,
+  applyPlan,
+  type ApplyClient,
+  type ApplyOptions,
+  type ApplyResult,
+  type Notice,
+  type NoticeSource,
+} from './apply.js';
 export {
   observe,
   parseSnapshot,
@@ -48,16 +57,17 @@ export interface ReconcileResult {
   readonly plan: Plan;
   /** True when statements were committed. */
   readonly applied: boolean;
-  /** Queries sent: 1 for a no-op or dry run, 3 when something was applied. */
+  /** Queries sent: 1 for a no-op or dry run, 4 when something was applied (observe, lock and re-observe, statements, COMMIT). */
   readonly roundTrips: number;
 }
 
 /**
  * Reconciles the Grants of ONE database over `client` (connected to that database). A no-op is
- * a single query: the snapshot. Throws ApplyError when applying fails (everything rolled back).
+ * a single query: the snapshot. Throws ApplyError when applying fails (everything rolled back),
+ * including when the server refuses a privilege with a warning rather than an error.
  */
 export async function reconcile(
-  client: Queryable,
+  client: ApplyClient,
   grants: readonly GrantInput[],
   options: ReconcileOptions = {},
 ): Promise<ReconcileResult> {

@@ -3,7 +3,7 @@
 // credentials changed (password rotation) is drained and replaced. Pools are told apart by
 // their connection values but shown (metrics, logs) by a label without Secret values.
 import pg from 'pg';
-import type { Queryable } from '../grants/index.js';
+import type { ApplyClient } from '../grants/index.js';
 import { describeSecret, type ServerConnection } from './connection.js';
 import { redact } from './disclosure.js';
 
@@ -116,7 +116,7 @@ export class PoolRegistry {
   async withClient<T>(
     connection: ServerConnection,
     database: string,
-    fn: (client: Queryable) => Promise<T>,
+    fn: (client: ApplyClient) => Promise<T>,
   ): Promise<T> {
     const client = await this.pool(connection, database).connect();
     // An error on an idle checked-out client must not crash the process either.

@@ -8,7 +8,7 @@ import {
   ApplyError,
   reconcile as engineReconcile,
   type GrantRecord,
-  type Queryable,
+  type ApplyClient,
   type ReconcileResult,
 } from '../grants/index.js';
 import {
@@ -85,7 +85,7 @@ export interface Databases {
   withClient<T>(
     connection: ServerConnection,
     database: string,
-    fn: (client: Queryable) => Promise<T>,
+    fn: (client: ApplyClient) => Promise<T>,
   ): Promise<T>;
 }
 
@@ -406,7 +406,7 @@ export class GrantReconciler {
     key: string,
     grant: GrantObject,
     parameters: GrantParameters,
-    fn: (client: Queryable, scrub: Scrub) => Promise<T>,
+    fn: (client: ApplyClient, scrub: Scrub) => Promise<T>,
   ): Promise<T> {
     const ref = providerConfigRefOf(
       (grant.spec as { providerConfigRef?: { name: string; kind?: string } } | undefined)?.providerConfigRef,

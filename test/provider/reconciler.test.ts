@@ -1,7 +1,13 @@
 // The Grant reconciler with in-memory stores and a scripted engine: finalizer, paused,
 // management policies, deletion and orphaning, conditions, status, events. No Kubernetes.
 import { describe, expect, it } from 'vitest';
-import type { GrantInput, Plan, ReconcileOptions, ReconcileResult } from '../../src/grants/index.js';
+import type {
+  ApplyClient,
+  GrantInput,
+  Plan,
+  ReconcileOptions,
+  ReconcileResult,
+} from '../../src/grants/index.js';
 import type {
   ConnectionSource,
   ProviderConfigRef,
@@ -132,11 +138,12 @@ function harness(
       withClient: async <T>(
         connection: ServerConnection,
         database: string,
-        fn: (c: { query: never }) => Promise<T>,
+        fn: (c: ApplyClient) => Promise<T>,
       ) => {
         connections.push(`${connection.user}@${connection.host}/${database}`);
         if (connectError) throw typeof connectError === 'function' ? connectError(connection) : connectError;
-        return fn({ query: undefined as never });
+        // The scripted engine never touches the client.
+        return fn({ query: undefined as never, on: () => undefined, off: () => undefined });
       },
     },
     events: { record: (_g, type, reason, note) => events.push(`${type} ${reason}: ${note}`) },
