@@ -3,7 +3,7 @@
 // callers that need them apart (plan without a database, custom drift reporting).
 import type { GrantParameters } from '../api/grant.js';
 import { applyPlan, type ApplyClient, type ApplyOptions } from './apply.js';
-import { observe, type Queryable } from './observe.js';
+import { observe } from './observe.js';
 import { planGrants, type Plan } from './plan.js';
 import type { GrantRecord } from './record.js';
 import { normalisePolicy, snapshotScope } from './spec.js';
