@@ -5,8 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { parseAllDocuments } from 'yaml';
-import { GRANT_KIND, parseGrant, type GrantDocument } from '../api/grant.js';
+import { GRANT_API_VERSION, GRANT_KIND, parseGrant, type GrantDocument } from '../api/grant.js';
 import {
   ApplyError,
   grantRecordSchema,
@@ -15,10 +14,12 @@ import {
   type ReconcileResult,
 } from '../grants/index.js';
 import { z } from 'zod';
+import { readDocuments } from '../shared/yaml-files.js';
 import type { CliIo } from './io.js';
 
 const USAGE = `usage: pgplane grants <plan|apply> -f FILE [-f FILE ...] --database-url URL [--database-url URL ...]
-  -f, --file FILE          Grant documents (YAML, several per file allowed); repeatable
+  -f, --file FILE          Grant documents (YAML, several per file allowed; a folder reads its
+                           .yaml/.yml/.json files); repeatable. A file with no Grant is an error
   --database-url URL       postgresql:// URL; repeatable. Each Grant goes to the URL whose database
                            matches its spec.forProvider.database, else to the first URL with the
                            database name replaced
@@ -58,21 +59,37 @@ export function urlForDatabase(urls: readonly URL[], database: string): URL | un
   return derived;
 }
 
-async function loadGrants(files: readonly string[]): Promise<LoadedGrant[]> {
+/**
+ * The Grants in these files (or folders). Other kinds are skipped, so a folder of manifests can
+ * be passed as is; but a file holding no Grant at all is an error naming it: applying nothing
+ * and exiting 0 would look like success.
+ */
+export function loadGrants(paths: readonly string[]): LoadedGrant[] {
   const grants: LoadedGrant[] = [];
-  for (const file of files) {
-    const text = await readFile(file, 'utf8');
-    const documents = parseAllDocuments(text);
-    for (const [index, doc] of documents.entries()) {
-      if (doc.errors.length > 0)
-        throw new Error(`${file} document ${index + 1}: invalid YAML: ${doc.errors[0]!.message}`);
-      const value: unknown = doc.toJS();
-      if (value === null || value === undefined) continue;
-      if (typeof value === 'object' && (value as { kind?: unknown }).kind !== GRANT_KIND) continue;
-      const document = parseGrant(value, `${file} document ${index + 1}`);
+  const empty: { path: string; kinds: Set<string> }[] = [];
+  for (const path of paths) {
+    const documents = readDocuments(path);
+    const found = documents.filter((d) => d.object.kind === GRANT_KIND);
+    if (found.length === 0) {
+      empty.push({ path, kinds: new Set(documents.map((d) => String(d.object.kind ?? '(no kind)'))) });
+      continue;
+    }
+    for (const { file, index, object } of found) {
+      const document = parseGrant(object, `${file} document ${index}`);
       const ns = document.metadata.namespace;
       grants.push({ name: ns ? `${ns}/${document.metadata.name}` : document.metadata.name, document });
     }
+  }
+  if (empty.length > 0) {
+    const described = empty
+      .map(
+        ({ path, kinds }) =>
+          `${path} (${kinds.size > 0 ? `found ${[...kinds].sort().join(', ')}` : 'no documents'})`,
+      )
+      .join('; ');
+    throw new Error(
+      `no Grant documents in ${described}: each -f file must hold at least one document with apiVersion: ${GRANT_API_VERSION} and kind: ${GRANT_KIND}`,
+    );
   }
   return grants;
 }
@@ -168,7 +185,7 @@ export async function grantsCommand(argv: string[], io: CliIo): Promise<number> 
   let grants: LoadedGrant[];
   let state: State = {};
   try {
-    grants = await loadGrants(files);
+    grants = loadGrants(files);
     if (values.state && existsSync(values.state))
       state = stateSchema.parse(JSON.parse(await readFile(values.state, 'utf8')));
   } catch (error) {
