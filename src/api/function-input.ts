@@ -1,8 +1,17 @@
 // The function Input (pgplane.fn.crossplane.io/v1beta1, kind Input): the platform team's defaults,
 // set once in the Composition. Every field is optional; an empty Input gives the documented defaults.
 import { z } from 'zod';
+import { namespaceName, objectName } from './identifier-schemas.js';
+import { CLAIM_LIST_LIMITS, type ClaimListField } from './instance-features.js';
+import { DNS_SUBDOMAIN_PATTERN, MAX_DNS_SUBDOMAIN } from './names.js';
+import {
+  DEFAULT_CLAIM_PARAMETERS,
+  forbiddenParameterReason,
+  PARAMETER_NAME_PATTERN,
+} from './postgres-parameters.js';
 import {
   DURATION_PATTERN,
+  MAX_SIZE_NAME,
   POSTGRES_VERSIONS,
   SIZE_NAME_PATTERN,
   secretStoreRefSchema,
@@ -149,11 +158,82 @@ export const backupInputSchema = z
   })
   .describe('Where backups go. Without it, claims asking for backups are refused with a message.');
 
+export const claimSecretStoreSchema = z
+  .object({
+    kind: z
+      .enum(['SecretStore', 'ClusterSecretStore'])
+      .describe(
+        "SecretStore: a store in the claim's own namespace. ClusterSecretStore: a cluster-wide store.",
+      ),
+    name: objectName
+      .optional()
+      .describe(
+        "The store's name. Omitted: every store of this kind; allowed only for SecretStore, which lives in the claim's namespace.",
+      ),
+    remoteKeys: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Claims using this store may name their own credentials.remoteKey and passwordProperty. Leave false for a store shared by several teams: a key is then always the remoteKeyTemplate, filled with the claim's own namespace and name.",
+      ),
+  })
+  .superRefine((store, ctx) => {
+    if (store.kind === 'ClusterSecretStore' && store.name === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['name'],
+        message:
+          "is required for a ClusterSecretStore: allowing every cluster-wide store would let a claim read any team's secrets",
+      });
+  })
+  .describe('A secret store claims may name in spec.credentials.secretStoreRef.');
+
+const claimLimitsShape = Object.fromEntries(
+  Object.entries(CLAIM_LIST_LIMITS).map(([field, max]) => [
+    field,
+    z.int().min(0).max(max).optional().describe(`Most entries in spec.${field} (at most ${max}).`),
+  ]),
+) as Record<ClaimListField, z.ZodOptional<z.ZodInt>>;
+
+export const claimPolicySchema = z
+  .object({
+    secretStores: z
+      .array(claimSecretStoreSchema)
+      .max(64)
+      .default([])
+      .describe(
+        "Stores a claim may name besides the Input's own credentials.secretStoreRef (which claims may always name). Default: none.",
+      ),
+    parameters: z
+      .array(
+        z
+          .string()
+          .max(127)
+          .regex(new RegExp(PARAMETER_NAME_PATTERN))
+          .superRefine((name, ctx) => {
+            const reason = forbiddenParameterReason(name);
+            if (reason) ctx.addIssue({ code: 'custom', message: reason });
+          }),
+      )
+      .max(512)
+      .optional()
+      .describe(
+        `PostgreSQL parameters claims may set (an allow-list). Default: ${DEFAULT_CLAIM_PARAMETERS.join(', ')}.`,
+      ),
+    limits: z
+      .object(claimLimitsShape)
+      .optional()
+      .describe('Lower bounds than the API allows on the lists a claim may hold.'),
+  })
+  .describe(
+    "What claims may choose. Claims are written by teams the platform does not trust with its secret store, other teams' data or the superuser: they get only what is offered here.",
+  );
+
 export const functionInputSchema = z.object({
   apiVersion: z.literal(INPUT_API_VERSION).optional(),
   kind: z.literal(INPUT_KIND).optional(),
   sizes: z
-    .record(z.string().regex(new RegExp(SIZE_NAME_PATTERN)), sizeSchema)
+    .record(z.string().max(MAX_SIZE_NAME).regex(new RegExp(SIZE_NAME_PATTERN)), sizeSchema)
     .optional()
     .describe('Size catalog entries added to, or replacing, small/medium/large.'),
   images: imagesSchema.optional(),
@@ -163,6 +243,8 @@ export const functionInputSchema = z.object({
   clusterDomain: z
     .string()
     .min(1)
+    .max(MAX_DNS_SUBDOMAIN)
+    .regex(new RegExp(DNS_SUBDOMAIN_PATTERN), { error: 'must be a DNS domain, like cluster.local' })
     .default('cluster.local')
     .describe('DNS domain of the cluster, for endpoints.'),
   ttl: ttlSchema.optional(),
@@ -181,12 +263,11 @@ export const functionInputSchema = z.object({
       "How roles are created: the Cluster's managed.roles, or DatabaseRole objects (CloudNativePG 1.30 and later).",
     ),
   backup: backupInputSchema.optional(),
+  claims: claimPolicySchema.optional(),
   namespaces: z
     .object({
-      operator: z.string().min(1).default('cnpg-system').describe('Where the CloudNativePG operator runs.'),
-      monitoring: z
-        .string()
-        .min(1)
+      operator: namespaceName.default('cnpg-system').describe('Where the CloudNativePG operator runs.'),
+      monitoring: namespaceName
         .default('monitoring')
         .describe('Where Prometheus runs (scrapes the metrics port).'),
     })
@@ -195,5 +276,6 @@ export const functionInputSchema = z.object({
 });
 
 export type FunctionInput = z.output<typeof functionInputSchema>;
+export type ClaimPolicy = z.output<typeof claimPolicySchema>;
 export type Size = z.output<typeof sizeSchema>;
 export type Placement = z.output<typeof placementSchema>;

@@ -36,11 +36,37 @@ export const WILDCARD = '*';
 export const pgName = z
   .string()
   .min(1, { error: 'is empty; write the name exactly as it is in the catalog, e.g. "orders"' })
+  // In characters for the API server's schema; the refinement below counts the bytes.
+  .max(MAX_NAME_BYTES, {
+    error: `is longer than ${MAX_NAME_BYTES} bytes; PostgreSQL names are at most ${MAX_NAME_BYTES} bytes (longer ones are silently truncated)`,
+  })
   .refine((v) => !v.includes('\u0000'), { error: 'contains a NUL byte, which PostgreSQL names cannot hold' })
   .refine((v) => Buffer.byteLength(v, 'utf8') <= MAX_NAME_BYTES, {
     error: (issue) =>
       `is ${Buffer.byteLength(String(issue.input), 'utf8')} bytes; PostgreSQL names are at most ${MAX_NAME_BYTES} bytes (longer ones are silently truncated)`,
   });
+
+/**
+ * How long each list of a privilege policy may be. A Grant written by a platform team may be long
+ * (every table of a schema by name); a claim's access entry is written by a team the platform does
+ * not trust and composed into objects Crossplane stores, so it is held shorter. Every list has a
+ * bound, and the bound reaches the generated CRD/XRD as maxItems.
+ */
+export interface GrantListLimits {
+  /** Entries per section (tables, sequences, ...). */
+  entries: number;
+  /** Object, column and `except` names per entry. */
+  names: number;
+  /** Roles in defaultPrivilegesFor and memberships. */
+  roles: number;
+}
+
+/** PostgreSQL's own limits: FUNC_MAX_ARGS arguments, and a type name is an identifier with modifiers. */
+const MAX_ROUTINE_ARGUMENTS = 100;
+const MAX_TYPE_NAME_LENGTH = 256;
+
+export const GRANT_LIMITS: GrantListLimits = { entries: 1000, names: 10_000, roles: 1000 };
+export const CLAIM_ACCESS_LIMITS: GrantListLimits = { entries: 32, names: 256, roles: 32 };
 
 function privilegeList<const T extends readonly [string, ...string[]]>(kind: string, names: T) {
   const allowed = [...names, 'ALL'] as const;
@@ -51,25 +77,11 @@ function privilegeList<const T extends readonly [string, ...string[]]>(kind: str
           `${JSON.stringify(issue.input)} is not a ${kind} privilege; use one of ${allowed.join(', ')}`,
       }),
     )
+    .max(allowed.length * 2)
     .describe(
       `Privileges on each ${kind}: ${names.join(', ')}, or ALL (expanded from the server's own acldefault(), so it is right on every major).`,
     );
 }
-
-const wildcardFields = {
-  except: z
-    .array(pgName)
-    .optional()
-    .describe(
-      'With objects: ["*"] only: names left out of the wildcard. In authoritative mode their privileges are revoked unless a specific entry declares them.',
-    ),
-  defaultPrivilegesFor: z
-    .array(pgName)
-    .optional()
-    .describe(
-      'With objects: ["*"] only: the roles whose future objects in this schema get these privileges automatically (ALTER DEFAULT PRIVILEGES FOR ROLE ...). Default: the schema owner.',
-    ),
-};
 
 function checkWildcard(
   entry: { objects: readonly unknown[]; except?: unknown; defaultPrivilegesFor?: unknown },
@@ -95,95 +107,139 @@ function checkWildcard(
   }
 }
 
-function relationEntry<const T extends readonly [string, ...string[]]>(kind: string, names: T) {
-  return z
+/** The entry schemas of a privilege policy, with every list bounded by `limits`. */
+export function grantEntries(limits: GrantListLimits) {
+  const wildcardFields = {
+    except: z
+      .array(pgName)
+      .max(limits.names)
+      .optional()
+      .describe(
+        'With objects: ["*"] only: names left out of the wildcard. In authoritative mode their privileges are revoked unless a specific entry declares them.',
+      ),
+    defaultPrivilegesFor: z
+      .array(pgName)
+      .max(limits.roles)
+      .optional()
+      .describe(
+        'With objects: ["*"] only: the roles whose future objects in this schema get these privileges automatically (ALTER DEFAULT PRIVILEGES FOR ROLE ...). Default: the schema owner.',
+      ),
+  };
+
+  function relationEntry<const T extends readonly [string, ...string[]]>(kind: string, names: T) {
+    return z
+      .object({
+        schema: pgName.describe(`Schema that holds the ${kind}s.`),
+        objects: z
+          .array(pgName)
+          .min(1, { error: 'is empty; list names or write ["*"]' })
+          .max(limits.names)
+          .describe(
+            `${kind} names in the schema, or ["*"] for all existing and future ones. A specific name takes precedence over a wildcard.`,
+          ),
+        privileges: privilegeList(kind, names),
+        ...wildcardFields,
+      })
+      .strict()
+      .superRefine(checkWildcard);
+  }
+
+  const routineRef = z
     .object({
-      schema: pgName.describe(`Schema that holds the ${kind}s.`),
-      objects: z
-        .array(pgName)
-        .min(1, { error: 'is empty; list names or write ["*"]' })
+      name: pgName.describe('Function or procedure name.'),
+      arguments: z
+        .array(z.string().min(1).max(MAX_TYPE_NAME_LENGTH))
+        .max(MAX_ROUTINE_ARGUMENTS)
+        .default([])
         .describe(
-          `${kind} names in the schema, or ["*"] for all existing and future ones. A specific name takes precedence over a wildcard.`,
+          'Input argument types, in order, e.g. ["integer", "character varying[]"]. Aliases such as varchar, int and timestamptz are understood.',
         ),
-      privileges: privilegeList(kind, names),
+    })
+    .strict()
+    .describe('One function or procedure, identified by name and argument types.');
+
+  const section = <T extends z.ZodType>(entry: T) => z.array(entry).max(limits.entries);
+
+  const tableEntry = relationEntry('table', TABLE_PRIVILEGES).describe(
+    'Privileges on relations of one schema: tables, views, materialized views, partitioned and foreign tables.',
+  );
+  const sequenceEntry = relationEntry('sequence', SEQUENCE_PRIVILEGES).describe(
+    'Privileges on sequences of one schema.',
+  );
+  const functionEntry = z
+    .object({
+      schema: pgName.describe('Schema that holds the routines.'),
+      objects: z
+        .array(z.union([z.literal(WILDCARD), routineRef]))
+        .min(1, { error: 'is empty; list routines as {name, arguments} or write ["*"]' })
+        .max(limits.names)
+        .describe(
+          'Routines as {name, arguments}, or ["*"] for all existing and future functions and procedures in the schema.',
+        ),
+      privileges: privilegeList('function', FUNCTION_PRIVILEGES),
       ...wildcardFields,
     })
     .strict()
-    .superRefine(checkWildcard);
+    .superRefine(checkWildcard)
+    .describe('EXECUTE on functions and procedures of one schema.');
+  const columnEntry = z
+    .object({
+      schema: pgName.describe('Schema of the table.'),
+      table: pgName.describe('Table (or view) that holds the columns.'),
+      columns: z
+        .array(pgName)
+        .min(1, { error: 'is empty; list at least one column' })
+        .max(limits.names)
+        .describe('Column names.'),
+      privileges: privilegeList('column', COLUMN_PRIVILEGES),
+    })
+    .strict()
+    .describe('Column-level privileges on one table.');
+  const schemaEntry = z
+    .object({
+      name: pgName.describe('Schema name.'),
+      privileges: privilegeList('schema', SCHEMA_PRIVILEGES),
+    })
+    .strict()
+    .describe('Privileges on one schema.');
+  const membershipEntry = z
+    .object({
+      role: pgName.describe('The role the grantee becomes a member of.'),
+      admin: z
+        .boolean()
+        .optional()
+        .describe('WITH ADMIN OPTION. Left unset, whatever the server has is kept.'),
+      inherit: z
+        .boolean()
+        .optional()
+        .describe('WITH INHERIT (PostgreSQL 16+). Left unset, whatever the server has is kept.'),
+      set: z
+        .boolean()
+        .optional()
+        .describe('WITH SET (PostgreSQL 16+). Left unset, whatever the server has is kept.'),
+    })
+    .strict()
+    .describe('Membership of the grantee in another role.');
+
+  return {
+    databasePrivileges: privilegeList('database', DATABASE_PRIVILEGES),
+    schemas: section(schemaEntry).describe('Privileges on schemas.'),
+    tables: section(tableEntry).describe(
+      'Privileges on tables, views, materialized views, partitioned and foreign tables.',
+    ),
+    sequences: section(sequenceEntry).describe('Privileges on sequences.'),
+    functions: section(functionEntry).describe('EXECUTE on functions and procedures.'),
+    columns: section(columnEntry).describe('Column-level privileges.'),
+    memberships: z
+      .array(membershipEntry)
+      .max(limits.roles)
+      .describe(
+        'Roles the grantee is a member of. In authoritative mode, an empty list revokes every membership.',
+      ),
+  };
 }
 
-export const tableEntry = relationEntry('table', TABLE_PRIVILEGES).describe(
-  'Privileges on relations of one schema: tables, views, materialized views, partitioned and foreign tables.',
-);
-export const sequenceEntry = relationEntry('sequence', SEQUENCE_PRIVILEGES).describe(
-  'Privileges on sequences of one schema.',
-);
-
-export const routineRef = z
-  .object({
-    name: pgName.describe('Function or procedure name.'),
-    arguments: z
-      .array(z.string().min(1))
-      .default([])
-      .describe(
-        'Input argument types, in order, e.g. ["integer", "character varying[]"]. Aliases such as varchar, int and timestamptz are understood.',
-      ),
-  })
-  .strict()
-  .describe('One function or procedure, identified by name and argument types.');
-
-export const functionEntry = z
-  .object({
-    schema: pgName.describe('Schema that holds the routines.'),
-    objects: z
-      .array(z.union([z.literal(WILDCARD), routineRef]))
-      .min(1, { error: 'is empty; list routines as {name, arguments} or write ["*"]' })
-      .describe(
-        'Routines as {name, arguments}, or ["*"] for all existing and future functions and procedures in the schema.',
-      ),
-    privileges: privilegeList('function', FUNCTION_PRIVILEGES),
-    ...wildcardFields,
-  })
-  .strict()
-  .superRefine(checkWildcard)
-  .describe('EXECUTE on functions and procedures of one schema.');
-
-export const columnEntry = z
-  .object({
-    schema: pgName.describe('Schema of the table.'),
-    table: pgName.describe('Table (or view) that holds the columns.'),
-    columns: z
-      .array(pgName)
-      .min(1, { error: 'is empty; list at least one column' })
-      .describe('Column names.'),
-    privileges: privilegeList('column', COLUMN_PRIVILEGES),
-  })
-  .strict()
-  .describe('Column-level privileges on one table.');
-
-export const schemaEntry = z
-  .object({
-    name: pgName.describe('Schema name.'),
-    privileges: privilegeList('schema', SCHEMA_PRIVILEGES),
-  })
-  .strict()
-  .describe('Privileges on one schema.');
-
-export const membershipEntry = z
-  .object({
-    role: pgName.describe('The role the grantee becomes a member of.'),
-    admin: z.boolean().optional().describe('WITH ADMIN OPTION. Left unset, whatever the server has is kept.'),
-    inherit: z
-      .boolean()
-      .optional()
-      .describe('WITH INHERIT (PostgreSQL 16+). Left unset, whatever the server has is kept.'),
-    set: z
-      .boolean()
-      .optional()
-      .describe('WITH SET (PostgreSQL 16+). Left unset, whatever the server has is kept.'),
-  })
-  .strict()
-  .describe('Membership of the grantee in another role.');
+const grantSections = grantEntries(GRANT_LIMITS);
 
 export const grantParameters = z
   .object({
@@ -195,21 +251,13 @@ export const grantParameters = z
       .describe(
         'additive: pgplane revokes only privileges it granted itself before. authoritative: every privilege of the grantee in the declared scopes that is not declared is revoked.',
       ),
-    databasePrivileges: privilegeList('database', DATABASE_PRIVILEGES).optional(),
-    schemas: z.array(schemaEntry).optional().describe('Privileges on schemas.'),
-    tables: z
-      .array(tableEntry)
-      .optional()
-      .describe('Privileges on tables, views, materialized views, partitioned and foreign tables.'),
-    sequences: z.array(sequenceEntry).optional().describe('Privileges on sequences.'),
-    functions: z.array(functionEntry).optional().describe('EXECUTE on functions and procedures.'),
-    columns: z.array(columnEntry).optional().describe('Column-level privileges.'),
-    memberships: z
-      .array(membershipEntry)
-      .optional()
-      .describe(
-        'Roles the grantee is a member of. In authoritative mode, an empty list revokes every membership.',
-      ),
+    databasePrivileges: grantSections.databasePrivileges.optional(),
+    schemas: grantSections.schemas.optional(),
+    tables: grantSections.tables.optional(),
+    sequences: grantSections.sequences.optional(),
+    functions: grantSections.functions.optional(),
+    columns: grantSections.columns.optional(),
+    memberships: grantSections.memberships.optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
@@ -261,7 +309,6 @@ export const grantSchema = z
 
 export type GrantDocument = z.infer<typeof grantSchema>;
 export type GrantParameters = z.infer<typeof grantParameters>;
-export type RoutineRef = z.infer<typeof routineRef>;
 
 // One correct example per section, quoted in every validation error so the fix is obvious.
 const EXAMPLES: Record<string, string> = {

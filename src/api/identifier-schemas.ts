@@ -2,30 +2,69 @@
 // OpenAPI (so the API server checks them too); the refinement explains a failure in words.
 import { z } from 'zod';
 import {
+  DNS_LABEL_PATTERN,
   DNS_SUBDOMAIN_PATTERN,
+  LABEL_KEY_PATTERN,
+  LABEL_VALUE_PATTERN,
+  MAX_CLAIM_SECRET_NAME,
+  MAX_DNS_LABEL,
   MAX_DNS_SUBDOMAIN,
   MAX_IDENTIFIER_BYTES,
+  MAX_LABEL_KEY,
   PLAIN_IDENTIFIER_PATTERN,
+  databaseNameProblem,
   identifierProblem,
+  labelKeyProblem,
+  namespaceNameProblem,
   roleNameProblem,
+  schemaNameProblem,
 } from './names.js';
 
-function plainName(problem: (value: string) => string | undefined) {
-  return z
-    .string()
-    .max(MAX_IDENTIFIER_BYTES)
-    .regex(new RegExp(PLAIN_IDENTIFIER_PATTERN))
-    .superRefine((value, ctx) => {
-      const found = problem(value);
-      if (found) ctx.addIssue({ code: 'custom', message: found });
-    });
+function withProblem(schema: z.ZodString, problem: (value: string) => string | undefined) {
+  return schema.superRefine((value, ctx) => {
+    const found = problem(value);
+    if (found) ctx.addIssue({ code: 'custom', message: found });
+  });
 }
 
-/** A database, schema or other object name a team types into a claim. */
+function plainName(problem: (value: string) => string | undefined) {
+  return withProblem(
+    z.string().max(MAX_IDENTIFIER_BYTES).regex(new RegExp(PLAIN_IDENTIFIER_PATTERN)),
+    problem,
+  );
+}
+
+/** A PostgreSQL object name a team types into a claim. */
 export const identifier = plainName(identifierProblem);
+
+/** The application database: an identifier that is none of the cluster's own databases. */
+export const databaseName = plainName(databaseNameProblem);
+
+/** A schema pgplane creates or grants on: an identifier PostgreSQL does not reserve. */
+export const schemaName = plainName(schemaNameProblem);
 
 /** A role pgplane creates: an identifier that is not reserved. */
 export const roleName = plainName(roleNameProblem);
 
-/** A Kubernetes Secret (or other object) name. */
-export const secretName = z.string().min(1).max(MAX_DNS_SUBDOMAIN).regex(new RegExp(DNS_SUBDOMAIN_PATTERN));
+/** A Kubernetes object name (StorageClass, secret store, ...). */
+export const objectName = z.string().min(1).max(MAX_DNS_SUBDOMAIN).regex(new RegExp(DNS_SUBDOMAIN_PATTERN));
+
+/** A Secret name a claim gives: short enough that the names pgplane derives from it still fit. */
+export const secretName = z
+  .string()
+  .min(1)
+  .max(MAX_CLAIM_SECRET_NAME)
+  .regex(new RegExp(DNS_SUBDOMAIN_PATTERN));
+
+/** A namespace name. */
+export const namespaceName = withProblem(
+  z.string().min(1).max(MAX_DNS_LABEL).regex(new RegExp(DNS_LABEL_PATTERN)),
+  namespaceNameProblem,
+);
+
+export const labelKey = withProblem(
+  z.string().min(1).max(MAX_LABEL_KEY).regex(new RegExp(LABEL_KEY_PATTERN)),
+  labelKeyProblem,
+);
+
+export const labelValue = z.string().max(MAX_DNS_LABEL).regex(new RegExp(LABEL_VALUE_PATTERN));

@@ -1,17 +1,56 @@
 // The optional blocks of a PostgresInstance beyond the published flat fields: least-privilege roles,
 // extra access, database objects, parameters, pooling, backups, monitoring and network policy.
 import { z } from 'zod';
+import { CLAIM_ACCESS_LIMITS, grantEntries } from './grant.js';
+import { labelKey, labelValue, namespaceName, roleName, schemaName } from './identifier-schemas.js';
 import {
-  columnEntry,
-  functionEntry,
-  membershipEntry,
-  schemaEntry,
-  sequenceEntry,
-  tableEntry,
-} from './grant.js';
-import { roleName } from './identifier-schemas.js';
-import { MAX_IDENTIFIER_BYTES, PLAIN_IDENTIFIER_PATTERN } from './names.js';
-import { forbiddenParameterReason, PARAMETER_NAME_PATTERN } from './postgres-parameters.js';
+  forbiddenParameterReason,
+  MAX_PARAMETER_NAME,
+  MAX_PARAMETER_VALUE,
+  PARAMETER_NAME_PATTERN,
+  PARAMETER_VALUE_PATTERN,
+} from './postgres-parameters.js';
+
+/**
+ * The longest list a claim may hold, per field. They bound what one claim can make the function
+ * compose (and the API server store); a platform may lower them in its Input (claims.limits).
+ */
+export const CLAIM_LIST_LIMITS = {
+  access: 32,
+  schemas: 64,
+  extensions: 32,
+  parameters: 64,
+  allowedNamespaces: 64,
+  allowedPodLabels: 16,
+} as const;
+export type ClaimListField = keyof typeof CLAIM_LIST_LIMITS;
+
+/** Labels in one pod selector of networkPolicy.allowedPodLabels. */
+const MAX_SELECTOR_LABELS = 16;
+
+/**
+ * zod has no maxProperties for records: check it, and put it into the generated schema so the API
+ * server refuses the same.
+ */
+function boundedRecord<K extends z.core.$ZodRecordKey, V extends z.ZodType>(
+  key: K,
+  value: V,
+  maxProperties: number,
+) {
+  return z
+    .record(key, value)
+    .superRefine((record, ctx) => {
+      const count = Object.keys(record).length;
+      if (count > maxProperties)
+        ctx.addIssue({
+          code: 'custom',
+          message: `has ${count} entries; at most ${maxProperties} are allowed`,
+        });
+    })
+    .meta({ maxProperties });
+}
+
+const access = grantEntries(CLAIM_ACCESS_LIMITS);
 
 export const rolesSchema = z
   .object({
@@ -35,22 +74,30 @@ export const accessEntrySchema = z
       .describe('Create it as a login role with its own credentials and connection Secret.'),
     databasePrivileges: z
       .array(z.enum(['CONNECT', 'TEMPORARY', 'CREATE', 'ALL']))
+      .max(8)
       .optional()
       .describe('Privileges on the database. Default: CONNECT.'),
-    schemas: z.array(schemaEntry).optional().describe('Privileges on schemas.'),
-    tables: z.array(tableEntry).optional().describe('Privileges on tables and other relations.'),
-    sequences: z.array(sequenceEntry).optional().describe('Privileges on sequences.'),
-    functions: z.array(functionEntry).optional().describe('EXECUTE on functions and procedures.'),
-    columns: z.array(columnEntry).optional().describe('Column privileges.'),
-    memberships: z.array(membershipEntry).optional().describe('Roles this role is a member of.'),
+    schemas: access.schemas.optional(),
+    tables: access.tables.optional(),
+    sequences: access.sequences.optional(),
+    functions: access.functions.optional(),
+    columns: access.columns.optional(),
+    memberships: access.memberships.optional().describe('Roles this role is a member of.'),
   })
   .describe('An extra role and exactly the privileges it holds (applied authoritatively).');
 
 /** Extension names are not identifiers ("uuid-ossp"). */
 export const EXTENSION_NAME_PATTERN = '^[a-z0-9_][a-z0-9_-]*$';
+const MAX_EXTENSION_NAME = 63;
 
-export const parametersSchema = z
-  .record(z.string().regex(new RegExp(PARAMETER_NAME_PATTERN)), z.string())
+export const parametersSchema = boundedRecord(
+  z.string().max(MAX_PARAMETER_NAME).regex(new RegExp(PARAMETER_NAME_PATTERN)),
+  z
+    .string()
+    .max(MAX_PARAMETER_VALUE)
+    .regex(new RegExp(PARAMETER_VALUE_PATTERN), { error: 'must be one line of printable text' }),
+  CLAIM_LIST_LIMITS.parameters,
+)
   .superRefine((parameters, ctx) => {
     for (const name of Object.keys(parameters)) {
       const reason = forbiddenParameterReason(name);
@@ -92,10 +139,12 @@ export const backupSchema = z
       .regex(new RegExp(SIX_FIELD_CRON_PATTERN), {
         error: 'must be a six-field cron expression, seconds first',
       })
+      .max(64)
       .default('0 0 3 * * *')
       .describe('When to take a base backup: six-field cron, seconds first ("0 0 3 * * *" is 03:00 daily).'),
     retention: z
       .string()
+      .max(8)
       .regex(/^[1-9][0-9]*[dwm]$/, { error: 'must be a number of days, weeks or months, like 30d' })
       .default('30d')
       .describe('How long backups and WAL are kept (Barman retention policy: 30d, 4w, 6m).'),
@@ -115,7 +164,8 @@ export const networkPolicySchema = z
       .optional()
       .describe("Compose the NetworkPolicy. Default: the Input profile's choice (on in production)."),
     allowedNamespaces: z
-      .array(z.string().min(1))
+      .array(namespaceName)
+      .max(CLAIM_LIST_LIMITS.allowedNamespaces)
       .default([])
       .describe('Namespaces whose pods may connect (besides this one, if allowSameNamespace).'),
     allowSameNamespace: z
@@ -123,7 +173,8 @@ export const networkPolicySchema = z
       .default(true)
       .describe("Pods in the instance's own namespace may connect."),
     allowedPodLabels: z
-      .array(z.record(z.string(), z.string()))
+      .array(boundedRecord(labelKey, labelValue, MAX_SELECTOR_LABELS))
+      .max(CLAIM_LIST_LIMITS.allowedPodLabels)
       .optional()
       .describe(
         'Instead of the whole namespace: only pods of this namespace with these labels (each entry one selector).',
@@ -137,16 +188,19 @@ export const featureFields = {
   roles: rolesSchema.optional(),
   access: z
     .array(accessEntrySchema)
+    .max(CLAIM_LIST_LIMITS.access)
     .optional()
     .describe('Extra roles and their privileges, composed as pgplane Grants.'),
   schemas: z
-    .array(z.string().max(MAX_IDENTIFIER_BYTES).regex(new RegExp(PLAIN_IDENTIFIER_PATTERN)))
+    .array(schemaName)
+    .max(CLAIM_LIST_LIMITS.schemas)
     .optional()
     .describe(
       'Schemas to create in the application database, owned by databaseOwner. The least-privilege roles get access to them.',
     ),
   extensions: z
-    .array(z.string().regex(new RegExp(EXTENSION_NAME_PATTERN)))
+    .array(z.string().max(MAX_EXTENSION_NAME).regex(new RegExp(EXTENSION_NAME_PATTERN)))
+    .max(CLAIM_LIST_LIMITS.extensions)
     .optional()
     .describe("Extensions to create in the application database, from the platform's allow-list."),
   parameters: parametersSchema.optional(),

@@ -1,7 +1,7 @@
 // The PostgresInstance spec: what a team writes. This zod schema is the single source of truth:
 // the function validates XRs with it and the XRDs' openAPIV3Schema is generated from it.
 import { z } from 'zod';
-import { identifier, roleName, secretName } from './identifier-schemas.js';
+import { databaseName, objectName, roleName, secretName } from './identifier-schemas.js';
 import { featureFields } from './instance-features.js';
 
 /** PostgreSQL majors the current CloudNativePG release supports. */
@@ -16,10 +16,20 @@ export const MAX_STORAGE_GB = 65_536;
 
 /** Go-style durations as ESO and Crossplane accept them: 1h, 30m, 1h30m, 45s. */
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
+export const MAX_DURATION_LENGTH = 32;
+export const duration = z.string().max(MAX_DURATION_LENGTH).regex(new RegExp(DURATION_PATTERN));
+
+/** One line of printable text: what a remote key or property may hold (no control characters). */
+export const PRINTABLE_PATTERN = '^[^\\x00-\\x1f\\x7f]+$';
+const MAX_REMOTE_KEY = 512;
+const MAX_REMOTE_PROPERTY = 253;
+
+/** Size names are keys of the Input's catalog and appear in labels: a DNS label. */
+export const MAX_SIZE_NAME = 63;
 
 export const secretStoreRefSchema = z
   .object({
-    name: z.string().min(1).describe('Name of the External Secrets store.'),
+    name: objectName.describe('Name of the External Secrets store.'),
     kind: z
       .enum(['SecretStore', 'ClusterSecretStore'])
       .default('ClusterSecretStore')
@@ -41,16 +51,22 @@ export const credentialsSchema = z
     remoteKey: z
       .string()
       .min(1)
+      .max(MAX_REMOTE_KEY)
+      .regex(new RegExp(PRINTABLE_PATTERN), { error: 'must be one line of printable text' })
       .optional()
-      .describe("Key of the remote secret holding the password. Default: the Input's remoteKeyTemplate."),
+      .describe(
+        "Key of the remote secret holding the password. Default: the Input's remoteKeyTemplate. Only where the platform lets claims choose keys for the store (Input claims.secretStores[].remoteKeys).",
+      ),
     passwordProperty: z
       .string()
       .min(1)
+      .max(MAX_REMOTE_PROPERTY)
+      .regex(new RegExp(PRINTABLE_PATTERN), { error: 'must be one line of printable text' })
       .optional()
-      .describe('Property of the remote secret that holds the password. Default: password.'),
-    refreshInterval: z
-      .string()
-      .regex(new RegExp(DURATION_PATTERN))
+      .describe(
+        'Property of the remote secret that holds the password. Default: password. Only where the platform lets claims choose keys, as for remoteKey.',
+      ),
+    refreshInterval: duration
       .optional()
       .describe(
         'How often External Secrets re-reads the store (a password rotation propagates). Default: 1h.',
@@ -63,6 +79,7 @@ export const credentialsSchema = z
 export const postgresInstanceSpecSchema = z.object({
   size: z
     .string()
+    .max(MAX_SIZE_NAME)
     .regex(new RegExp(SIZE_NAME_PATTERN))
     .default('small')
     .describe(
@@ -77,9 +94,7 @@ export const postgresInstanceSpecSchema = z.object({
     .min(1)
     .max(MAX_STORAGE_GB)
     .describe('Size of the data volume in GB (Gi). Volumes can grow later, never shrink.'),
-  storageClass: z
-    .string()
-    .min(1)
+  storageClass: objectName
     .optional()
     .describe(
       "StorageClass of the data (and WAL) volumes. Default: the Input's storageClass, else the cluster default.",
@@ -98,8 +113,8 @@ export const postgresInstanceSpecSchema = z.object({
     .describe(
       'Number of PostgreSQL instances: 1, or 3 for a primary and two replicas (pod anti-affinity and PDBs).',
     ),
-  databaseName: identifier.describe(
-    'The application database. A PostgreSQL identifier: letter or underscore first, then letters, digits, underscores; at most 63 bytes.',
+  databaseName: databaseName.describe(
+    'The application database. A PostgreSQL identifier: letter or underscore first, then letters, digits, underscores; at most 63 bytes; not postgres, template0 or template1.',
   ),
   databaseOwner: roleName.describe(
     'The role that owns the application database (migrations run as it). Same rules as databaseName; not postgres, streaming_replica or pg_*.',

@@ -6,12 +6,15 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Follows a path of keys (array indexes as digit strings); undefined as soon as a step is missing. */
+/**
+ * Follows a path of keys (array indexes as digit strings); undefined as soon as a step is missing.
+ * Own properties only: a claim's `constructor` or `__proto__` must never reach Object.prototype.
+ */
 export function getPath(value: unknown, ...path: string[]): unknown {
   let current = value;
   for (const key of path) {
     if (Array.isArray(current) && /^\d+$/.test(key)) current = current[Number(key)];
-    else if (isObject(current)) current = current[key];
+    else if (isObject(current) && Object.hasOwn(current, key)) current = current[key];
     else return undefined;
   }
   return current;
