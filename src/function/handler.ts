@@ -15,7 +15,8 @@ import {
 import type { Logger } from 'pino';
 import { getObject, isObject, type JsonObject } from '../shared/json.js';
 import { composeInstance, type Composition, type Observed } from './compose/instance.js';
-import { planInstance, platformErrors } from './compose/plan.js';
+import { checkInvariants } from './compose/invariants.js';
+import { planInstance } from './compose/plan.js';
 import { parseDuration } from './duration.js';
 import { formatErrors } from './xr/errors.js';
 import { describeXr } from './xr/identity.js';
@@ -35,22 +36,23 @@ export function runFunction(req: RunFunctionRequest, logger?: Logger): RunFuncti
     );
   }
 
-  const xr = req.observed?.composite?.resource;
-  const validated = validateXr(xr);
-  if (!validated.ok) {
-    // Also what the platform refuses, so one render names every problem.
-    const named = new Set(validated.errors.map((e) => e.field));
-    const platform = platformErrors(getObject(xr, 'spec'), input.input).filter((e) => !named.has(e.field));
+  const validated = validateXr(req.observed?.composite?.resource, input.input);
+  if (!validated.ok)
+    return fatalResponse(req, formatErrors(describeXr(validated.identity), validated.errors));
+
+  const plan = planInstance(validated.identity, validated.spec, input.input, validated.credentials);
+  const composition = composeInstance(plan, observedState(req));
+  // The last line of defence: a composed set that breaks an invariant (two writers of one Secret,
+  // an object outside the XR's namespace, a name Kubernetes refuses) is never sent, not even in part.
+  const broken = checkInvariants(plan.namespace, composition);
+  if (broken.length > 0) {
+    logger?.error({ xr: describeXr(validated.identity), broken }, 'composed set breaks an invariant');
     return fatalResponse(
       req,
-      formatErrors(describeXr(validated.identity), [...validated.errors, ...platform]),
+      `${describeXr(validated.identity)} cannot be composed: pgplane would compose ${broken.join('; ')}. This is a pgplane bug: please report it with the claim`,
+      'InternalError',
     );
   }
-
-  const planned = planInstance(validated.identity, validated.spec, input.input);
-  if (!planned.ok) return fatalResponse(req, formatErrors(describeXr(validated.identity), planned.errors));
-
-  const composition = composeInstance(planned.plan, observedState(req));
   logger?.debug(
     {
       xr: describeXr(validated.identity),
@@ -93,22 +95,32 @@ function baseResponse(req: RunFunctionRequest, ttl: string): RunFunctionResponse
   };
 }
 
-function fatalResponse(req: RunFunctionRequest, message: string): RunFunctionResponse {
+/**
+ * A FATAL result: Crossplane applies nothing when a step is fatal, so no composed resource is
+ * dropped or half-updated. An invalid spec also says so in the SpecValid condition; an internal
+ * error does not, because the spec is not at fault.
+ */
+function fatalResponse(
+  req: RunFunctionRequest,
+  message: string,
+  reason: 'InvalidSpec' | 'InternalError' = 'InvalidSpec',
+): RunFunctionResponse {
   const rsp = baseResponse(req, DEFAULT_NOT_READY_TTL);
-  // Crossplane applies nothing when a step is fatal, so no composed resource is dropped or half-updated.
   rsp.results.push({
     severity: Severity.SEVERITY_FATAL,
     message,
-    reason: 'InvalidSpec',
+    reason,
     target: Target.TARGET_COMPOSITE_AND_CLAIM,
   });
-  rsp.conditions.push({
-    type: SPEC_VALID_CONDITION,
-    status: Status.STATUS_CONDITION_FALSE,
-    reason: 'InvalidSpec',
-    message,
-    target: Target.TARGET_COMPOSITE_AND_CLAIM,
-  });
+  if (reason === 'InvalidSpec') {
+    rsp.conditions.push({
+      type: SPEC_VALID_CONDITION,
+      status: Status.STATUS_CONDITION_FALSE,
+      reason,
+      message,
+      target: Target.TARGET_COMPOSITE_AND_CLAIM,
+    });
+  }
   return rsp;
 }
 

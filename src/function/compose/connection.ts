@@ -2,7 +2,13 @@
 // endpoint, port, database, username, password, sslmode, uri, jdbc-uri.
 import { commonLabels } from '../../shared/labels.js';
 import type { JsonObject } from '../../shared/json.js';
-import { ESO_API_VERSION, passwordData, type StoreCredentials } from './credentials.js';
+import {
+  ESO_API_VERSION,
+  PASSWORD,
+  passwordData,
+  URI_PASSWORD,
+  type StoreCredentials,
+} from './credentials.js';
 import type { InstancePlan, RolePlan } from './plan.js';
 
 /** Every connection goes over TLS (the Cluster refuses plain-text connections). */
@@ -64,8 +70,8 @@ export function buildConnectionExternalSecret(
           metadata: { labels: commonLabels(plan.name, 'connection') },
           data: {
             ...connectionLiterals(plan, role),
-            password: '{{ .password }}',
-            ...uris(plan, role, '{{ .password | urlquery }}'),
+            password: PASSWORD,
+            ...uris(plan, role, URI_PASSWORD),
           },
         },
       },

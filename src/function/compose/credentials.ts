@@ -2,9 +2,21 @@
 // secret store. CNPG bootstraps the owner, and creates the other roles, from these Secrets.
 import { CNPG_RELOAD_LABEL, commonLabels } from '../../shared/labels.js';
 import type { JsonObject } from '../../shared/json.js';
-import type { CredentialsSource, InstancePlan, RolePlan } from './plan.js';
+import type { CredentialsSource } from '../xr/policy.js';
+import type { InstancePlan, RolePlan } from './plan.js';
 
 export const ESO_API_VERSION = 'external-secrets.io/v1';
+
+/** External Secrets fills these from the store; the password never passes through Crossplane. */
+export const PASSWORD = '{{ .password }}';
+/**
+ * The password inside a URI. Go's urlquery escapes for query strings: a space becomes "+", which
+ * libpq (and JDBC) read as a literal "+" in the user-info part, so a password with a space would
+ * not work. urlquery escapes every "+" of the password itself as %2B, so each "+" left came from
+ * a space and %20 is exact.
+ */
+export const URI_PASSWORD = '{{ .password | urlquery | replace "+" "%20" }}';
+export const PASSWORD_PLACEHOLDERS = [URI_PASSWORD, PASSWORD] as const;
 
 export type StoreCredentials = Extract<CredentialsSource, { kind: 'SecretStore' }>;
 
@@ -41,7 +53,7 @@ export function buildCredentialsExternalSecret(
           type: 'kubernetes.io/basic-auth',
           // CNPG reloads a role's password when a Secret with this label changes: rotation just works.
           metadata: { labels: { [CNPG_RELOAD_LABEL]: 'true' } },
-          data: { username: role.name, password: '{{ .password }}' },
+          data: { username: role.name, password: PASSWORD },
         },
       },
       data: passwordData(source, role),

@@ -1,5 +1,6 @@
 // Schemas and extensions inside the application database, through CloudNativePG's Database object:
 // declarative, reconciled by the operator, no SQL from Crossplane.
+import { kubernetesNameFragment } from '../../api/names.js';
 import { commonLabels } from '../../shared/labels.js';
 import type { JsonObject } from '../../shared/json.js';
 import { CNPG_API_VERSION } from './cnpg.js';
@@ -14,7 +15,7 @@ export function buildDatabase(plan: InstancePlan): JsonObject | undefined {
     apiVersion: CNPG_API_VERSION,
     kind: 'Database',
     metadata: {
-      name: `${plan.name}-${plan.spec.databaseName.toLowerCase().replaceAll('_', '-')}`,
+      name: `${plan.name}-${kubernetesNameFragment(plan.spec.databaseName)}`,
       namespace: plan.namespace,
       labels: commonLabels(plan.name, 'database'),
     },

@@ -54,7 +54,7 @@ function describeIssue(issue: core.$ZodIssue, input: unknown): string {
     case 'unrecognized_keys':
       return `has unknown field(s) ${issue.keys.join(', ')}`;
     case 'custom':
-      return `${describeValue(value)} ${issue.message}`;
+      return value === undefined ? issue.message : `${describeValue(value)} ${issue.message}`;
     default:
       return issue.message;
   }

@@ -1,22 +1,36 @@
-// Validates an observed XR: its identity (name, namespace) and its spec, against the zod schema.
+// The one validation pass at the boundary: an observed XR and the platform's Input in, either a
+// spec the composition can trust or every problem at once. Everything a claim can get wrong, or
+// ask for beyond what the platform offers, is refused here; planning and composing have no error
+// path of their own.
+import type { FunctionInput } from '../../api/function-input.js';
 import {
   CROSSPLANE_SPEC_FIELDS,
   FIELD_EXAMPLES,
   postgresInstanceSpecSchema,
 } from '../../api/postgres-instance.js';
 import type { PostgresInstanceSpec } from '../../api/postgres-instance.js';
-import { clusterNameProblem } from '../../api/names.js';
+import { clusterNameProblem, namespaceNameProblem } from '../../api/names.js';
 import { getObject } from '../../shared/json.js';
+import { composedNames } from '../compose/names.js';
+import { accessErrors } from './access.js';
 import { fieldErrors, type FieldError } from './errors.js';
 import { instanceName, readIdentity, type XrIdentity } from './identity.js';
+import { roleNameErrors, secretCollisionErrors } from './names.js';
+import { platformErrors, resolveCredentials, type CredentialsSource } from './policy.js';
 
 export type ValidatedXr =
-  | { ok: true; identity: XrIdentity; spec: PostgresInstanceSpec; warnings: string[] }
+  | {
+      ok: true;
+      identity: XrIdentity;
+      spec: PostgresInstanceSpec;
+      credentials: CredentialsSource;
+      warnings: string[];
+    }
   | { ok: false; identity: XrIdentity; errors: FieldError[] };
 
 const KNOWN_FIELDS = Object.keys(postgresInstanceSpecSchema.shape);
 
-export function validateXr(xr: unknown): ValidatedXr {
+export function validateXr(xr: unknown, input: FunctionInput): ValidatedXr {
   const identity = readIdentity(xr);
   const errors = identityErrors(identity);
   const spec = getObject(xr, 'spec');
@@ -32,8 +46,27 @@ export function validateXr(xr: unknown): ValidatedXr {
   if (!parsed.success) {
     errors.push(...fieldErrors(parsed.error.issues, spec, { prefix: 'spec', examples: FIELD_EXAMPLES }));
   }
-  if (errors.length > 0 || !parsed.success) return { ok: false, identity, errors };
-  return { ok: true, identity, spec: parsed.data, warnings: unknownFieldWarnings(spec) };
+  // What the platform refuses, also when the schema failed, so one render names every problem.
+  const named = new Set(errors.map((e) => e.field));
+  errors.push(...platformErrors(spec, input).filter((e) => !named.has(e.field)));
+  if (!parsed.success) return { ok: false, identity, errors };
+
+  const credentials = resolveCredentials(identity, parsed.data, input);
+  if (!credentials.ok) errors.push(...credentials.errors);
+  const names = composedNames(instanceName(identity), parsed.data);
+  errors.push(
+    ...roleNameErrors(parsed.data, names),
+    ...accessErrors(parsed.data),
+    ...secretCollisionErrors(names),
+  );
+  if (!credentials.ok || errors.length > 0) return { ok: false, identity, errors };
+  return {
+    ok: true,
+    identity,
+    spec: parsed.data,
+    credentials: credentials.source,
+    warnings: unknownFieldWarnings(spec),
+  };
 }
 
 function identityErrors(identity: XrIdentity): FieldError[] {
@@ -53,6 +86,17 @@ function identityErrors(identity: XrIdentity): FieldError[] {
         'is missing: a namespaced XR needs a namespace, and a legacy cluster-scoped XR must be created through its claim (the claim gives the namespace)',
       example: 'metadata: {name: agent-executor, namespace: databases}',
     });
+  } else {
+    // The API server checks this; render and a hostile request do not, and the namespace reaches
+    // endpoints and External Secrets templates.
+    const problem = namespaceNameProblem(identity.namespace);
+    if (problem) {
+      errors.push({
+        field: identity.claim ? 'metadata.namespace (of the claim)' : 'metadata.namespace',
+        problem: `${JSON.stringify(identity.namespace)} ${problem}`,
+        example: 'metadata: {name: agent-executor, namespace: databases}',
+      });
+    }
   }
   const problem = clusterNameProblem(instanceName(identity));
   if (problem) {
