@@ -1,6 +1,7 @@
 // Wiring: informers for Grants, ProviderConfigs, ClusterProviderConfigs and Secrets feed one
 // work queue; the queue runs the Grant reconciler with bounded concurrency, backoff and a
 // periodic drift resync; Secret and ProviderConfig changes re-reconcile the Grants that use them.
+// A second, small queue keeps the in-use finalizer on each ProviderConfig while a Grant needs it.
 import { randomBytes } from 'node:crypto';
 import {
   ApiException,
@@ -35,6 +36,7 @@ import {
   type SecretRef,
 } from './connection.js';
 import type { ProviderMetrics } from './http.js';
+import { configKey, configNeededBy, inUseFinalizers, parseConfigKey, IN_USE_FINALIZER } from './usage.js';
 import type { PoolRegistry } from './pools.js';
 import { WorkQueue } from './queue.js';
 import {
@@ -144,11 +146,70 @@ interface Dependencies {
 
 type Unstructured = KubernetesObject & { spec?: unknown };
 
+/** Reads and sets the finalizers of ProviderConfigs and ClusterProviderConfigs. */
+export interface ConfigFinalizers {
+  get(ref: ProviderConfigRef, namespace: string | undefined): Promise<Unstructured | undefined>;
+  /** Sets metadata.finalizers, guarded by resourceVersion (409 when the object changed). */
+  set(
+    ref: ProviderConfigRef,
+    namespace: string | undefined,
+    finalizers: string[],
+    resourceVersion: string | undefined,
+  ): Promise<void>;
+}
+
+export function kubeConfigFinalizers(api: CustomObjectsApi): ConfigFinalizers {
+  const plural = (ref: ProviderConfigRef) =>
+    ref.kind === PROVIDER_CONFIG_KIND ? PLURALS.ProviderConfig : PLURALS.ClusterProviderConfig;
+  return {
+    get: async (ref, namespace) => {
+      try {
+        return (await (ref.kind === PROVIDER_CONFIG_KIND
+          ? api.getNamespacedCustomObject({
+              ...base,
+              namespace: namespace ?? '',
+              plural: plural(ref),
+              name: ref.name,
+            })
+          : api.getClusterCustomObject({ ...base, plural: plural(ref), name: ref.name }))) as Unstructured;
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+    set: async (ref, namespace, finalizers, resourceVersion) => {
+      const body = { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } };
+      try {
+        await (ref.kind === PROVIDER_CONFIG_KIND
+          ? api.patchNamespacedCustomObject(
+              { ...base, namespace: namespace ?? '', plural: plural(ref), name: ref.name, body },
+              mergePatch,
+            )
+          : api.patchClusterCustomObject({ ...base, plural: plural(ref), name: ref.name, body }, mergePatch));
+      } catch (error) {
+        // Gone: nothing to protect any more.
+        if (!isNotFound(error)) throw error;
+      }
+    },
+  };
+}
+
+function isConflict(error: unknown): boolean {
+  return error instanceof ApiException && error.code === 409;
+}
+
 export class Controller {
   readonly queue: WorkQueue;
+  /** ProviderConfig keys (usage.configKey) whose in-use finalizer may need adding or removing. */
+  private readonly configQueue: WorkQueue;
   private readonly reconciler: GrantReconciler;
+  private readonly configFinalizers: ConfigFinalizers;
   private readonly dependencies = new Map<string, Dependencies>();
   private readonly seen = new Map<string, string>();
+  /** Per Grant key: the config it needs (usage.configNeededBy), for counting users. */
+  private readonly uses = new Map<string, string>();
+  /** Per config key: its generation, so a finalizer or status change does not requeue its Grants. */
+  private readonly configGenerations = new Map<string, number | undefined>();
   private readonly informers: Informer<KubernetesObject>[] = [];
   private secrets!: ObjectCache<V1Secret>;
   private providerConfigs!: ObjectCache<Unstructured>;
@@ -164,8 +225,10 @@ export class Controller {
     private readonly options: ControllerOptions,
   ) {
     const customObjects = kc.makeApiClient(CustomObjectsApi);
+    this.configFinalizers = kubeConfigFinalizers(customObjects);
     const configs: ConfigStore = {
       source: async (ref, grantNamespace) => this.source(ref, grantNamespace),
+      markInUse: async (ref, grantNamespace) => this.markInUse(ref, grantNamespace),
       readSecret: async (ref) => {
         const secret = this.secrets.get(ref.name, ref.namespace);
         return secret ? decodeSecretData(secret.data) : undefined;
@@ -189,6 +252,7 @@ export class Controller {
         },
       },
     });
+    this.configQueue = this.makeConfigQueue();
     this.queue = new WorkQueue({
       concurrency: options.concurrency,
       backoff: exponentialBackoff(),
@@ -217,6 +281,23 @@ export class Controller {
     });
   }
 
+  /** A queue of its own: a slow database never delays a ProviderConfig's finalizer. */
+  private makeConfigQueue(): WorkQueue {
+    return new WorkQueue({
+      concurrency: 2,
+      backoff: exponentialBackoff(),
+      handler: async (key) => {
+        await this.reconcileConfig(key);
+        return {};
+      },
+      onError: (key, error) =>
+        this.log.warn(
+          { providerConfig: key, err: error instanceof Error ? error.message : String(error) },
+          'cannot update the in-use finalizer; retrying with backoff',
+        ),
+    });
+  }
+
   /** True once every informer has listed (the caches are complete). */
   get ready(): boolean {
     return this.synced && !this.stopped;
@@ -235,6 +316,64 @@ export class Controller {
       ref.kind,
       object as { metadata?: { name?: string; namespace?: string }; spec?: unknown },
     );
+  }
+
+  private cachedConfig(ref: ProviderConfigRef, namespace: string | undefined): Unstructured | undefined {
+    return ref.kind === PROVIDER_CONFIG_KIND
+      ? this.providerConfigs.get(ref.name, namespace)
+      : this.clusterProviderConfigs.get(ref.name);
+  }
+
+  /**
+   * Called by a Grant's reconcile before it connects: once it returns, the config cannot vanish
+   * while that Grant still needs it (the config queue only removes the finalizer when no Grant
+   * in the cache needs it, and this Grant is in the cache). A config already being deleted cannot
+   * take a new finalizer; it serves the Grants it has until they are gone.
+   */
+  private async markInUse(ref: ProviderConfigRef, grantNamespace: string): Promise<void> {
+    const namespace = ref.kind === PROVIDER_CONFIG_KIND ? grantNamespace : undefined;
+    let object = this.cachedConfig(ref, namespace);
+    for (let attempt = 0; object && attempt < 3; attempt++) {
+      const next = inUseFinalizers(object.metadata ?? {}, 1);
+      if (!next) return;
+      try {
+        await this.configFinalizers.set(ref, namespace, next, object.metadata?.resourceVersion);
+        return;
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+        // Changed since the cache saw it: read it again and decide again.
+        object = await this.configFinalizers.get(ref, namespace);
+      }
+    }
+  }
+
+  /** Adds or removes a config's in-use finalizer to match how many Grants need it. */
+  private async reconcileConfig(key: string): Promise<void> {
+    const { ref, namespace } = parseConfigKey(key);
+    const object = this.cachedConfig(ref, namespace);
+    if (!object) return;
+    let users = 0;
+    for (const needed of this.uses.values()) if (needed === key) users++;
+    const next = inUseFinalizers(object.metadata ?? {}, users);
+    if (!next) return;
+    // A conflict (a Grant's reconcile added the finalizer, an edit) throws: retried with backoff,
+    // on the next cache state.
+    await this.configFinalizers.set(ref, namespace, next, object.metadata?.resourceVersion);
+    this.log.debug(
+      { providerConfig: key, users, finalizer: IN_USE_FINALIZER },
+      users > 0 ? 'in use' : 'no longer in use',
+    );
+  }
+
+  /** Records which config a Grant needs now; the configs whose user count changed are requeued. */
+  private trackUse(grantKey: string, needed: string | undefined): void {
+    const before = this.uses.get(grantKey);
+    if (before === needed) return;
+    if (needed === undefined) this.uses.delete(grantKey);
+    else this.uses.set(grantKey, needed);
+    if (!this.synced) return;
+    if (before !== undefined) this.configQueue.add(before);
+    if (needed !== undefined) this.configQueue.add(needed);
   }
 
   async start(): Promise<void> {
@@ -284,20 +423,32 @@ export class Controller {
     for (const verb of ['add', 'update', 'delete'] as const) secrets.on(verb, onSecret);
 
     const onConfig =
-      (kind: string) =>
+      (
+        kind: typeof PROVIDER_CONFIG_KIND | typeof CLUSTER_PROVIDER_CONFIG_KIND,
+        verb: 'add' | 'update' | 'delete',
+      ) =>
       (object: Unstructured): void => {
-        const { name, namespace } = object.metadata ?? {};
+        const { name = '', namespace, generation } = object.metadata ?? {};
+        const key = configKey({ kind, name }, namespace);
+        if (verb === 'delete') {
+          this.configGenerations.delete(key);
+        } else {
+          if (this.synced) this.configQueue.add(key);
+          // Our own finalizer writes change no generation: they need no Grant reconciles.
+          if (verb === 'update' && this.configGenerations.get(key) === generation) return;
+          this.configGenerations.set(key, generation);
+        }
         this.enqueueWhere(
-          (deps, key) =>
+          (deps, grant) =>
             deps.providerConfig.kind === kind &&
             deps.providerConfig.name === name &&
-            (kind !== PROVIDER_CONFIG_KIND || key.startsWith(`${namespace}/`)),
+            (kind !== PROVIDER_CONFIG_KIND || grant.startsWith(`${namespace}/`)),
           'provider config changed',
         );
       };
     for (const verb of ['add', 'update', 'delete'] as const) {
-      providerConfigs.on(verb, onConfig(PROVIDER_CONFIG_KIND));
-      clusterProviderConfigs.on(verb, onConfig(CLUSTER_PROVIDER_CONFIG_KIND));
+      providerConfigs.on(verb, onConfig(PROVIDER_CONFIG_KIND, verb));
+      clusterProviderConfigs.on(verb, onConfig(CLUSTER_PROVIDER_CONFIG_KIND, verb));
     }
 
     grants.on('add', (g) => this.onGrant(g, true));
@@ -307,6 +458,7 @@ export class Controller {
       this.seen.delete(key);
       this.dependencies.delete(key);
       this.queue.forget(key);
+      this.trackUse(key, undefined);
     });
 
     // Caches the reconciler reads from first, then the Grants that need them.
@@ -323,11 +475,22 @@ export class Controller {
       await informer.start();
     }
     this.synced = true;
+    // Only now are the users of every config known: a config checked before the Grants were
+    // listed would look unused and lose its finalizer.
+    for (const pc of providerConfigs.list())
+      this.configQueue.add(
+        configKey({ kind: PROVIDER_CONFIG_KIND, name: pc.metadata?.name ?? '' }, pc.metadata?.namespace),
+      );
+    for (const cpc of clusterProviderConfigs.list())
+      this.configQueue.add(
+        configKey({ kind: CLUSTER_PROVIDER_CONFIG_KIND, name: cpc.metadata?.name ?? '' }, undefined),
+      );
     this.log.info({ grants: grants.list().length }, 'caches synced; reconciling');
   }
 
   private onGrant(grant: GrantObject, added: boolean): void {
     const key = grantKey(grant.metadata.namespace, grant.metadata.name);
+    this.trackUse(key, configNeededBy(grant));
     // Status writes (ours) change neither generation, deletion, pause nor our finalizer:
     // those updates are skipped, so writing status never loops back into a reconcile.
     const fingerprint = [
@@ -372,7 +535,7 @@ export class Controller {
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.all(this.informers.map((i) => i.stop().catch(() => undefined)));
-    await this.queue.shutdown();
+    await Promise.all([this.queue.shutdown(), this.configQueue.shutdown()]);
     await this.pools.closeAll();
   }
 }

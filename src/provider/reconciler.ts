@@ -78,6 +78,11 @@ export interface GrantStore {
 export interface ConfigStore {
   /** The ProviderConfig (in the Grant's namespace) or ClusterProviderConfig; throws ConnectionConfigError. */
   source(ref: ProviderConfigRef, grantNamespace: string): Promise<ConnectionSource>;
+  /**
+   * Puts the in-use finalizer on the config before anything is granted through it, so the config
+   * cannot disappear while a Grant still has privileges to revoke through it (usage.ts).
+   */
+  markInUse(ref: ProviderConfigRef, grantNamespace: string): Promise<void>;
   readSecret: SecretReader;
 }
 
@@ -167,6 +172,14 @@ export function revocationParameters(p: GrantParameters): GrantParameters {
     ...(p.columns ? { columns: p.columns.map((t) => ({ ...t, privileges: [] })) } : {}),
     ...(p.memberships ? { memberships: [] } : {}),
   };
+}
+
+/** Ready=False while a Grant with deletionPolicy Delete revokes, and for as long as it cannot. */
+function deleting(p: GrantParameters): ConditionUpdate {
+  return unavailable(
+    Reason.Deleting,
+    `revoking the privileges of "${p.grantee}" in database "${p.database}" before the Grant goes (deletionPolicy Delete); to leave them in place instead, set spec.deletionPolicy: Orphan`,
+  );
 }
 
 export function grantKey(namespace: string, name: string): string {
@@ -260,11 +273,8 @@ export class GrantReconciler {
       const previous = findCondition(grant.status?.conditions, 'Synced');
       if (previous?.message !== message)
         this.deps.events.record(grant, 'Warning', 'CannotReconcile', message);
-      await this.writeStatus(
-        grant,
-        [syncError(message), ...this.readyIfUnset(grant)],
-        grant.status?.atProvider,
-      );
+      const ready = grant.metadata.deletionTimestamp ? [deleting(parameters)] : this.readyIfUnset(grant);
+      await this.writeStatus(grant, [syncError(message), ...ready], grant.status?.atProvider);
       return { result: 'error', failed: true };
     }
   }
@@ -364,6 +374,8 @@ export class GrantReconciler {
     grant: GrantObject,
     parameters: GrantParameters,
   ): Promise<ReconcileReport> {
+    // Not Ready from the moment deletion starts: what it grants is about to go.
+    await this.writeStatus(grant, [deleting(parameters)], grant.status?.atProvider);
     const previous = grant.status?.atProvider?.record;
     const revoke = revocationParameters(parameters);
     const result = await this.withDatabase(key, grant, parameters, (client, scrub) =>
@@ -417,6 +429,7 @@ export class GrantReconciler {
       this.deps.observer?.dependencies?.(key, { providerConfig: ref, secrets: secretsRead });
     remember();
     const source = await this.deps.configs.source(ref, grant.metadata.namespace);
+    await this.deps.configs.markInUse(ref, grant.metadata.namespace);
     const resolved = await resolveConnection(source, async (secretRef) => {
       secretsRead = [...secretsRead, secretRef];
       remember();

@@ -110,6 +110,7 @@ function harness(
     port: '5432',
   };
   const connections: string[] = [];
+  const inUse: string[] = [];
   const reconciler = new GrantReconciler({
     pollMs: 600_000,
     now: () => now,
@@ -133,6 +134,10 @@ function harness(
         return { kind: ref.kind, name: ref.name, namespace, spec: sourceSpec };
       },
       readSecret: async (ref: SecretRef) => (ref.name === 'owner' ? secretData : undefined),
+      markInUse: async (ref: ProviderConfigRef, namespace: string) => {
+        inUse.push(`${ref.kind} ${namespace}/${ref.name}`);
+        connections.push('mark in use');
+      },
     },
     databases: {
       withClient: async <T>(
@@ -162,6 +167,7 @@ function harness(
     statusWrites,
     dependencies,
     connections,
+    inUse,
     stored: () => stored,
     setConnectError: (e: Error | ((c: ServerConnection) => Error) | undefined) => (connectError = e),
     setConfig: (spec: ConnectionSource['spec'], data: Record<string, string>) => {
@@ -403,8 +409,11 @@ describe('GrantReconciler', () => {
         },
       ],
     });
-    const h = harness(deleting, [() => ({ database: 'app', plan: revoke, applied: true, roundTrips: 3 })]);
+    const h = harness(deleting, [() => ({ database: 'app', plan: revoke, applied: true, roundTrips: 4 })]);
     expect(await h.reconciler.reconcile(KEY)).toEqual({ result: 'deleted' });
+    // Not Ready from the moment deletion started, before anything was revoked.
+    expect(JSON.stringify(h.statusWrites[0])).toContain('"reason":"Deleting"');
+    expect(h.inUse).toEqual(['ProviderConfig team/pg']);
     expect(h.calls[0]!.input[0]).toEqual({
       name: KEY,
       parameters: { database: 'app', grantee: 'reader', mode: 'additive' },
@@ -416,11 +425,44 @@ describe('GrantReconciler', () => {
     ]);
   });
 
-  it('deletion that cannot reach the database keeps the finalizer and reports why', async () => {
-    const h = harness(grant({ metadata: { finalizers: [FINALIZER], deletionTimestamp: now.toISOString() } }));
-    h.setConnectError(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+  it('deletion that cannot reach the database keeps the finalizer, reports why, and is not Ready', async () => {
+    const ready = grant({ metadata: { finalizers: [FINALIZER], deletionTimestamp: now.toISOString() } });
+    ready.status = {
+      conditions: [
+        { type: 'Synced', status: 'True', reason: 'ReconcileSuccess', lastTransitionTime: now.toISOString() },
+        { type: 'Ready', status: 'True', reason: 'Available', lastTransitionTime: now.toISOString() },
+      ],
+    };
+    const h = harness(ready);
+    h.setConnectError(
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    );
     expect(await h.reconciler.reconcile(KEY)).toEqual({ result: 'error', failed: true });
     expect(h.stored()?.metadata.finalizers).toEqual([FINALIZER]);
+    expect(conditionsOf(h.stored())).toEqual([
+      'Synced=False/ReconcileError: cannot connect to <username>@<host>:<port>/app (sslmode disable) using ProviderConfig "team/pg" with Secret "team/owner": connection refused (ECONNREFUSED)',
+      'Ready=False/Deleting: revoking the privileges of "reader" in database "app" before the Grant goes (deletionPolicy Delete); to leave them in place instead, set spec.deletionPolicy: Orphan',
+    ]);
+  });
+
+  it('a deleting Grant whose ProviderConfig is gone says so, is not Ready, and keeps its finalizer', async () => {
+    const h = harness(grant({ metadata: { finalizers: [FINALIZER], deletionTimestamp: now.toISOString() } }));
+    h.setSourceError(
+      new ConnectionConfigError('ProviderConfig "team/pg" named by spec.providerConfigRef does not exist'),
+    );
+    await h.reconciler.reconcile(KEY);
+    expect(h.stored()?.metadata.finalizers).toEqual([FINALIZER]);
+    expect(conditionsOf(h.stored())[1]).toMatch(/^Ready=False\/Deleting: .*set spec.deletionPolicy: Orphan/);
+  });
+
+  it('marks the ProviderConfig in use before connecting, for syncs and deletions', async () => {
+    const h = harness(grant(), [
+      () => ({ database: 'app', plan: emptyPlan(), applied: false, roundTrips: 1 }),
+      () => ({ database: 'app', plan: emptyPlan(), applied: false, roundTrips: 1 }),
+    ]);
+    await h.reconciler.reconcile(KEY);
+    expect(h.inUse).toEqual(['ProviderConfig team/pg']);
+    expect(h.connections).toEqual(['mark in use', 'owner@db/app']);
   });
 
   it.each([
