@@ -505,7 +505,8 @@ function startRawCall(session: http2.ClientHttp2Session, message: Uint8Array): P
 
 describe('pgplane serve function on SIGTERM', () => {
   it.each(['0', '1'])('finishes every in-flight call, then exits 0 (--workers %s)', async (workers) => {
-    const server = await serve(['--insecure', '--workers', workers]);
+    // Node's client does not wait for a free stream as gRPC clients do: allow all 32 at once.
+    const server = await serve(['--insecure', '--workers', workers, '--max-concurrent-streams', '32']);
     const session = http2.connect(`http://${server.address}`);
     try {
       const req = agentExecutorRequest();

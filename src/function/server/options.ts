@@ -31,14 +31,16 @@ export interface ConnectionLimits {
  * Crossplane keeps one long-lived connection per function and makes one RunFunction call per
  * XR reconcile, at most --max-reconcile-rate (default 10) at a time. None of these bounds is hit
  * by that: a live Crossplane answers pings within milliseconds, its connection is busy every poll
- * interval (1m), and 100 streams is ten times its default concurrency (grpc-go queues any beyond
- * the server's limit, it does not fail them).
+ * interval (1m), and 16 streams is above its default concurrency (grpc-go waits for a free stream
+ * beyond the server's limit, it does not fail the call). More streams would not run faster: calls
+ * run one at a time per thread. Fewer bound memory: each open stream may hold a request of up to
+ * --max-recv-message-size (bench/README.md, "Function: memory").
  */
 export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = {
   keepaliveTimeMs: 60_000,
   keepaliveTimeoutMs: 20_000,
   maxConnectionIdleMs: 30 * 60_000,
-  maxConcurrentStreams: 100,
+  maxConcurrentStreams: 16,
   handshakeTimeoutMs: 10_000,
 };
 
