@@ -13,7 +13,9 @@
 // Each is sent with 10 calls in flight (Crossplane's default --max-reconcile-rate) and with as many
 // as the server's per-connection stream limit allows on one HTTP/2 connection, for FUNCTION_MEMORY_SECONDS
 // (default 5) per level, against --workers auto and --workers 0. Peak RSS is the kernel's VmHWM.
-// Environment: FUNCTION_BENCH_SKIP_BUILD=1, FUNCTION_MEMORY_SECONDS.
+// Environment: FUNCTION_BENCH_SKIP_BUILD=1, FUNCTION_MEMORY_SECONDS, and to explore:
+// FUNCTION_MEMORY_IN_FLIGHT ("10,16"), FUNCTION_MEMORY_MODES ("auto,0"), FUNCTION_MEMORY_CASES,
+// FUNCTION_MEMORY_NODE_ARGS (flags for the server's node), FUNCTION_MEMORY_SERVER_ARGS (its flags).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
@@ -34,8 +36,18 @@ const SECONDS = Number(process.env['FUNCTION_MEMORY_SECONDS'] ?? 5);
 const LIMIT_MIB = 256;
 // Crossplane's default concurrency, and the most one connection may have open (a gRPC client
 // waits for a free stream beyond it; Node's, used here, would be refused).
-const IN_FLIGHT = [10, DEFAULT_CONNECTION_LIMITS.maxConcurrentStreams];
-const MODES = ['auto', '0'];
+const IN_FLIGHT = list(
+  'FUNCTION_MEMORY_IN_FLIGHT',
+  `10,${DEFAULT_CONNECTION_LIMITS.maxConcurrentStreams}`,
+).map(Number);
+const MODES = list('FUNCTION_MEMORY_MODES', 'auto,0');
+const CASES = list('FUNCTION_MEMORY_CASES', 'largest claim,largest message');
+const NODE_ARGS = (process.env['FUNCTION_MEMORY_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
+const SERVER_ARGS = (process.env['FUNCTION_MEMORY_SERVER_ARGS'] ?? '').split(/\s+/).filter(Boolean);
+
+function list(variable: string, fallback: string): string[] {
+  return (process.env[variable] ?? fallback).split(',').map((v) => v.trim());
+}
 
 type Json = Record<string, unknown>;
 
@@ -103,6 +115,7 @@ async function startServer(workers: string): Promise<Server> {
   const child = spawn(
     process.execPath,
     [
+      ...NODE_ARGS,
       `${root}dist/cli/main.js`,
       'serve',
       'function',
@@ -111,6 +124,7 @@ async function startServer(workers: string): Promise<Server> {
       '127.0.0.1:0',
       '--workers',
       workers,
+      ...SERVER_ARGS,
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
   );
@@ -199,7 +213,7 @@ async function main(): Promise<void> {
     const built = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
     if (built.status !== 0) throw new Error(`pgplane does not build:\n${built.stdout}${built.stderr}`);
   }
-  const cases = requests();
+  const cases = requests().filter((c) => CASES.includes(c.name));
   for (const c of cases)
     console.log(`${c.name}: ${(c.bytes.length / 1024).toFixed(0)} KiB request (${c.note})`);
   const rows: string[] = [
