@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds the kube-apiserver and etcd that the provider's end-to-end tests run against,
+# Builds the kube-apiserver and etcd that the provider's end-to-end tests run against, and the
+# kube-controller-manager the control-plane suite adds (garbage collection, ClusterRole
+# aggregation, namespace deletion, service-account tokens),
 # from the Go modules pinned in this folder's go.mod (no Docker, no release downloads:
 # only the Go module proxy is needed).
 #
@@ -68,9 +70,13 @@ k8s_minor="${k8s_version#v1.}"
 k8s_minor="${k8s_minor%%.*}"
 version_pkg=k8s.io/component-base/version
 build etcd go.etcd.io/etcd/server/v3
-build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver \
-  "-X $version_pkg.gitVersion=$k8s_version -X $version_pkg.gitMajor=1 -X $version_pkg.gitMinor=$k8s_minor -X $version_pkg.gitTreeState=clean"
+version_flags="-X $version_pkg.gitVersion=$k8s_version -X $version_pkg.gitMajor=1 -X $version_pkg.gitMinor=$k8s_minor -X $version_pkg.gitTreeState=clean"
+build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$version_flags"
+# Only the control-plane suite runs it; it shares most packages with kube-apiserver, so the
+# Go build cache makes it much cheaper than the first.
+build kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager "$version_flags"
 
 "$bin_dir/etcd" --version >&2
 "$bin_dir/kube-apiserver" --version >&2
+"$bin_dir/kube-controller-manager" --version >&2
 echo "$bin_dir"
