@@ -135,3 +135,44 @@ describe(`${AGGREGATE_FILE} covers everything pgplane composes`, () => {
     ]);
   });
 });
+
+describe(`${AGGREGATE_FILE} lets Crossplane's RBAC manager grant the provider what it asks for`, () => {
+  // Helm runs the RBAC manager with --provider-clusterrole=crossplane:allowed-provider-permissions:
+  // a provider's permissionRequests are granted only when a ClusterRole aggregated into that role
+  // allows them, and that role aggregates nothing out of the box.
+  const allowed = readObjects(AGGREGATE_FILE)
+    .filter((o) => o['kind'] === 'ClusterRole')
+    .filter(
+      (o) =>
+        getString(o, 'metadata', 'labels', 'rbac.crossplane.io/aggregate-to-allowed-provider-permissions') ===
+        'true',
+    )
+    .flatMap((o) => {
+      const rules = getPath(o, 'rules');
+      return Array.isArray(rules) ? rules.filter(isObject) : [];
+    })
+    .map((r) => ({
+      groups: strings(r['apiGroups']),
+      resources: strings(r['resources']),
+      verbs: strings(r['verbs']),
+    }));
+  const requests = getPath(
+    readObjects('package/provider/crossplane.yaml')[0],
+    'spec',
+    'controller',
+    'permissionRequests',
+  );
+
+  it.each(
+    (Array.isArray(requests) ? requests.filter(isObject) : []).flatMap((r) =>
+      strings(r['apiGroups']).flatMap((group) =>
+        strings(r['resources']).map(
+          (resource) => [`${group}/${resource}`, group, resource, strings(r['verbs'])] as const,
+        ),
+      ),
+    ),
+  )('allows the provider request on %s', (_name, group, resource, verbs) => {
+    const granted = grantedVerbs(allowed, group, resource);
+    expect(verbs.filter((v) => !granted.includes(v))).toEqual([]);
+  });
+});
