@@ -8,7 +8,7 @@
 # directly and the servers drain and exit on it, so no init process is needed.
 
 # ---- build: compile TypeScript, then keep only production dependencies ----
-FROM node:20-bookworm AS build
+FROM node:24-bookworm AS build
 WORKDIR /app
 # Dependencies first, so a source change does not reinstall them. --ignore-scripts: nothing the
 # runtime needs has an install script, and `prepare` (tsc) would run before src/ is copied.
@@ -20,8 +20,8 @@ COPY src ./src
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
-# ---- runtime: distroless Node 20, no shell, no package manager ----
-FROM gcr.io/distroless/nodejs20-debian12:nonroot AS runtime
+# ---- runtime: distroless Node 24 (LTS), no shell, no package manager ----
+FROM gcr.io/distroless/nodejs24-debian12:nonroot AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
 # Owned by root and not writable by the user the program runs as.

