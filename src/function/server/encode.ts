@@ -1,12 +1,13 @@
-// RunFunctionResponse → protobuf bytes, byte for byte what the SDK's generated encoder writes
-// (test/function/grpc-encode.test.ts compares the two on every example and on generated JSON),
-// in about half the time.
+// RunFunctionResponse → protobuf bytes, byte for byte what the SDK's generated encoder writes.
+// test/function/grpc-encode.test.ts compares the two on every example and on generated JSON, and
+// test/function/encode-coverage.test.ts reads every field from the SDK's declarations, so a field
+// the SDK adds cannot be dropped here unnoticed.
 //
-// Why it exists: profiling `pgplane serve function` showed the SDK's encoder as the largest cost
-// per call (a third of the server's busy time for agent-executor). It wraps every JSON value of
-// every composed resource in a google.protobuf.Value object and encodes each nested message into
-// a forked buffer that is copied into its parent on join, so a 12 KB response is copied once per
-// nesting level. Here everything is written once into a reused buffer (see Writer).
+// Why it exists: the SDK's encoder was the largest cost per call in the server's profile (numbers
+// in bench/README.md, "Earlier change: the response encoder"). It wraps every JSON value of every
+// composed resource in a google.protobuf.Value object and encodes each nested message into a
+// forked buffer that is copied into its parent on join, so a response is copied once per nesting
+// level. Here everything is written once into a reused buffer (see Writer).
 import type {
   Condition,
   Resource,
