@@ -1,5 +1,6 @@
 // Peak memory of `pgplane serve function` under concurrent maximum-size requests, against the
-// 256 Mi limit the README recommends for the function's container. Method and latest numbers:
+// memory limit the README recommends for the function's container (read from its
+// DeploymentRuntimeConfig example, so the two cannot drift). Method and latest numbers:
 // bench/README.md, "Function: memory under maximum-size requests".
 //
 //   node --import tsx bench/function/memory.ts
@@ -33,7 +34,16 @@ import { maximalClaim, type JsonSchema } from './max-claim.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const SECONDS = Number(process.env['FUNCTION_MEMORY_SECONDS'] ?? 5);
-const LIMIT_MIB = 256;
+const LIMIT_MIB = recommendedLimitMiB();
+
+/** The container memory limit in the README's DeploymentRuntimeConfig for the function. */
+function recommendedLimitMiB(): number {
+  const readme = readFileSync(`${root}README.md`, 'utf8');
+  const found = /limits: \{cpu: "[^"]+", memory: (\d+)Mi\}/.exec(readme);
+  if (!found)
+    throw new Error('README.md has no DeploymentRuntimeConfig with limits: {cpu: ..., memory: <n>Mi}');
+  return Number(found[1]);
+}
 // Crossplane's default concurrency, and the most one connection may have open (a gRPC client
 // waits for a free stream beyond it; Node's, used here, would be refused).
 const IN_FLIGHT = list(
@@ -217,7 +227,7 @@ async function main(): Promise<void> {
   for (const c of cases)
     console.log(`${c.name}: ${(c.bytes.length / 1024).toFixed(0)} KiB request (${c.note})`);
   const rows: string[] = [
-    '| --workers | request | in flight | calls | peak RSS (MiB) | under 256 Mi |',
+    `| --workers | request | in flight | calls | peak RSS (MiB) | under ${LIMIT_MIB} Mi |`,
     '| --- | --- | --- | --- | --- | --- |',
   ];
   for (const mode of MODES) {
