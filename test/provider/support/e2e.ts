@@ -184,7 +184,13 @@ export interface Condition {
 }
 
 export interface GrantView {
-  metadata: { name: string; namespace: string; finalizers?: string[]; generation?: number };
+  metadata: {
+    name: string;
+    namespace: string;
+    finalizers?: string[];
+    generation?: number;
+    deletionTimestamp?: string;
+  };
   spec: Record<string, unknown>;
   status?: {
     conditions?: Condition[];
@@ -211,13 +217,46 @@ export function grantsApi(kc: KubeConfig) {
     },
     create: (namespace: string, body: object) =>
       api.createNamespacedCustomObject({ ...GROUP, namespace, plural: 'grants', body }),
+    list: async (namespace: string): Promise<GrantView[]> =>
+      (
+        (await api.listNamespacedCustomObject({ ...GROUP, namespace, plural: 'grants' })) as {
+          items: GrantView[];
+        }
+      ).items,
     createProviderConfig: (namespace: string, body: object) =>
       api.createNamespacedCustomObject({ ...GROUP, namespace, plural: 'providerconfigs', body }),
+    getProviderConfig: async (namespace: string, name: string): Promise<ProviderConfigView | undefined> => {
+      try {
+        return (await api.getNamespacedCustomObject({
+          ...GROUP,
+          namespace,
+          plural: 'providerconfigs',
+          name,
+        })) as ProviderConfigView;
+      } catch (error) {
+        if ((error as { code?: number }).code === 404) return undefined;
+        throw error;
+      }
+    },
+    listProviderConfigs: async (namespace: string): Promise<ProviderConfigView[]> =>
+      (
+        (await api.listNamespacedCustomObject({ ...GROUP, namespace, plural: 'providerconfigs' })) as {
+          items: ProviderConfigView[];
+        }
+      ).items,
+    deleteProviderConfig: (namespace: string, name: string) =>
+      api.deleteNamespacedCustomObject({ ...GROUP, namespace, plural: 'providerconfigs', name }),
     replace: (namespace: string, name: string, body: object) =>
       api.replaceNamespacedCustomObject({ ...GROUP, namespace, plural: 'grants', name, body }),
     delete: (namespace: string, name: string) =>
       api.deleteNamespacedCustomObject({ ...GROUP, namespace, plural: 'grants', name }),
   };
+}
+
+export interface ProviderConfigView {
+  metadata: { name: string; namespace: string; finalizers?: string[]; deletionTimestamp?: string };
+  spec: Record<string, unknown>;
+  status?: { conditions?: Condition[]; users?: number };
 }
 
 export function condition(grant: GrantView | undefined, type: string): Condition | undefined {
