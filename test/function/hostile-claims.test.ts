@@ -408,6 +408,19 @@ function checkComposedSet(xr: JsonObject, input: JsonObject, objects: JsonObject
         ]).not.toContain(name);
       }
       for (const value of Object.values(parameters)) expect(CONTROL.test(String(value))).toBe(false);
+      // PostgreSQL would silently truncate a longer role name, so two roles could become one.
+      for (const role of (getObject(object, 'spec', 'managed')?.roles as JsonObject[] | undefined) ?? []) {
+        expect(
+          Buffer.byteLength(String(role.name)),
+          `${what}: role ${String(role.name)}`,
+        ).toBeLessThanOrEqual(63);
+      }
+    }
+    if (kind === 'DatabaseRole') {
+      expect(
+        Buffer.byteLength(getString(object, 'spec', 'name') ?? ''),
+        `${what}: role name`,
+      ).toBeLessThanOrEqual(63);
     }
     if (kind === 'Database') {
       for (const schema of (getObject(object, 'spec')?.schemas as JsonObject[] | undefined) ?? []) {

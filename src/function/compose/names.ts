@@ -1,8 +1,9 @@
 // The names of everything one PostgresInstance composes that a claim can influence: roles, their
 // resource keys and their Secrets. Pure and total: validation checks these names (length,
 // collisions) and planning uses the very same ones, so the two can never disagree.
+import { createHash } from 'node:crypto';
 import type { PostgresInstanceSpec } from '../../api/postgres-instance.js';
-import { kubernetesNameFragment } from '../../api/names.js';
+import { kubernetesNameFragment, MAX_IDENTIFIER_BYTES } from '../../api/names.js';
 
 export type RoleKind = 'owner' | 'runtime' | 'readonly' | 'access';
 
@@ -32,6 +33,21 @@ export interface ComposedNames {
 
 export const RUNTIME_SUFFIX = '_rw';
 export const READ_ONLY_SUFFIX = '_ro';
+
+/**
+ * "<databaseName><suffix>", or, when that would pass PostgreSQL's 63 bytes, the database name cut
+ * short with a hash of the whole name before the suffix ("<prefix>_<8 hex><suffix>"), as
+ * Kubernetes shortens long generated names. Deterministic, always a valid identifier, and two
+ * long names that share a prefix still get different roles. (Plain identifiers are ASCII, so
+ * characters are bytes.)
+ */
+export function derivedRoleName(databaseName: string, suffix: string): string {
+  const whole = `${databaseName}${suffix}`;
+  if (whole.length <= MAX_IDENTIFIER_BYTES) return whole;
+  const hash = createHash('sha256').update(databaseName).digest('hex').slice(0, 8);
+  const prefix = databaseName.slice(0, MAX_IDENTIFIER_BYTES - suffix.length - hash.length - 1);
+  return `${prefix}_${hash}${suffix}`;
+}
 
 export function leastPrivilege(spec: PostgresInstanceSpec): boolean {
   return spec.roles?.leastPrivilege ?? true;
@@ -66,7 +82,7 @@ export function composedNames(instance: string, spec: PostgresInstanceSpec): Com
   const runtime = separate
     ? derived(
         'runtime',
-        spec.roles?.runtime ?? `${spec.databaseName}${RUNTIME_SUFFIX}`,
+        spec.roles?.runtime ?? derivedRoleName(spec.databaseName, RUNTIME_SUFFIX),
         'runtime',
         connection,
       )
@@ -74,7 +90,7 @@ export function composedNames(instance: string, spec: PostgresInstanceSpec): Com
   const readOnly = separate
     ? derived(
         'readonly',
-        spec.roles?.readOnly ?? `${spec.databaseName}${READ_ONLY_SUFFIX}`,
+        spec.roles?.readOnly ?? derivedRoleName(spec.databaseName, READ_ONLY_SUFFIX),
         'readonly',
         `${connection}-readonly`,
       )

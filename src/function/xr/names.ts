@@ -1,35 +1,12 @@
-// Checks on the names a valid spec makes pgplane compose: derived role names that fit PostgreSQL,
-// one name per role, and one writer per Secret. Two composed objects writing one Secret would
-// overwrite the owner's credentials or flap forever; refusing names the fields to change.
-import { MAX_IDENTIFIER_BYTES } from '../../api/names.js';
-import type { PostgresInstanceSpec } from '../../api/postgres-instance.js';
-import {
-  allRoles,
-  READ_ONLY_SUFFIX,
-  RUNTIME_SUFFIX,
-  type ComposedNames,
-  type RoleNames,
-} from '../compose/names.js';
+// Checks on the names a valid spec makes pgplane compose: one name per role, and one writer per
+// Secret. Two composed objects writing one Secret would overwrite the owner's credentials or flap
+// forever; refusing names the fields to change.
+import { allRoles, type ComposedNames, type RoleNames } from '../compose/names.js';
 import type { FieldError } from './errors.js';
 
-/** Role names: derived ones that fit PostgreSQL, and one name per role. */
-export function roleNameErrors(spec: PostgresInstanceSpec, names: ComposedNames): FieldError[] {
-  return [...derivedNameErrors(spec, names), ...duplicateRoleErrors(names)];
-}
-
-function derivedNameErrors(spec: PostgresInstanceSpec, names: ComposedNames): FieldError[] {
-  const errors: FieldError[] = [];
-  const check = (role: RoleNames | undefined, given: string | undefined, field: string, suffix: string) => {
-    if (!role || given !== undefined || Buffer.byteLength(role.name, 'utf8') <= MAX_IDENTIFIER_BYTES) return;
-    errors.push({
-      field: `spec.roles.${field}`,
-      problem: `is needed: the derived name "${role.name}" is longer than ${MAX_IDENTIFIER_BYTES} bytes`,
-      example: `roles: {${field}: app${suffix}}`,
-    });
-  };
-  check(names.runtime, spec.roles?.runtime, 'runtime', RUNTIME_SUFFIX);
-  check(names.readOnly, spec.roles?.readOnly, 'readOnly', READ_ONLY_SUFFIX);
-  return errors;
+/** One name per role. (Derived names always fit: compose/names.ts shortens them.) */
+export function roleNameErrors(names: ComposedNames): FieldError[] {
+  return duplicateRoleErrors(names);
 }
 
 function roleField(role: RoleNames): string {

@@ -54,11 +54,7 @@ export function validateXr(xr: unknown, input: FunctionInput): ValidatedXr {
   const credentials = resolveCredentials(identity, parsed.data, input);
   if (!credentials.ok) errors.push(...credentials.errors);
   const names = composedNames(instanceName(identity), parsed.data);
-  errors.push(
-    ...roleNameErrors(parsed.data, names),
-    ...accessErrors(parsed.data),
-    ...secretCollisionErrors(names),
-  );
+  errors.push(...roleNameErrors(names), ...accessErrors(parsed.data), ...secretCollisionErrors(names));
   if (!credentials.ok || errors.length > 0) return { ok: false, identity, errors };
   return {
     ok: true,

@@ -1,0 +1,54 @@
+// Defaults never make a valid claim invalid: a 63-byte databaseName is valid, so the roles derived
+// from it (<databaseName>_rw, _ro) must fit PostgreSQL's 63 bytes too, deterministically and
+// without two claims' long names colliding.
+import { describe, expect, it } from 'vitest';
+import { inputFrom } from '../../src/cli/render.js';
+import { derivedRoleName } from '../../src/function/compose/names.js';
+import { render } from '../../src/render/render.js';
+import { getPath, type JsonObject } from '../../src/shared/json.js';
+import { readSingleObject } from '../../src/shared/yaml-files.js';
+
+const input = inputFrom(readSingleObject('apis/namespaced/composition.yaml'));
+
+function managedRoleNames(databaseName: string): string[] {
+  const xr: JsonObject = {
+    apiVersion: 'database.pgplane.io/v1alpha1',
+    kind: 'PostgresInstance',
+    metadata: { name: 'analytics', namespace: 'data' },
+    spec: { version: '16', storageGB: 10, databaseName, databaseOwner: 'analytics_owner' },
+  };
+  const result = render({ xr, input });
+  expect(result.fatal).toBeUndefined();
+  const cluster = result.objects.find((o) => o.kind === 'Cluster');
+  const roles = getPath(cluster, 'spec', 'managed', 'roles') as { name: string }[];
+  return roles.map((role) => role.name);
+}
+
+describe('roles derived from the database name', () => {
+  it('are <databaseName>_rw and _ro when they fit, as before', () => {
+    expect(managedRoleNames('billing')).toEqual(['billing_rw', 'billing_ro']);
+    const sixty = 'a'.repeat(60);
+    expect(derivedRoleName(sixty, '_rw')).toBe(`${sixty}_rw`);
+  });
+
+  it('fit in 63 bytes for a 63-byte databaseName, which renders', () => {
+    const longest = `db_${'x'.repeat(60)}`;
+    const [runtime, readOnly] = managedRoleNames(longest);
+    for (const name of [runtime!, readOnly!]) {
+      expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63);
+      expect(name).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
+    }
+    expect(runtime).toMatch(/_rw$/);
+    expect(readOnly).toMatch(/_ro$/);
+    expect(runtime!.slice(0, -3)).toBe(readOnly!.slice(0, -3));
+  });
+
+  it('are the same on every render and differ for long names that share their first 51 bytes', () => {
+    const shared = 'reporting_'.repeat(6);
+    const a = `${shared}aaa`;
+    const b = `${shared}bbb`;
+    expect(derivedRoleName(a, '_rw')).toBe(derivedRoleName(a, '_rw'));
+    expect(derivedRoleName(a, '_rw')).not.toBe(derivedRoleName(b, '_rw'));
+    expect(managedRoleNames(a)).toEqual(managedRoleNames(a));
+  });
+});
