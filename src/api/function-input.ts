@@ -82,6 +82,25 @@ export const placementSchema = z
   })
   .describe('Where database pods run.');
 
+export const passwordPolicySchema = z
+  .object({
+    minLength: z
+      .int()
+      .min(8)
+      .max(1024)
+      .default(16)
+      .describe('Shortest password accepted in an existing Secret.'),
+    onViolation: z
+      .enum(['Warn', 'Refuse'])
+      .default('Warn')
+      .describe(
+        'Warn: a PasswordPolicy=False condition and a warning result, and the claim proceeds. Refuse: nothing is composed until the password is changed.',
+      ),
+  })
+  .describe(
+    "Rules for passwords pgplane can see (existing-Secret mode): at least minLength characters, not the role's own name, not a well-known default. Violations name the Secret and the rule, never the password or its length.",
+  );
+
 export const inputCredentialsSchema = z
   .object({
     secretStoreRef: secretStoreRefSchema.optional(),
@@ -103,8 +122,9 @@ export const inputCredentialsSchema = z
       .regex(new RegExp(DURATION_PATTERN))
       .default('1h')
       .describe('ExternalSecret refresh interval.'),
+    passwordPolicy: passwordPolicySchema.optional(),
   })
-  .describe('Default secret store for owner credentials.');
+  .describe('Default secret store for owner credentials, and the password policy.');
 
 export const ttlSchema = z
   .object({
@@ -277,5 +297,6 @@ export const functionInputSchema = z.object({
 
 export type FunctionInput = z.output<typeof functionInputSchema>;
 export type ClaimPolicy = z.output<typeof claimPolicySchema>;
+export type PasswordPolicy = z.output<typeof passwordPolicySchema>;
 export type Size = z.output<typeof sizeSchema>;
 export type Placement = z.output<typeof placementSchema>;

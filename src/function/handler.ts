@@ -14,7 +14,7 @@ import {
 } from '@crossplane-org/function-sdk-typescript';
 import type { Logger } from 'pino';
 import { getObject, isObject, type JsonObject } from '../shared/json.js';
-import { composeInstance, type Composition, type Observed } from './compose/instance.js';
+import { composeInstance, CONDITION_TYPES, type Composition, type Observed } from './compose/instance.js';
 import { checkInvariants } from './compose/invariants.js';
 import { planInstance } from './compose/plan.js';
 import { parseDuration } from './duration.js';
@@ -42,6 +42,13 @@ export function runFunction(req: RunFunctionRequest, logger?: Logger): RunFuncti
 
   const plan = planInstance(validated.identity, validated.spec, input.input, validated.credentials);
   const composition = composeInstance(plan, observedState(req));
+  if (composition.refusals.length > 0) {
+    return fatalResponse(
+      req,
+      `${describeXr(validated.identity)} is refused: ${composition.refusals.join('; ')}`,
+      'WeakPassword',
+    );
+  }
   // The last line of defence: a composed set that breaks an invariant (two writers of one Secret,
   // an object outside the XR's namespace, a name Kubernetes refuses) is never sent, not even in part.
   const broken = checkInvariants(plan.namespace, composition);
@@ -95,15 +102,23 @@ function baseResponse(req: RunFunctionRequest, ttl: string): RunFunctionResponse
   };
 }
 
+type FatalReason = 'InvalidSpec' | 'InternalError' | 'WeakPassword';
+
+/** The condition a FATAL result also sets: what is wrong, the spec or a password; a pgplane bug is neither. */
+const FATAL_CONDITIONS: Readonly<Record<FatalReason, string | undefined>> = {
+  InvalidSpec: SPEC_VALID_CONDITION,
+  WeakPassword: CONDITION_TYPES.passwordPolicy,
+  InternalError: undefined,
+};
+
 /**
  * A FATAL result: Crossplane applies nothing when a step is fatal, so no composed resource is
- * dropped or half-updated. An invalid spec also says so in the SpecValid condition; an internal
- * error does not, because the spec is not at fault.
+ * dropped or half-updated.
  */
 function fatalResponse(
   req: RunFunctionRequest,
   message: string,
-  reason: 'InvalidSpec' | 'InternalError' = 'InvalidSpec',
+  reason: FatalReason = 'InvalidSpec',
 ): RunFunctionResponse {
   const rsp = baseResponse(req, DEFAULT_NOT_READY_TTL);
   rsp.results.push({
@@ -112,9 +127,10 @@ function fatalResponse(
     reason,
     target: Target.TARGET_COMPOSITE_AND_CLAIM,
   });
-  if (reason === 'InvalidSpec') {
+  const condition = FATAL_CONDITIONS[reason];
+  if (condition) {
     rsp.conditions.push({
-      type: SPEC_VALID_CONDITION,
+      type: condition,
       status: Status.STATUS_CONDITION_FALSE,
       reason,
       message,

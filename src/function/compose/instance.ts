@@ -6,6 +6,7 @@ import { readClusterState } from '../observe/cluster.js';
 import { findCondition } from '../observe/conditions.js';
 import { readCredentialsSecret, type CredentialsSecretState } from '../observe/credentials-secret.js';
 import { readExternalSecretState } from '../observe/external-secret.js';
+import { passwordPolicyViolations, refusesWeakPasswords } from '../observe/password-policy.js';
 import { buildObjectStore, buildScheduledBackup } from './backup.js';
 import { buildCluster } from './cluster.js';
 import {
@@ -58,6 +59,11 @@ export interface Composition {
   status: JsonObject;
   conditions: XrCondition[];
   warnings: string[];
+  /**
+   * Why nothing may be composed (a password the platform's policy refuses). The handler answers
+   * with these as one FATAL result instead of the resources.
+   */
+  refusals: string[];
   /** Everything composed is ready: Crossplane may cache the answer longer. */
   ready: boolean;
 }
@@ -65,6 +71,7 @@ export interface Composition {
 export const CONDITION_TYPES = {
   cluster: 'ClusterReady',
   credentials: 'CredentialsReady',
+  passwordPolicy: 'PasswordPolicy',
   connection: 'ConnectionSecretReady',
   grants: 'GrantsReady',
 } as const;
@@ -84,6 +91,7 @@ class CompositionBuilder {
   readonly resources: Record<string, ComposedResource> = {};
   readonly requirements: Record<string, ResourceRequirement> = {};
   readonly warnings: string[] = [];
+  readonly refusals: string[] = [];
   private readonly problems = new Map<string, string[]>();
 
   constructor(private readonly observed: Observed) {}
@@ -194,6 +202,7 @@ export function composeInstance(plan: InstancePlan, observed: Observed): Composi
     status,
     conditions,
     warnings: out.warnings,
+    refusals: out.refusals,
     ready: Object.values(out.resources).every((r) => r.ready) && conditions.every((c) => c.status === 'True'),
   };
 }
@@ -263,6 +272,7 @@ function composeFromSecrets(
     );
     out.track(CONDITION_TYPES.credentials, secret.problem);
     if (secret.found && secret.problem) out.warnings.push(secret.problem);
+    if (secret.found) checkPasswordPolicy(plan, role, secret.password, out);
     if (!publishesConnection(role)) continue;
 
     if (plan.identity.legacy) {
@@ -289,6 +299,30 @@ function composeFromSecrets(
     }
   }
   return details;
+}
+
+/**
+ * The platform's password policy on a password pgplane can see. The message names the Secret and
+ * the rules it breaks; the password, and anything computed from it, stays out of it.
+ */
+function checkPasswordPolicy(
+  plan: InstancePlan,
+  role: RolePlan,
+  password: string,
+  out: CompositionBuilder,
+): void {
+  const policy = plan.input.credentials?.passwordPolicy;
+  const violations = passwordPolicyViolations(password, role.name, policy);
+  if (violations.length === 0) {
+    out.track(CONDITION_TYPES.passwordPolicy);
+    return;
+  }
+  const message = `the password in Secret ${plan.namespace}/${role.credentialsSecretName} (role ${role.name}) breaks this platform's password policy: ${violations.join('; ')}. Set a random one, e.g. --from-literal=password="$(openssl rand -base64 32)"`;
+  if (refusesWeakPasswords(policy)) out.refusals.push(message);
+  else {
+    out.warnings.push(message);
+    out.track(CONDITION_TYPES.passwordPolicy, message);
+  }
 }
 
 /** The parts of an observed object we own, without server-set metadata or status. */
