@@ -15,7 +15,7 @@ import {
 } from '../grants/index.js';
 import { z } from 'zod';
 import { readDocuments } from '../shared/yaml-files.js';
-import type { CliIo } from './io.js';
+import { boundedMessage, type CliIo } from './io.js';
 
 const USAGE = `usage: pgplane grants <plan|apply> -f FILE [-f FILE ...] --database-url URL [--database-url URL ...]
   -f, --file FILE          Grant documents (YAML, several per file allowed; a folder reads its
@@ -189,7 +189,8 @@ export async function grantsCommand(argv: string[], io: CliIo): Promise<number> 
     if (values.state && existsSync(values.state))
       state = stateSchema.parse(JSON.parse(await readFile(values.state, 'utf8')));
   } catch (error) {
-    io.stderr(`${(error as Error).message}\n`);
+    // Validators quote the values they refuse: a huge one must not flood the terminal.
+    io.stderr(`${boundedMessage((error as Error).message)}\n`);
     return 1;
   }
   const mode = values.mode as 'additive' | 'authoritative' | undefined;

@@ -108,6 +108,22 @@ describe('input files that are not Grants or not YAML', () => {
     }
   });
 
+  it('a Grant quoting a huge value back stays a few bounded lines', async () => {
+    const huge = 'Z'.repeat(100_000);
+    await writeFile(
+      file('huge.yaml'),
+      grant.replace(
+        'databasePrivileges: [CONNECT]',
+        `tables: [{schema: public, objects: [orders], privileges: [${huge}]}]`,
+      ),
+    );
+    const result = await run(['grants', 'plan', '-f', file('huge.yaml'), ...DB]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${file('huge.yaml')} document 1`);
+    expect(result.stderr.length).toBeLessThan(2_000);
+    for (const line of result.stderr.split('\n')) expect(line.length).toBeLessThanOrEqual(300);
+  });
+
   it('a folder is read like the files in it', async () => {
     const folder = await mkdtemp(path.join(tmpdir(), 'pgplane-input-dir-'));
     await writeFile(path.join(folder, 'a.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
