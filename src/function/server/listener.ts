@@ -7,7 +7,8 @@
 // 2. Every connection ends when pgplane says so. A socket grpc-js has not turned into a session
 //    (a TCP client that never speaks, a TLS handshake that never ends) and a socket whose peer
 //    stopped reading (a graceful close waits for a flush that never comes) would otherwise keep
-//    the process alive after a drain; here each one is tracked and destroyed.
+//    the process alive after a drain; here each one is tracked and destroyed. The same tracking
+//    tells the drain when no connection is left open, which gRPC alone does not (see server.ts).
 //
 // Connections that pass are handed, as duplex streams, to gRPC (grpc-js's connection injector).
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
@@ -42,6 +43,12 @@ export interface Listener {
   stopAccepting(lingerMs: number): void;
   /** Destroys every connection, handed over or not. */
   destroyAll(): void;
+  /**
+   * Resolves once no connection is open (each one handed to gRPC has closed, and each one not
+   * handed over has closed its TCP connection). Meant for after stopAccepting(), when no new one
+   * can come.
+   */
+  closed(): Promise<void>;
 }
 
 export async function listen(opts: ListenerOptions): Promise<Listener> {
@@ -53,6 +60,17 @@ export async function listen(opts: ListenerOptions): Promise<Listener> {
    */
   const connections = new Map<string, { raw: Socket; handed?: Socket }>();
   const peerOf = (socket: Socket): string => `${socket.remoteAddress}|${socket.remotePort}`;
+  // The waiters of closed(), resolved by the close of the last open connection.
+  let waitingForNone: (() => void)[] = [];
+  const settle = (): void => {
+    if (waitingForNone.length === 0) return;
+    // A TLS connection is done when its TLS stream has closed, whether or not the TCP socket
+    // under it has said so yet.
+    for (const { raw, handed } of connections.values()) if (!(handed ?? raw).closed) return;
+    const waiting = waitingForNone;
+    waitingForNone = [];
+    for (const resolve of waiting) resolve();
+  };
 
   const handOver = (connection: Socket): void => {
     const tracked = connections.get(peerOf(connection));
@@ -62,6 +80,7 @@ export async function listen(opts: ListenerOptions): Promise<Listener> {
       return;
     }
     tracked.handed = connection;
+    connection.once('close', settle);
     connection.setNoDelay(true);
     connection.setTimeout(opts.inactivityTimeoutMs, () => {
       logger.debug({ remote: connection.remoteAddress }, 'closing a connection with no traffic');
@@ -123,7 +142,10 @@ export async function listen(opts: ListenerOptions): Promise<Listener> {
     connections.set(peer, { raw });
     // A reset connection must not become an unhandled 'error' that ends the process.
     raw.on('error', (error) => logger.debug({ err: error.message }, 'connection error'));
-    raw.once('close', () => connections.delete(peer));
+    raw.once('close', () => {
+      connections.delete(peer);
+      settle();
+    });
     if (security.mode === 'insecure') handOver(raw);
   });
 
@@ -169,6 +191,12 @@ export async function listen(opts: ListenerOptions): Promise<Listener> {
         handed?.destroy();
         raw.destroy();
       }
+    },
+    closed() {
+      return new Promise((resolve) => {
+        waitingForNone.push(resolve);
+        settle();
+      });
     },
   };
 }

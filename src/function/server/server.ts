@@ -228,8 +228,13 @@ function stopper(
         };
         const timer = setTimeout(() => finish('forced'), graceMs);
         force = () => finish('forced');
-        // Sends GOAWAY on every connection and calls back once their calls have ended.
-        server.tryShutdown(() => finish('drained'));
+        // tryShutdown sends GOAWAY on every connection; its callback alone does not prove the
+        // calls have ended. Node 24's http2 Server.close() closes every session itself, and
+        // grpc-js 1.14 then finds each one `closed` (close() was called, streams still open),
+        // takes that for finished and calls back at once. A session ends its connection only
+        // once its last stream has ended, so the connections closing is the proof.
+        const grpcDone = new Promise<void>((done) => server.tryShutdown(() => done()));
+        void Promise.all([grpcDone, listener.closed()]).then(() => finish('drained'));
       });
       return stopping;
     },
