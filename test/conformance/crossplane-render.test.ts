@@ -34,6 +34,7 @@ import {
   type FunctionServer,
   type RenderCase,
 } from '../support/crossplane.js';
+import { PLATFORM_REFUSED_SCENARIOS } from '../support/examples.js';
 
 const EXPECTED_DIR = join(REPO_ROOT, 'test/conformance/expected');
 /**
@@ -51,11 +52,7 @@ const MUST_FAIL: ReadonlyMap<string, readonly string[]> = new Map([
     ['spec.parameters.search_path', 'spec.credentials.remoteKey', 'spec.connectionSecretName makes'],
   ],
 ]);
-/**
- * Invalid scenarios whose every field is well-formed: the XRD accepts them and only the platform
- * (the function, with the Composition's Input) refuses them.
- */
-const PLATFORM_REFUSES = new Set(['invalid-tenant']);
+
 const mustFail = (scenario: string): boolean => MUST_FAIL.has(scenario) || scenario.startsWith('invalid');
 
 const cases = renderCases();
@@ -201,7 +198,7 @@ describe('the example inputs, as the API server would see them', () => {
       );
       const scenario = relative(join(REPO_ROOT, 'examples'), file).split('/')[0]!;
       const fields = MUST_FAIL.get(scenario);
-      if (fields && !PLATFORM_REFUSES.has(scenario)) {
+      if (fields && !PLATFORM_REFUSED_SCENARIOS.has(scenario)) {
         // The XRD rejects what its schema can express (patterns, bounds); the rest is the function's.
         expect(outcome.problems, outcome.output).not.toEqual([]);
       } else {

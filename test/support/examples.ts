@@ -9,6 +9,13 @@ import { readObjects, readSingleObject } from '../../src/shared/yaml-files.js';
 
 export const EXAMPLES_DIR = 'examples';
 
+/**
+ * Invalid scenarios (examples/invalid*) whose every field is well-formed: the XRD and the API
+ * server accept them, and only the platform (the function, with the Composition's Input) refuses
+ * them.
+ */
+export const PLATFORM_REFUSED_SCENARIOS: ReadonlySet<string> = new Set(['invalid-tenant']);
+
 export interface ExampleCase {
   /** e.g. "agent-executor/xr@ready" */
   id: string;
