@@ -104,6 +104,8 @@ export interface KubeApiServer {
   caCertPath: string;
   /** Key of that CA; kube-apiserver also accepts client certificates it signs (CN = user, O = groups). */
   caKeyPath: string;
+  /** The RSA key that signs service-account tokens (kube-controller-manager needs the same one). */
+  serviceAccountKeyPath: string;
   /** etcd client URL (http://127.0.0.1:<port>). */
   etcdEndpoint: string;
   /** Certificates, kubeconfig, etcd data and the two logs (etcd.log, kube-apiserver.log). */
@@ -231,6 +233,7 @@ async function startOnce(binDir: string, options: StartKubeApiServerOptions): Pr
       caCert: certs.caCert,
       caCertPath: certs.caCertPath,
       caKeyPath: certs.caKeyPath,
+      serviceAccountKeyPath: certs.serviceAccountKeyPath,
       etcdEndpoint,
       workDir,
       versions,
@@ -254,7 +257,8 @@ async function startOnce(binDir: string, options: StartKubeApiServerOptions): Pr
   }
 }
 
-interface ManagedProcess {
+/** A child process whose output goes to <workDir>/<name>.log (the control-plane suite reuses it). */
+export interface ManagedProcess {
   name: string;
   child: ChildProcess;
   exited: Promise<void>;
@@ -264,10 +268,16 @@ interface ManagedProcess {
   logTail(): Promise<string>;
 }
 
-function startProcess(name: string, binary: string, workDir: string, args: string[]): ManagedProcess {
+export function startProcess(
+  name: string,
+  binary: string,
+  workDir: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): ManagedProcess {
   const logPath = join(workDir, `${name}.log`);
   const log: WriteStream = createWriteStream(logPath);
-  const child = spawn(binary, args, { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, args, { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   let exitedFlag = false;
@@ -309,7 +319,8 @@ function startProcess(name: string, binary: string, workDir: string, args: strin
   };
 }
 
-async function waitFor(
+/** Polls `check` every 200 ms until it holds; fails when a watched process exits or the deadline passes. */
+export async function waitFor(
   what: string,
   deadline: number,
   watched: ManagedProcess[],

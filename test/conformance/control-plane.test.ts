@@ -1,0 +1,428 @@
+// pgplane under a real Crossplane v2 control plane (test/support/control-plane.ts): installed by
+// Crossplane's package manager from a Configuration pulled from an OCI registry, composing through
+// the shipped Compositions with Crossplane bound only to its own ClusterRole plus
+// package/rbac/crossplane-aggregate.yaml, calling the function over Crossplane's own mutual TLS,
+// and the grants provider applying Grants to the real PostgreSQL 15 on 127.0.0.1:5432.
+//
+// No kubelet, CloudNativePG operator or External Secrets Operator runs here: a stand-in
+// (test/support/control-plane-standin.ts) writes the status and Secrets those would — Deployments
+// Available, Clusters Ready with their database and roles created in PostgreSQL, ExternalSecrets
+// Ready with their Secrets written. Everything else is the real program.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { healthServiceDefinition, ServingStatus } from '../../src/function/server/health.js';
+import { getPath, getString, isObject, type JsonObject } from '../../src/shared/json.js';
+import { catalogMatches, grantsOf as grantsInNamespace } from '../support/control-plane-checks.js';
+import { isConditionTrue, type KubeClient } from '../support/control-plane-client.js';
+import {
+  eventually,
+  FUNCTION_NAME,
+  FUNCTION_PORT,
+  NAMESPACE,
+  PROVIDER_NAME,
+  startControlPlane,
+  type ControlPlane,
+} from '../support/control-plane.js';
+import { LOCAL_SERVER } from '../support/postgres.js';
+import { crossplaneCa, crossplaneClient, type CrossplaneKeyPair } from '../support/tls.js';
+
+const XR_API = 'database.pgplane.io/v1alpha1';
+const suffix = Math.random().toString(36).slice(2, 7);
+const TEAM = `team-${suffix}`;
+const db = (name: string): string => `cp_${suffix}_${name}`;
+
+let plane: ControlPlane;
+let admin: KubeClient;
+
+beforeAll(async () => {
+  plane = await startControlPlane({ flavour: 'namespaced' });
+  admin = plane.admin;
+  await admin.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: TEAM } });
+}, 1_500_000);
+
+afterAll(async () => {
+  const created = plane?.standIn.created();
+  await plane?.stop();
+  if (!created) return;
+  // The stand-in made these in the shared PostgreSQL 15; leave it as it was.
+  const client = new pg.Client({ ...LOCAL_SERVER, database: 'postgres' });
+  await client.connect();
+  try {
+    for (const name of created.databases)
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    for (const role of [...created.roles, db('gc_role')]) await client.query(`DROP ROLE IF EXISTS "${role}"`);
+  } finally {
+    await client.end();
+  }
+});
+
+const describeState = async (): Promise<string> => plane.logs();
+
+/** Every composed object of an instance: what Crossplane lists in the XR's resourceRefs. */
+async function composedRefs(kind: string, name: string): Promise<JsonObject[]> {
+  const xr = await admin.get({ apiVersion: XR_API, kind, name, namespace: TEAM });
+  const refs = getPath(xr, 'spec', 'crossplane', 'resourceRefs');
+  return Array.isArray(refs) ? refs.filter(isObject) : [];
+}
+
+function xr(name: string, extra: JsonObject = {}): JsonObject {
+  return {
+    apiVersion: XR_API,
+    kind: 'PostgresInstance',
+    metadata: { name, namespace: TEAM },
+    spec: {
+      version: '15',
+      storageGB: 5,
+      databaseName: db(name),
+      databaseOwner: db(`${name}_owner`),
+      ...extra,
+    },
+  };
+}
+
+const grantsOf = (name: string): Promise<JsonObject[]> => grantsInNamespace(admin, TEAM, name);
+
+async function expectComposedAndReady(name: string, kinds: string[]): Promise<JsonObject[]> {
+  // Every composed kind exists (Crossplane could create and patch each: the RBAC is enough).
+  const refs = await eventually(
+    `PostgresInstance ${TEAM}/${name} composing ${kinds.join(', ')}`,
+    async () => {
+      const found = await composedRefs('PostgresInstance', name);
+      const have = new Set(found.map((r) => getString(r, 'kind')));
+      return kinds.every((k) => have.has(k)) ? found : undefined;
+    },
+    async () =>
+      `${JSON.stringify(await admin.get({ apiVersion: XR_API, kind: 'PostgresInstance', name, namespace: TEAM }), null, 1)}\n${await describeState()}`,
+    240_000,
+  );
+  for (const ref of refs) {
+    const what = `${getString(ref, 'kind') ?? ''} ${TEAM}/${getString(ref, 'name') ?? ''}`;
+    await eventually(
+      what,
+      async () =>
+        admin.get({
+          apiVersion: getString(ref, 'apiVersion') ?? '',
+          kind: getString(ref, 'kind') ?? '',
+          name: getString(ref, 'name') ?? '',
+          namespace: TEAM,
+        }),
+      describeState,
+      60_000,
+    );
+  }
+  // Grants Ready, by the provider, in real PostgreSQL.
+  const grants = await eventually(
+    `every Grant of ${name} Ready`,
+    async () => {
+      const list = await grantsOf(name);
+      return list.length > 0 && list.every((g) => isConditionTrue(g, 'Ready')) ? list : undefined;
+    },
+    async () =>
+      `${JSON.stringify(
+        (await grantsOf(name)).map((g) => getPath(g, 'status')),
+        null,
+        1,
+      )}\n${await describeState()}`,
+    240_000,
+  );
+  // A Grant can turn Ready before the stand-in has created a schema the Database object declares
+  // (the provider grants what exists); its next poll (--poll=30s) applies the rest.
+  await eventually(
+    `the privileges of every Grant of ${name} in PostgreSQL's catalog`,
+    async () => {
+      const missing = (await Promise.all(grants.map(catalogMatches))).flat();
+      return missing.length === 0 ? true : undefined;
+    },
+    async () => JSON.stringify((await Promise.all(grants.map(catalogMatches))).flat()),
+    120_000,
+  );
+  // And the XR is Ready once everything it composed is.
+  await eventually(
+    `PostgresInstance ${TEAM}/${name} Ready`,
+    async () =>
+      isConditionTrue(
+        await admin.get({ apiVersion: XR_API, kind: 'PostgresInstance', name, namespace: TEAM }),
+        'Ready',
+      ),
+    async () =>
+      `${JSON.stringify(getPath(await admin.get({ apiVersion: XR_API, kind: 'PostgresInstance', name, namespace: TEAM }), 'status'), null, 1)}\n${await describeState()}`,
+    240_000,
+  );
+  return grants;
+}
+
+describe('installed from the Configuration (README "Install in a cluster")', () => {
+  it('installs the function and the provider as its dependencies, once each, and the API', async () => {
+    const functions = await admin.list({ apiVersion: 'pkg.crossplane.io/v1', kind: 'Function' });
+    expect(functions.map((f) => getString(f, 'metadata', 'name'))).toEqual([FUNCTION_NAME]);
+    expect(isConditionTrue(functions[0], 'Healthy')).toBe(true);
+    const providers = await admin.list({ apiVersion: 'pkg.crossplane.io/v1', kind: 'Provider' });
+    expect(providers.map((p) => getString(p, 'metadata', 'name'))).toEqual([PROVIDER_NAME]);
+    await eventually(
+      'the Provider Healthy',
+      async () =>
+        isConditionTrue(
+          await admin.get({ apiVersion: 'pkg.crossplane.io/v1', kind: 'Provider', name: PROVIDER_NAME }),
+          'Healthy',
+        ),
+      describeState,
+    );
+    const xrd = await admin.get({
+      apiVersion: 'apiextensions.crossplane.io/v2',
+      kind: 'CompositeResourceDefinition',
+      name: 'postgresinstances.database.pgplane.io',
+    });
+    expect(isConditionTrue(xrd, 'Established')).toBe(true);
+  });
+});
+
+describe('a namespaced XR', () => {
+  it('composes through the standard Composition: every object, Grants in PostgreSQL, Ready', async () => {
+    await admin.apply(xr('orders'));
+    await expectComposedAndReady('orders', ['Cluster', 'ExternalSecret', 'ProviderConfig', 'Grant']);
+  });
+
+  it('composes through the production Composition, every kind it adds included', async () => {
+    await admin.apply(
+      xr('checkout', {
+        crossplane: { compositionRef: { name: 'postgresinstances-production.database.pgplane.io' } },
+        instances: 3,
+        schemas: ['analytics'],
+        extensions: ['pgcrypto'],
+        pooler: { mode: 'transaction', instances: 2 },
+        backup: { schedule: '0 30 2 * * *', retention: '14d' },
+        monitoring: { alerts: true },
+        access: [{ role: 'reporting', schemas: [{ name: 'analytics', privileges: ['USAGE'] }] }],
+      }),
+    );
+    await expectComposedAndReady('checkout', [
+      'Cluster',
+      'ExternalSecret',
+      'ProviderConfig',
+      'Grant',
+      'Database',
+      'Pooler',
+      'ObjectStore',
+      'ScheduledBackup',
+      'PodMonitor',
+      'PrometheusRule',
+      'NetworkPolicy',
+    ]);
+  });
+
+  it('revokes on deletion: a ProviderConfig and its Grant (deletionPolicy Delete) garbage-collected together', async () => {
+    // What deleting a composite with Delete Grants does: one owner goes, garbage collection
+    // deletes the ProviderConfig and the Grant at once. The ProviderConfig must outlive the Grant
+    // (in use), the Grant must revoke first, and neither may hang.
+    const role = db('gc_role');
+    const admin15 = new pg.Client({ ...LOCAL_SERVER, database: 'postgres' });
+    await admin15.connect();
+    await admin15.query(`CREATE ROLE "${role}"`);
+    await admin15.end();
+    const owner = await admin.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'gc-owner', namespace: TEAM },
+    });
+    const ownerReferences = [
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        name: 'gc-owner',
+        uid: getString(owner, 'metadata', 'uid') ?? '',
+        blockOwnerDeletion: true,
+      },
+    ];
+    const composed = await admin.get({
+      apiVersion: 'grants.pgplane.io/v1alpha1',
+      kind: 'ProviderConfig',
+      name: 'checkout',
+      namespace: TEAM,
+    });
+    await admin.apply({
+      apiVersion: 'grants.pgplane.io/v1alpha1',
+      kind: 'ProviderConfig',
+      metadata: { name: 'gc', namespace: TEAM, ownerReferences },
+      spec: getPath(composed, 'spec') as JsonObject,
+    });
+    const grantRef = { apiVersion: 'grants.pgplane.io/v1alpha1', kind: 'Grant', name: 'gc', namespace: TEAM };
+    await admin.apply({
+      apiVersion: grantRef.apiVersion,
+      kind: grantRef.kind,
+      metadata: { name: 'gc', namespace: TEAM, ownerReferences },
+      spec: {
+        forProvider: {
+          database: db('checkout'),
+          grantee: role,
+          mode: 'authoritative',
+          schemas: [{ name: 'analytics', privileges: ['USAGE'] }],
+        },
+        providerConfigRef: { kind: 'ProviderConfig', name: 'gc' },
+        deletionPolicy: 'Delete',
+      },
+    });
+    const grant = await eventually(
+      'the Delete Grant Ready',
+      async () => {
+        const g = await admin.get(grantRef);
+        return isConditionTrue(g, 'Ready') ? g : undefined;
+      },
+      async () =>
+        `${JSON.stringify(getPath(await admin.get(grantRef), 'status'), null, 1)}\n${await describeState()}`,
+    );
+    expect(await catalogMatches(grant)).toEqual([]);
+
+    await admin.delete({ apiVersion: 'v1', kind: 'ConfigMap', name: 'gc-owner', namespace: TEAM });
+    await eventually(
+      'the Grant and its ProviderConfig gone',
+      async () =>
+        (await admin.get(grantRef)) === undefined &&
+        (await admin.get({ ...grantRef, kind: 'ProviderConfig' })) === undefined,
+      async () =>
+        `${JSON.stringify([await admin.get(grantRef), await admin.get({ ...grantRef, kind: 'ProviderConfig' })], null, 1)}\n${await describeState()}`,
+    );
+    const check = new pg.Client({ ...LOCAL_SERVER, database: db('checkout') });
+    await check.connect();
+    try {
+      const { rows } = await check.query<{ ok: boolean }>(
+        "SELECT has_schema_privilege($1, 'analytics', 'USAGE') AS ok",
+        [role],
+      );
+      expect(rows[0]?.ok).toBe(false);
+    } finally {
+      await check.end();
+    }
+  });
+
+  it('converges after an edit', async () => {
+    await admin.mergePatch(
+      { apiVersion: XR_API, kind: 'PostgresInstance', name: 'orders', namespace: TEAM },
+      { spec: { instances: 2 } },
+    );
+    await eventually(
+      'the Cluster scaled to 2 instances',
+      async () => {
+        const cluster = await admin.get({
+          apiVersion: 'postgresql.cnpg.io/v1',
+          kind: 'Cluster',
+          name: 'orders',
+          namespace: TEAM,
+        });
+        return getPath(cluster, 'spec', 'instances') === 2;
+      },
+      describeState,
+    );
+    await eventually(
+      'the XR Ready again',
+      async () => {
+        const object = await admin.get({
+          apiVersion: XR_API,
+          kind: 'PostgresInstance',
+          name: 'orders',
+          namespace: TEAM,
+        });
+        return isConditionTrue(object, 'Ready') && getPath(object, 'status', 'instances') === 2;
+      },
+      describeState,
+    );
+  });
+
+  it('is deleted without hanging; the composed Grants are orphaned, so the privileges stay', async () => {
+    const grants = await grantsOf('orders');
+    expect(grants.length).toBeGreaterThan(0);
+    await admin.delete({ apiVersion: XR_API, kind: 'PostgresInstance', name: 'orders', namespace: TEAM });
+    await eventually(
+      'the XR and every Grant of it gone',
+      async () =>
+        (await admin.get({
+          apiVersion: XR_API,
+          kind: 'PostgresInstance',
+          name: 'orders',
+          namespace: TEAM,
+        })) === undefined && (await grantsOf('orders')).length === 0,
+      async () =>
+        `${JSON.stringify(
+          (await grantsOf('orders')).map((g) => [getPath(g, 'metadata', 'finalizers'), getPath(g, 'status')]),
+          null,
+          1,
+        )}\n${await describeState()}`,
+      180_000,
+    );
+    for (const grant of grants) expect(await catalogMatches(grant)).toEqual([]);
+  });
+});
+
+describe("the function behind Crossplane's mutual TLS", () => {
+  const target = `${FUNCTION_NAME}.${NAMESPACE}:${FUNCTION_PORT}`;
+  const files = (): { ca: Buffer; cert: Buffer; key: Buffer } => ({
+    ca: readFileSync(join(plane.functionCertsDir, 'ca.crt')),
+    cert: readFileSync(join(plane.clientCertsDir, 'tls.crt')),
+    key: readFileSync(join(plane.clientCertsDir, 'tls.key')),
+  });
+  // Crossplane's server certificate has subject == issuer; verify it by signature, as Go does.
+  const credentials = (client?: { key: Buffer; cert: Buffer }): grpc.ChannelCredentials => {
+    const ca = new X509Certificate(files().ca);
+    return grpc.credentials.createSsl(files().ca, client?.key ?? null, client?.cert ?? null, {
+      rejectUnauthorized: false,
+      checkServerIdentity: (_host, peer) =>
+        new X509Certificate(peer.raw).verify(ca.publicKey)
+          ? undefined
+          : new Error('server certificate not signed by ca.crt'),
+    });
+  };
+  const health = (creds: grpc.ChannelCredentials): Promise<ServingStatus> => {
+    const client = new grpc.Client(target, creds, { 'grpc.use_local_subchannel_pool': 1 });
+    return new Promise<ServingStatus>((resolve, reject) => {
+      client.makeUnaryRequest(
+        healthServiceDefinition.check.path,
+        healthServiceDefinition.check.requestSerialize,
+        healthServiceDefinition.check.responseDeserialize,
+        { service: '' },
+        new grpc.Metadata(),
+        { deadline: Date.now() + 10_000 },
+        (error, response) =>
+          error || !response ? reject(error ?? new Error('no response')) : resolve(response.status),
+      );
+    }).finally(() => client.close());
+  };
+  /** Crossplane's root CA, read from the Secret core init generated. */
+  const crossplaneRootCa = async (): Promise<CrossplaneKeyPair> => {
+    const secret = await admin.get({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      name: 'crossplane-root-ca',
+      namespace: NAMESPACE,
+    });
+    const data = isObject(secret?.['data']) ? secret['data'] : {};
+    const cert = Buffer.from(String(data['tls.crt'] ?? ''), 'base64');
+    const key = Buffer.from(String(data['tls.key'] ?? ''), 'base64');
+    return { cert, key, privateKey: createPrivateKey(key) };
+  };
+
+  it("serves Crossplane's own client certificate (the crossplane-tls-client Secret)", async () => {
+    expect(await health(credentials(files()))).toBe(ServingStatus.SERVING);
+  });
+
+  it('refuses a client without a certificate', async () => {
+    await expect(health(credentials())).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+  });
+
+  it("refuses a certificate from another CA with Crossplane's subject", async () => {
+    await expect(health(credentials(crossplaneClient(crossplaneCa())))).rejects.toMatchObject({
+      code: grpc.status.UNAVAILABLE,
+    });
+  });
+
+  it("refuses an expired certificate signed by Crossplane's own CA", async () => {
+    const day = 24 * 3600 * 1000;
+    const expired = crossplaneClient(await crossplaneRootCa(), {
+      notBefore: new Date(Date.now() - 3 * day),
+      notAfter: new Date(Date.now() - day),
+    });
+    await expect(health(credentials(expired))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+  });
+});

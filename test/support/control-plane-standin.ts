@@ -1,0 +1,246 @@
+// THE STAND-IN. No kubelet, CloudNativePG operator or External Secrets Operator can run here, so
+// this loop writes what they would, and nothing else:
+//   - kubelet/Deployment controller: the package Deployments Crossplane creates report Available
+//     (their pods never run; the suite runs the function and the provider itself);
+//   - CloudNativePG: for each Cluster, the database and roles it declares are created in the real
+//     PostgreSQL 15 on 127.0.0.1:5432, the "<cluster>-app" and "<cluster>-ca" Secrets are written
+//     (owned by the Cluster) and the status says Ready; a Database object's schemas and
+//     extensions are created and it reports applied;
+//   - External Secrets Operator: each ExternalSecret's target Secret is written from its template
+//     with a generated password (owned by the ExternalSecret) and the status says Ready.
+// The "<cluster>-ca" Secret holds what signed the server certificate, as CloudNativePG's does:
+// here the local PostgreSQL's own self-signed certificate (ssl_cert_file). Its name is not the
+// cluster's service name, so one deviation, because of this machine and not of pgplane: the
+// credentials Secrets (kubernetes.io/basic-auth, which the ProviderConfig names) get
+// sslmode=require, so the provider encrypts without checking the name. Passwords never leave this
+// module (trust authentication accepts any).
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { getNumber, getPath, getString, isObject, type JsonObject } from '../../src/shared/json.js';
+import { isConditionTrue, refOf, type KubeClient } from './control-plane-client.js';
+import type { HostsFile } from './hosts-file.js';
+import { LOCAL_SERVER } from './postgres.js';
+
+const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+function condition(type: string, reason: string, message: string): JsonObject {
+  return { type, status: 'True', reason, message, lastTransitionTime: new Date().toISOString() };
+}
+
+function ownerRef(owner: JsonObject): JsonObject {
+  return {
+    apiVersion: getString(owner, 'apiVersion') ?? '',
+    kind: getString(owner, 'kind') ?? '',
+    name: getString(owner, 'metadata', 'name') ?? '',
+    uid: getString(owner, 'metadata', 'uid') ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+export interface StandIn {
+  /** Stops the loop and closes the database connection. */
+  stop(): Promise<void>;
+  /** Database names and roles it created, so a test can drop them. */
+  created(): { databases: string[]; roles: string[] };
+}
+
+export function startStandIn(client: KubeClient, hosts: HostsFile, namespace: string): StandIn {
+  const db = new pg.Pool({ ...LOCAL_SERVER, database: 'postgres', max: 1 });
+  const databases = new Set<string>();
+  const roles = new Set<string>();
+  let running = true;
+  let lastError = '';
+
+  const sql = async (text: string): Promise<void> => {
+    await db.query(text);
+  };
+  let serverCa: string | undefined;
+  const serverCertificate = async (): Promise<string> => {
+    if (serverCa === undefined) {
+      const { rows } = await db.query<{ ssl_cert_file: string }>('SHOW ssl_cert_file');
+      serverCa = readFileSync(rows[0]?.ssl_cert_file ?? '', 'utf8');
+    }
+    return serverCa;
+  };
+  const ensureRole = async (name: string, login: boolean): Promise<void> => {
+    const found = await db.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
+    if (found.rowCount === 0) await sql(`CREATE ROLE ${quoteIdent(name)}${login ? ' LOGIN' : ''}`);
+    roles.add(name);
+  };
+
+  async function deployments(): Promise<void> {
+    for (const d of await client.list({ apiVersion: 'apps/v1', kind: 'Deployment', namespace })) {
+      if (isConditionTrue(d, 'Available')) continue;
+      await client.patchStatus(refOf({ ...d, apiVersion: 'apps/v1', kind: 'Deployment' }), {
+        observedGeneration: getNumber(d, 'metadata', 'generation') ?? 1,
+        replicas: 1,
+        updatedReplicas: 1,
+        readyReplicas: 1,
+        availableReplicas: 1,
+        conditions: [
+          condition('Available', 'MinimumReplicasAvailable', 'stand-in: no kubelet runs in this test'),
+        ],
+      });
+    }
+  }
+
+  async function clusters(): Promise<void> {
+    for (const c of await client.list({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster' })) {
+      const object = { ...c, apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster' };
+      const name = getString(c, 'metadata', 'name') ?? '';
+      const ns = getString(c, 'metadata', 'namespace') ?? '';
+      const instances = getNumber(c, 'spec', 'instances') ?? 1;
+      if (isConditionTrue(c, 'Ready') && getNumber(c, 'status', 'instances') === instances) continue;
+      hosts.add(`${name}-rw.${ns}.svc`);
+      const owner = getString(c, 'spec', 'bootstrap', 'initdb', 'owner') ?? 'app';
+      const database = getString(c, 'spec', 'bootstrap', 'initdb', 'database') ?? 'app';
+      await ensureRole(owner, true);
+      const managed = getPath(c, 'spec', 'managed', 'roles');
+      for (const role of Array.isArray(managed) ? managed.filter(isObject) : []) {
+        const roleName = getString(role, 'name');
+        if (roleName) await ensureRole(roleName, role['login'] === true);
+      }
+      const exists = await db.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+      if (exists.rowCount === 0)
+        await sql(`CREATE DATABASE ${quoteIdent(database)} OWNER ${quoteIdent(owner)}`);
+      databases.add(database);
+      for (const role of Array.isArray(managed) ? managed.filter(isObject) : []) {
+        const inRoles = role['inRoles'];
+        for (const parent of Array.isArray(inRoles) ? inRoles : []) {
+          if (typeof parent === 'string' && typeof role['name'] === 'string') {
+            await ensureRole(parent, false);
+            await sql(`GRANT ${quoteIdent(parent)} TO ${quoteIdent(role['name'])}`);
+          }
+        }
+      }
+      const password = randomBytes(18).toString('hex');
+      await client.apply({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: `${name}-app`, namespace: ns, ownerReferences: [ownerRef(object)] },
+        type: 'kubernetes.io/basic-auth',
+        stringData: { username: owner, password, host: `${name}-rw`, port: '5432', dbname: database },
+      });
+      await client.apply({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: `${name}-ca`, namespace: ns, ownerReferences: [ownerRef(object)] },
+        stringData: { 'ca.crt': await serverCertificate() },
+      });
+      await client.patchStatus(refOf(object), {
+        phase: 'Cluster in healthy state',
+        instances,
+        readyInstances: instances,
+        conditions: [
+          condition('Ready', 'ClusterIsReady', 'stand-in: the database and roles exist in PostgreSQL 15'),
+        ],
+      });
+    }
+  }
+
+  async function externalSecrets(): Promise<void> {
+    for (const e of await client.list({ apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret' })) {
+      if (isConditionTrue(e, 'Ready')) continue;
+      const object = { ...e, apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret' };
+      const ns = getString(e, 'metadata', 'namespace') ?? '';
+      const target = getString(e, 'spec', 'target', 'name') ?? getString(e, 'metadata', 'name') ?? '';
+      const template = getPath(e, 'spec', 'target', 'template');
+      const data = isObject(template) && isObject(template['data']) ? template['data'] : {};
+      // Hex passwords need no URL escaping, so the template's urlquery pipeline is the identity.
+      const password = randomBytes(18).toString('hex');
+      const stringData: Record<string, string> = {};
+      for (const [key, value] of Object.entries(data)) {
+        if (typeof value === 'string')
+          stringData[key] = value.replace(/\{\{\s*\.password[^}]*\}\}/g, password);
+      }
+      if (Object.keys(stringData).length === 0) stringData['password'] = password;
+      const type = (isObject(template) ? getString(template, 'type') : undefined) ?? 'Opaque';
+      // The deviation described at the top: credentials name no sslmode, so the provider would use
+      // verify-full, which this machine's certificate cannot pass. Written with the Secret, before
+      // the provider's first connection.
+      if (type === 'kubernetes.io/basic-auth') stringData['sslmode'] = 'require';
+      const labels = isObject(template) ? getPath(template, 'metadata', 'labels') : undefined;
+      await client.apply({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name: target,
+          namespace: ns,
+          ...(isObject(labels) ? { labels } : {}),
+          ...(getString(e, 'spec', 'target', 'creationPolicy') !== 'Merge'
+            ? { ownerReferences: [ownerRef(object)] }
+            : {}),
+        },
+        type,
+        stringData,
+      });
+      await client.patchStatus(refOf(object), {
+        binding: { name: target },
+        refreshTime: new Date().toISOString(),
+        conditions: [condition('Ready', 'SecretSynced', 'stand-in: Secret written from the template')],
+      });
+    }
+  }
+
+  async function databaseObjects(): Promise<void> {
+    for (const d of await client.list({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Database' })) {
+      if (getPath(d, 'status', 'applied') === true) continue;
+      const database = getString(d, 'spec', 'name');
+      const owner = getString(d, 'spec', 'owner');
+      // Wait for the Cluster pass to create the database, as CNPG's Database controller would.
+      if (!database || !databases.has(database)) continue;
+      const inDatabase = new pg.Client({ ...LOCAL_SERVER, database });
+      await inDatabase.connect();
+      try {
+        const schemas = getPath(d, 'spec', 'schemas');
+        for (const schema of Array.isArray(schemas) ? schemas.filter(isObject) : []) {
+          const name = getString(schema, 'name');
+          const schemaOwner = getString(schema, 'owner') ?? owner;
+          if (!name) continue;
+          await inDatabase.query(
+            `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(name)}${schemaOwner ? ` AUTHORIZATION ${quoteIdent(schemaOwner)}` : ''}`,
+          );
+        }
+        const extensions = getPath(d, 'spec', 'extensions');
+        for (const extension of Array.isArray(extensions) ? extensions.filter(isObject) : []) {
+          const name = getString(extension, 'name');
+          if (name) await inDatabase.query(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(name)}`);
+        }
+      } finally {
+        await inDatabase.end();
+      }
+      await client.patchStatus(refOf({ ...d, apiVersion: 'postgresql.cnpg.io/v1', kind: 'Database' }), {
+        applied: true,
+      });
+    }
+  }
+
+  const loop = (async () => {
+    while (running) {
+      for (const step of [deployments, clusters, externalSecrets, databaseObjects]) {
+        try {
+          await step();
+        } catch (error) {
+          // CRDs appear while the suite runs and objects change under the loop: retry next tick,
+          // and report a problem once rather than every 500 ms.
+          const message = error instanceof Error ? error.message : String(error);
+          if (message !== lastError && !/does not serve/.test(message))
+            console.error(`stand-in (${step.name}): ${message}`);
+          lastError = message;
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  })();
+
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      await db.end();
+    },
+    created: () => ({ databases: [...databases], roles: [...roles] }),
+  };
+}
