@@ -35,6 +35,7 @@ import {
   type SecretRef,
   type ServerConnection,
 } from './connection.js';
+import { revocationParameters } from '../grants/revocation.js';
 import { connectFailure, redact } from './disclosure.js';
 import type { Outcome } from './queue.js';
 import {
@@ -152,26 +153,6 @@ export function managementPolicies(list: readonly string[] | undefined): Policie
   const set = new Set(list && list.length > 0 ? list : ['*']);
   const all = set.has('*');
   return { apply: all || set.has('Create') || set.has('Update'), delete: all || set.has('Delete') };
-}
-
-/**
- * What deletion runs: additive Grants revoke what pgplane recorded granting; authoritative
- * Grants revoke everything in their declared scopes (they owned those scopes).
- */
-export function revocationParameters(p: GrantParameters): GrantParameters {
-  if (p.mode === 'additive') return { database: p.database, grantee: p.grantee, mode: 'additive' };
-  return {
-    database: p.database,
-    grantee: p.grantee,
-    mode: 'authoritative',
-    ...(p.databasePrivileges ? { databasePrivileges: [] } : {}),
-    ...(p.schemas ? { schemas: p.schemas.map((s) => ({ ...s, privileges: [] })) } : {}),
-    ...(p.tables ? { tables: p.tables.map((t) => ({ ...t, privileges: [] })) } : {}),
-    ...(p.sequences ? { sequences: p.sequences.map((t) => ({ ...t, privileges: [] })) } : {}),
-    ...(p.functions ? { functions: p.functions.map((t) => ({ ...t, privileges: [] })) } : {}),
-    ...(p.columns ? { columns: p.columns.map((t) => ({ ...t, privileges: [] })) } : {}),
-    ...(p.memberships ? { memberships: [] } : {}),
-  };
 }
 
 /** Ready=False while a Grant with deletionPolicy Delete revokes, and for as long as it cannot. */

@@ -1,5 +1,6 @@
 // The Grant reconciler with in-memory stores and a scripted engine: finalizer, paused,
 // management policies, deletion and orphaning, conditions, status, events. No Kubernetes.
+import { revocationParameters } from '../../src/grants/revocation.js';
 import { describe, expect, it } from 'vitest';
 import type {
   ApplyClient,
@@ -15,12 +16,7 @@ import type {
   ServerConnection,
 } from '../../src/provider/connection.js';
 import { ConnectionConfigError } from '../../src/provider/connection.js';
-import {
-  FINALIZER,
-  GrantReconciler,
-  revocationParameters,
-  type GrantObject,
-} from '../../src/provider/reconciler.js';
+import { FINALIZER, GrantReconciler, type GrantObject } from '../../src/provider/reconciler.js';
 
 const PASSWORD = 'hunter2-very-secret';
 const KEY = 'team/app-read';
