@@ -277,7 +277,11 @@ export function startProcess(
 ): ManagedProcess {
   const logPath = join(workDir, `${name}.log`);
   const log: WriteStream = createWriteStream(logPath);
-  const child = spawn(binary, args, { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
+  const child = spawn(binary, args, {
+    cwd: workDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(env ? { env } : {}),
+  });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   let exitedFlag = false;
