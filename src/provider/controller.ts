@@ -39,16 +39,9 @@ import type { ProviderMetrics } from './http.js';
 import { configKey, configNeededBy, inUseFinalizers, parseConfigKey, IN_USE_FINALIZER } from './usage.js';
 import type { PoolRegistry } from './pools.js';
 import { WorkQueue } from './queue.js';
-import {
-  FINALIZER,
-  GrantReconciler,
-  grantKey,
-  PAUSED_ANNOTATION,
-  type ConfigStore,
-  type EventRecorder,
-  type GrantObject,
-  type GrantStore,
-} from './reconciler.js';
+import { GrantReconciler, grantKey, type GrantObject, type GrantStore } from './grant/reconciler.js';
+import { FINALIZER, PAUSED_ANNOTATION, type EventRecorder } from './managed/reconciler.js';
+import type { ConfigStore } from './session.js';
 
 export interface ControllerOptions {
   readonly pollMs: number;

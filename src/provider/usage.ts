@@ -6,7 +6,7 @@
 // other provider. Pure: the controller feeds it from its caches.
 import { CLUSTER_PROVIDER_CONFIG_KIND } from '../api/provider-config.js';
 import { providerConfigRefOf, type ProviderConfigRef } from './connection.js';
-import { FINALIZER, type GrantObject } from './reconciler.js';
+import { FINALIZER, type ManagedObject } from './managed/reconciler.js';
 
 export const IN_USE_FINALIZER = 'in-use.crossplane.io';
 
@@ -28,7 +28,7 @@ export function parseConfigKey(key: string): { ref: ProviderConfigRef; namespace
  * The config a Grant needs, or undefined when it needs none: a Grant being deleted whose
  * finalizer is gone has nothing left to revoke, and an unusable reference names no config.
  */
-export function configNeededBy(grant: Pick<GrantObject, 'metadata' | 'spec'>): string | undefined {
+export function configNeededBy(grant: Pick<ManagedObject<unknown>, 'metadata' | 'spec'>): string | undefined {
   if (grant.metadata.deletionTimestamp && !grant.metadata.finalizers?.includes(FINALIZER)) return undefined;
   const spec = grant.spec as { providerConfigRef?: { name: string; kind?: string } } | undefined;
   try {

@@ -7,8 +7,9 @@ import {
   synced,
   syncError,
   unavailable,
-} from '../../src/provider/conditions.js';
-import { changeCounts, describeDrift, driftSummary, mergePatch } from '../../src/provider/status.js';
+} from '../../src/provider/managed/conditions.js';
+import { changeCounts, describeDrift, driftSummary } from '../../src/provider/grant/drift.js';
+import { mergePatch } from '../../src/provider/managed/patch.js';
 import type { Plan, Statement } from '../../src/grants/index.js';
 
 const t0 = new Date('2025-01-01T00:00:00Z');

@@ -16,7 +16,8 @@ import type {
   ServerConnection,
 } from '../../src/provider/connection.js';
 import { ConnectionConfigError } from '../../src/provider/connection.js';
-import { FINALIZER, GrantReconciler, type GrantObject } from '../../src/provider/reconciler.js';
+import { GrantReconciler, type GrantObject } from '../../src/provider/grant/reconciler.js';
+import { FINALIZER } from '../../src/provider/managed/reconciler.js';
 
 const PASSWORD = 'hunter2-very-secret';
 const KEY = 'team/app-read';

@@ -1,6 +1,6 @@
 // Which ProviderConfig a Grant needs, and the in-use finalizer that follows the count of users.
 import { describe, expect, it } from 'vitest';
-import { FINALIZER } from '../../src/provider/reconciler.js';
+import { FINALIZER } from '../../src/provider/managed/reconciler.js';
 import {
   configKey,
   configNeededBy,

@@ -1,6 +1,6 @@
-// Crossplane-style conditions for a Grant: Synced says whether the last reconcile worked,
-// Ready whether the database holds what is declared. Pure: the clock is a parameter.
-import type { Condition } from '../api/provider-config.js';
+// Crossplane-style conditions for any managed resource: Synced says whether the last reconcile
+// worked, Ready whether the external resource holds what is declared. Pure: the clock is a parameter.
+import type { Condition } from '../../api/provider-config.js';
 
 export type { Condition };
 

@@ -1,0 +1,194 @@
+// The Grant's external client: connect through its ProviderConfig, observe and apply its
+// privileges with the grants engine (one engine call observes and applies in one transaction, a
+// second one verifies), revoke on deletion, and say all of it in a Grant's words. The lifecycle
+// around it (finalizer, policies, conditions, status) is managed/reconciler.ts.
+import type { GrantObservation } from '../../api/provider-config.js';
+import { GrantValidationError, parseGrant, type GrantParameters } from '../../api/grant.js';
+import {
+  ApplyError,
+  reconcile as engineReconcile,
+  type GrantRecord,
+  type ReconcileResult,
+} from '../../grants/index.js';
+import { revocationParameters } from '../../grants/revocation.js';
+import type {
+  ExternalClient,
+  ExternalRequest,
+  ManagedObject,
+  Note,
+  Observed,
+  Parsed,
+  SyncRequest,
+  Wording,
+} from '../managed/reconciler.js';
+import { errorMessage, oneLine, ReconcileFailure } from '../managed/messages.js';
+import { withSession, type Scrub, type SessionDeps } from '../session.js';
+import { changeCounts, describeDrift, driftObservation, driftSummary } from './drift.js';
+
+export type Engine = typeof engineReconcile;
+
+/** Counters the metrics endpoint exposes. */
+export interface GrantMetricsObserver {
+  statementsApplied?(count: number): void;
+  driftFound?(missing: number, extra: number): void;
+}
+
+export interface GrantClientDeps extends SessionDeps {
+  readonly engine: Engine;
+  readonly now: () => Date;
+  readonly metrics?: GrantMetricsObserver | undefined;
+}
+
+type GrantRequest = ExternalRequest<GrantParameters, GrantObservation>;
+
+const where = (p: GrantParameters): string => `"${p.grantee}" in database "${p.database}"`;
+
+const wording: Wording<GrantParameters> = {
+  creating: 'privileges not applied yet',
+  deleting: (p) =>
+    `revoking the privileges of ${where(p)} before the Grant goes (deletionPolicy Delete); to leave them in place instead, set spec.deletionPolicy: Orphan`,
+  orphaned: (p) => `privileges of ${where(p)} left in place (orphaned)`,
+  notDeleted: (problem) => ({ reason: 'NotRevoked', note: `nothing revoked: ${problem}` }),
+};
+
+export class GrantClient implements ExternalClient<GrantParameters, GrantObservation> {
+  readonly wording = wording;
+
+  constructor(private readonly deps: GrantClientDeps) {}
+
+  parse(object: ManagedObject<GrantObservation>, key: string): Parsed<GrantParameters> {
+    try {
+      const { spec } = parseGrant(object, key);
+      return {
+        spec: spec.forProvider,
+        managementPolicies: spec.managementPolicies,
+        deletionPolicy: spec.deletionPolicy,
+      };
+    } catch (error) {
+      if (error instanceof GrantValidationError)
+        return { invalid: `invalid spec: ${error.problems.join('; ')}` };
+      throw error;
+    }
+  }
+
+  forget(key: string): void {
+    this.deps.dependencies?.(key, undefined);
+  }
+
+  async sync({
+    key,
+    object,
+    spec: parameters,
+    apply,
+  }: SyncRequest<GrantParameters, GrantObservation>): Promise<Observed<GrantObservation>> {
+    const before = object.status?.atProvider;
+    const previous = before?.record;
+    const { result, verified } = await withSession(
+      this.deps,
+      key,
+      object,
+      parameters.database,
+      async (client, scrub) => {
+        const input = [{ name: key, parameters, previous }];
+        const first = await this.run(parameters, scrub, () =>
+          this.deps.engine(client, input, { dryRun: !apply }),
+        );
+        // After an apply, one more snapshot says what is left (extras additive mode keeps, a racing writer).
+        const check = first.applied
+          ? await this.run(parameters, scrub, () =>
+              this.deps.engine(client, [{ name: key, parameters, previous: first.plan.records[key] }], {
+                dryRun: true,
+              }),
+            )
+          : first;
+        return { result: first, verified: check };
+      },
+    );
+
+    const remaining = driftSummary(verified.plan);
+    const atProvider: GrantObservation = {
+      database: parameters.database,
+      grantee: parameters.grantee,
+      drift: driftObservation(remaining),
+      ...(before?.lastCorrection ? { lastCorrection: before.lastCorrection } : {}),
+      ...(result.plan.problems.length > 0 ? { problems: [...result.plan.problems] } : {}),
+    };
+    const record: GrantRecord | undefined = apply ? (result.plan.records[key] ?? previous) : previous;
+    if (record) atProvider.record = record;
+
+    let applied: Note | undefined;
+    if (result.applied) {
+      const counts = changeCounts(result.plan);
+      atProvider.lastCorrection = {
+        time: this.deps.now().toISOString(),
+        statements: result.plan.statements.length,
+        ...counts,
+      };
+      this.deps.metrics?.statementsApplied?.(result.plan.statements.length);
+      const found = driftSummary(result.plan);
+      this.deps.metrics?.driftFound?.(found.missing, found.extra);
+      applied = {
+        reason: 'PrivilegesApplied',
+        note: `granted ${counts.granted} and revoked ${counts.revoked} privilege(s) of ${where(parameters)} (${result.plan.statements.length} statement(s)): ${describeDrift(found)}`,
+      };
+    }
+
+    const pending = verified.plan.statements.length;
+    if (pending > 0 && !apply) this.deps.metrics?.driftFound?.(remaining.missing, remaining.extra);
+    return {
+      atProvider,
+      applied,
+      problem:
+        result.plan.problems.length > 0
+          ? `the plan could not honour: ${result.plan.problems.slice(0, 3).join('; ')}`
+          : undefined,
+      drift:
+        pending === 0
+          ? undefined
+          : {
+              observed: describeDrift(remaining),
+              afterApply: `${pending} statement(s) still pending after apply: ${describeDrift(remaining)}`,
+              changed: before?.drift?.missing !== remaining.missing || before.drift.extra !== remaining.extra,
+            },
+    };
+  }
+
+  async delete({ key, object, spec: parameters }: GrantRequest): Promise<Note> {
+    const previous = object.status?.atProvider?.record;
+    const revoke = revocationParameters(parameters);
+    const result = await withSession(this.deps, key, object, parameters.database, (client, scrub) =>
+      this.run(parameters, scrub, () =>
+        this.deps.engine(client, [{ name: key, parameters: revoke, previous }], {}),
+      ),
+    );
+    const { revoked } = changeCounts(result.plan);
+    this.deps.metrics?.statementsApplied?.(result.plan.statements.length);
+    return { reason: 'PrivilegesRevoked', note: `revoked ${revoked} privilege(s) of ${where(parameters)}` };
+  }
+
+  /**
+   * Runs one engine call, turning its errors into messages that say what was being done. Only
+   * the server's and the driver's text is scrubbed: ours holds no Secret value, and scrubbing it
+   * would turn database "app" into database "<username>" when the owner is called app too.
+   */
+  private async run(
+    parameters: GrantParameters,
+    scrub: Scrub,
+    fn: () => Promise<ReconcileResult>,
+  ): Promise<ReconcileResult> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof ApplyError) {
+        throw new ReconcileFailure(
+          oneLine(
+            `cannot apply privileges of ${where(parameters)} (rolled back, nothing changed): ${error.describe(scrub)}`,
+          ),
+        );
+      }
+      throw new ReconcileFailure(
+        oneLine(`cannot observe privileges of ${where(parameters)}: ${scrub(errorMessage(error))}`),
+      );
+    }
+  }
+}

@@ -1,0 +1,66 @@
+// A Grant's reconciler: the shared managed-resource lifecycle (managed/reconciler.ts) driving the
+// Grant's external client (client.ts). This file only wires the two together.
+import type { GrantObservation } from '../../api/provider-config.js';
+import type { GrantParameters } from '../../api/grant.js';
+import { reconcile as engineReconcile } from '../../grants/index.js';
+import {
+  ManagedReconciler,
+  objectKey,
+  type EventRecorder,
+  type ManagedObject,
+  type ManagedStore,
+  type ReconcileReport,
+} from '../managed/reconciler.js';
+import type { ConfigDependencies, ConfigStore, Databases } from '../session.js';
+import { GrantClient, type Engine, type GrantMetricsObserver } from './client.js';
+
+/** A Grant as read from the API server. */
+export type GrantObject = ManagedObject<GrantObservation>;
+export type GrantStore = ManagedStore<GrantObject>;
+
+export interface ReconcileObserver extends GrantMetricsObserver {
+  /** The Secrets and ProviderConfig a Grant depends on, so their changes re-reconcile it. */
+  dependencies?(key: string, deps: ConfigDependencies | undefined): void;
+}
+
+export interface ReconcilerDeps {
+  readonly grants: GrantStore;
+  readonly configs: ConfigStore;
+  readonly databases: Databases;
+  readonly events: EventRecorder;
+  readonly engine?: Engine;
+  readonly now?: () => Date;
+  /** How long until a healthy Grant is checked for drift again. */
+  readonly pollMs: number;
+  readonly observer?: ReconcileObserver;
+}
+
+export const grantKey = objectKey;
+
+export class GrantReconciler {
+  private readonly managed: ManagedReconciler<GrantParameters, GrantObservation>;
+
+  constructor(deps: ReconcilerDeps) {
+    const now = deps.now ?? (() => new Date());
+    const observer = deps.observer;
+    const client = new GrantClient({
+      configs: deps.configs,
+      databases: deps.databases,
+      engine: deps.engine ?? engineReconcile,
+      now,
+      metrics: observer,
+      dependencies: observer?.dependencies ? (key, d) => observer.dependencies?.(key, d) : undefined,
+    });
+    this.managed = new ManagedReconciler({
+      store: deps.grants,
+      client,
+      events: deps.events,
+      pollMs: deps.pollMs,
+      now,
+    });
+  }
+
+  reconcile(key: string): Promise<ReconcileReport> {
+    return this.managed.reconcile(key);
+  }
+}
