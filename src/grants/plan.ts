@@ -4,33 +4,10 @@ import { COLUMN_PRIVILEGES } from '../api/grant.js';
 import type { AclPair, Snapshot } from './observe.js';
 import { recordEntry, type GrantRecord } from './record.js';
 import { routineKey, type Policy, type SchemaRule, type WildcardKind } from './spec.js';
+import { objectTypeRank, type ObjectType } from './kinds.js';
 import { granteeSql, ident, qualified, routineSignature } from './sql.js';
 
-/** The object types a statement can address, in the order grants are issued. */
-export type ObjectType =
-  | 'DATABASE'
-  | 'SCHEMA'
-  | 'TABLE'
-  | 'SEQUENCE'
-  | 'FUNCTION'
-  | 'PROCEDURE'
-  | 'ROUTINE'
-  | 'COLUMN'
-  | 'DEFAULT'
-  | 'MEMBERSHIP';
-
-const TYPE_ORDER: Record<ObjectType, number> = {
-  DATABASE: 0,
-  SCHEMA: 1,
-  TABLE: 2,
-  SEQUENCE: 3,
-  FUNCTION: 4,
-  PROCEDURE: 5,
-  ROUTINE: 6,
-  COLUMN: 7,
-  DEFAULT: 8,
-  MEMBERSHIP: 9,
-};
+export type { ObjectType } from './kinds.js';
 
 export interface Statement {
   readonly action: 'GRANT' | 'REVOKE';
@@ -605,8 +582,8 @@ function compareStatements(a: Statement, b: Statement): number {
   return (
     phase(a) - phase(b) ||
     (a.action === 'REVOKE'
-      ? TYPE_ORDER[b.objectType] - TYPE_ORDER[a.objectType]
-      : TYPE_ORDER[a.objectType] - TYPE_ORDER[b.objectType]) ||
+      ? objectTypeRank(b.objectType) - objectTypeRank(a.objectType)
+      : objectTypeRank(a.objectType) - objectTypeRank(b.objectType)) ||
     byString(a.grantee, b.grantee) ||
     byString(a.sql, b.sql)
   );

@@ -1,6 +1,14 @@
-// What deleting a Grant revokes. It belongs with the privilege kinds: a kind that is not listed
-// here would make deleting a Grant revoke nothing of it, silently.
+// What deleting a Grant revokes, derived from the privilege kinds (kinds.ts): every section has a
+// revocation scope there, so no kind can be left out of a deletion.
 import type { GrantParameters } from '../api/grant.js';
+import { PRIVILEGE_KINDS, SECTIONS, type PrivilegeKind, type Section } from './kinds.js';
+
+function scopeOf<S extends Section>(section: S, p: GrantParameters): Partial<GrantParameters> {
+  const kind: PrivilegeKind<S> = PRIVILEGE_KINDS[section];
+  const declared = p[kind.section];
+  if (declared === undefined) return {};
+  return { [kind.section]: kind.revocationScope(declared) } as Partial<GrantParameters>;
+}
 
 /**
  * What deletion runs: additive Grants revoke what pgplane recorded granting; authoritative
@@ -8,16 +16,7 @@ import type { GrantParameters } from '../api/grant.js';
  */
 export function revocationParameters(p: GrantParameters): GrantParameters {
   if (p.mode === 'additive') return { database: p.database, grantee: p.grantee, mode: 'additive' };
-  return {
-    database: p.database,
-    grantee: p.grantee,
-    mode: 'authoritative',
-    ...(p.databasePrivileges ? { databasePrivileges: [] } : {}),
-    ...(p.schemas ? { schemas: p.schemas.map((s) => ({ ...s, privileges: [] })) } : {}),
-    ...(p.tables ? { tables: p.tables.map((t) => ({ ...t, privileges: [] })) } : {}),
-    ...(p.sequences ? { sequences: p.sequences.map((t) => ({ ...t, privileges: [] })) } : {}),
-    ...(p.functions ? { functions: p.functions.map((t) => ({ ...t, privileges: [] })) } : {}),
-    ...(p.columns ? { columns: p.columns.map((t) => ({ ...t, privileges: [] })) } : {}),
-    ...(p.memberships ? { memberships: [] } : {}),
-  };
+  let out: GrantParameters = { database: p.database, grantee: p.grantee, mode: 'authoritative' };
+  for (const section of SECTIONS) out = { ...out, ...scopeOf(section, p) };
+  return out;
 }
