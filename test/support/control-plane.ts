@@ -14,6 +14,7 @@
 // Deployment Crossplane made for it, so it has exactly the RBAC manager's grants.
 // The stand-in (control-plane-standin.ts) writes what kubelet, CloudNativePG and ESO would.
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
 import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -168,6 +169,20 @@ async function buildAndPush(
     cwd: workDir,
     // The registry's certificate is signed by a throwaway CA; Go reads extra roots from here.
     env: { ...process.env, SSL_CERT_FILE: caFile },
+  });
+}
+
+function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', () =>
+      reject(
+        new Error(
+          `127.0.0.1:${port} is in use; the function must listen there (Crossplane dials the Service's port)`,
+        ),
+      ),
+    );
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
   });
 }
 
@@ -381,6 +396,9 @@ export async function startControlPlane(options: StartControlPlaneOptions): Prom
         return true;
       },
     );
+    // Crossplane dials the Service's port 9443; nothing else may hold it (the render suite's own
+    // function server, another control plane).
+    await assertPortFree(FUNCTION_PORT);
     hosts.add(`${FUNCTION_NAME}.${NAMESPACE}`, `${FUNCTION_NAME}.${NAMESPACE}.svc`);
     const fn = startNodeProgram('function', dir, [
       'serve',
@@ -424,14 +442,19 @@ export async function startControlPlane(options: StartControlPlaneOptions): Prom
     ]);
     processes.push(provider.process);
 
-    await waitFor('the Configuration Healthy', Date.now() + 240_000, [core], async () => {
-      const configuration = await admin.get({
-        apiVersion: 'pkg.crossplane.io/v1',
-        kind: 'Configuration',
-        name: 'configuration-pgplane',
-      });
-      return isConditionTrue(configuration, 'Healthy') && isConditionTrue(configuration, 'Installed');
-    });
+    await waitFor(
+      'the Configuration Healthy',
+      Date.now() + 240_000,
+      [core, fn.process, provider.process],
+      async () => {
+        const configuration = await admin.get({
+          apiVersion: 'pkg.crossplane.io/v1',
+          kind: 'Configuration',
+          name: 'configuration-pgplane',
+        });
+        return isConditionTrue(configuration, 'Healthy') && isConditionTrue(configuration, 'Installed');
+      },
+    );
 
     return {
       kube,
