@@ -4,6 +4,16 @@
 // new section does not compile until its kind says how it is ordered and revoked: forgetting the
 // revocation scope can no longer make deleting a Grant revoke nothing of that kind, silently.
 import type { GrantParameters } from '../api/grant.js';
+import {
+  desiredColumns,
+  desiredDatabase,
+  desiredDefaults,
+  desiredMemberships,
+  desiredRelations,
+  desiredRoutines,
+  desiredSchemas,
+  type DesiredState,
+} from './desired.js';
 
 /** The parts of GrantParameters that declare privileges (everything but database, grantee, mode). */
 export type Section = Exclude<keyof GrantParameters, 'database' | 'grantee' | 'mode'>;
@@ -69,3 +79,42 @@ export const OBJECT_TYPE_ORDER: readonly ObjectType[] = [
 
 const RANK = new Map(OBJECT_TYPE_ORDER.map((type, i) => [type, i]));
 export const objectTypeRank = (type: ObjectType): number => RANK.get(type)!;
+
+/** How one kind of object is planned: the sections it reads, the types it addresses, its planner. */
+export interface ObjectKind {
+  readonly name: string;
+  readonly sections: readonly Section[];
+  readonly objectTypes: readonly ObjectType[];
+  /** Adds this kind's objects (declared, or held by the grantee) to the desired state. */
+  readonly desired: (d: DesiredState) => void;
+}
+
+/**
+ * The kinds of object, in the order they are planned (the order problems are reported in).
+ * Default privileges are planned from the wildcards of tables, sequences and functions.
+ */
+export const OBJECT_KINDS: readonly ObjectKind[] = [
+  { name: 'database', sections: ['databasePrivileges'], objectTypes: ['DATABASE'], desired: desiredDatabase },
+  { name: 'schema', sections: ['schemas'], objectTypes: ['SCHEMA'], desired: desiredSchemas },
+  { name: 'table', sections: ['tables'], objectTypes: ['TABLE'], desired: desiredRelations('TABLE') },
+  {
+    name: 'sequence',
+    sections: ['sequences'],
+    objectTypes: ['SEQUENCE'],
+    desired: desiredRelations('SEQUENCE'),
+  },
+  {
+    name: 'routine',
+    sections: ['functions'],
+    objectTypes: ['FUNCTION', 'PROCEDURE', 'ROUTINE'],
+    desired: desiredRoutines,
+  },
+  {
+    name: 'default privileges',
+    sections: ['tables', 'sequences', 'functions'],
+    objectTypes: ['DEFAULT'],
+    desired: desiredDefaults,
+  },
+  { name: 'column', sections: ['columns'], objectTypes: ['COLUMN'], desired: desiredColumns },
+  { name: 'membership', sections: ['memberships'], objectTypes: ['MEMBERSHIP'], desired: desiredMemberships },
+];

@@ -1,6 +1,7 @@
 // What pgplane granted itself, per Grant. In additive mode only these privileges are ever
 // revoked. The provider keeps it in status; the CLI in a state file; both pass it back in.
 import { z } from 'zod';
+import { objectFromIdentity, objectIdentity, objectKey, type GrantObject } from './objects.js';
 
 export const grantRecordSchema = z
   .object({
@@ -8,7 +9,7 @@ export const grantRecordSchema = z
     grants: z
       .array(z.string())
       .describe(
-        'Privileges pgplane granted and still manages, as "PRIVILEGE ON OBJECT", e.g. SELECT ON TABLE "public"."orders".',
+        'Privileges pgplane granted and still manages, one key each: a JSON array [2, object type, privilege, ...names], e.g. [2,"TABLE","SELECT","public","orders"]. Keys written by earlier versions ("SELECT ON TABLE "public"."orders"") are still read.',
       ),
     schemas: z
       .array(z.string())
@@ -20,4 +21,53 @@ export const grantRecordSchema = z
 
 export type GrantRecord = z.infer<typeof grantRecordSchema>;
 
-export const recordEntry = (privilege: string, objectKey: string): string => `${privilege} ON ${objectKey}`;
+/**
+ * The record key format. Version 2 is a JSON array: the version, the object type, the privilege,
+ * then the names identifying the object (objectIdentity). Version 1 was the rendered
+ * "PRIVILEGE ON OBJECT" text, which had to be matched as text; it is still read, never written.
+ */
+export const RECORD_KEY_VERSION = 2;
+
+export function recordKey(privilege: string, object: GrantObject): string {
+  return JSON.stringify([RECORD_KEY_VERSION, object.type, privilege, ...objectIdentity(object)]);
+}
+
+/** The version-1 key of the same grant, to recognise records written before version 2. */
+export function legacyRecordKey(privilege: string, object: GrantObject): string {
+  return `${privilege} ON ${objectKey(object)}`;
+}
+
+export interface RecordedGrant {
+  readonly privilege: string;
+  readonly object: GrantObject;
+}
+
+/** Reads a version-2 key; undefined for version-1 text or anything malformed. */
+export function parseRecordKey(key: string): RecordedGrant | undefined {
+  if (!key.startsWith('[')) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(key);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(value) || value[0] !== RECORD_KEY_VERSION) return undefined;
+  const [, type, privilege, ...names] = value as unknown[];
+  if (typeof type !== 'string' || typeof privilege !== 'string') return undefined;
+  if (!names.every((n): n is string => typeof n === 'string')) return undefined;
+  const object = objectFromIdentity(type, names);
+  return object ? { privilege, object } : undefined;
+}
+
+/** The readable form of a key of either version: "SELECT ON TABLE "public"."orders"". */
+export function describeRecordKey(key: string): string {
+  const parsed = parseRecordKey(key);
+  return parsed ? legacyRecordKey(parsed.privilege, parsed.object) : key;
+}
+
+/** A record's keys, asked "did pgplane grant this?" whichever version wrote them. */
+export function recordedSet(keys: readonly string[]): (privilege: string, object: GrantObject) => boolean {
+  const set = new Set(keys);
+  return (privilege, object) =>
+    set.has(recordKey(privilege, object)) || set.has(legacyRecordKey(privilege, object));
+}

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { grantParameters } from '../../src/api/grant.js';
 import { planGrants, type Plan } from '../../src/grants/plan.js';
+import { describeRecordKey } from '../../src/grants/record.js';
 import { normalisePolicy } from '../../src/grants/spec.js';
 import { generatedInputs, type GoldenInput } from './golden/generate.js';
 
@@ -24,6 +25,16 @@ function readLines<T>(file: URL): T[] {
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as T);
+}
+
+/** Records with every key in its readable (version-1) form, sorted as version 1 sorted them. */
+function readable(records: Plan['records']): Plan['records'] {
+  return Object.fromEntries(
+    Object.entries(records).map(([name, r]) => [
+      name,
+      { ...r, grants: r.grants.map(describeRecordKey).sort() },
+    ]),
+  );
 }
 
 function plan(input: GoldenInput): Plan {
@@ -54,7 +65,8 @@ describe('golden plans', () => {
         drift: c.plan.drift,
         problems: c.plan.problems,
       });
-      expect({ case: i, records: now.records }).toEqual({ case: i, records: c.plan.records });
+      // Records are now written as version-2 keys; read back, they name the same grants.
+      expect({ case: i, records: readable(now.records) }).toEqual({ case: i, records: c.plan.records });
     }
   });
 });

@@ -2,7 +2,7 @@
 // Grant revokes in every section it declared.
 import { describe, expect, it } from 'vitest';
 import { grantParameters } from '../../src/api/grant.js';
-import { OBJECT_TYPE_ORDER, SECTIONS } from '../../src/grants/kinds.js';
+import { OBJECT_KINDS, OBJECT_TYPE_ORDER, SECTIONS } from '../../src/grants/kinds.js';
 import { parseSnapshot } from '../../src/grants/observe.js';
 import { planGrants } from '../../src/grants/plan.js';
 import { revocationParameters } from '../../src/grants/revocation.js';
@@ -53,6 +53,11 @@ describe('privilege kinds', () => {
       (k) => !['database', 'grantee', 'mode'].includes(k),
     );
     expect([...SECTIONS].sort()).toEqual(sections.sort());
+  });
+
+  it('are all planned, and each object type they address has its place in the statement order', () => {
+    expect(new Set(OBJECT_KINDS.flatMap((k) => k.sections))).toEqual(new Set(SECTIONS));
+    expect([...OBJECT_KINDS.flatMap((k) => k.objectTypes)].sort()).toEqual([...OBJECT_TYPE_ORDER].sort());
   });
 
   it('deleting an authoritative Grant keeps every declared section, with nothing declared', () => {

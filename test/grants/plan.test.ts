@@ -106,9 +106,10 @@ describe('planGrants', () => {
     expect(additive.drift).toEqual([
       { grant: 'g', object: 'TABLE "s"."a"', missing: [], extra: ['DELETE', 'INSERT'] },
     ]);
+    // The previous record is in the version-1 text format; the new one is written as version 2.
     expect(additive.records.g).toEqual({
       grantee: 'reader',
-      grants: ['SELECT ON TABLE "s"."a"'],
+      grants: ['[2,"TABLE","SELECT","s","a"]'],
       schemas: ['s'],
     });
     const authoritative = planGrants([policy({ ...declared, mode: 'authoritative' })], s, previous);
