@@ -40,7 +40,13 @@ import { configKey, configNeededBy, inUseFinalizers, parseConfigKey, IN_USE_FINA
 import type { PoolRegistry } from './pools.js';
 import { WorkQueue } from './queue.js';
 import { GrantReconciler, grantKey, type GrantObject, type GrantStore } from './grant/reconciler.js';
-import { FINALIZER, PAUSED_ANNOTATION, type EventRecorder } from './managed/reconciler.js';
+import {
+  FINALIZER,
+  PAUSED_ANNOTATION,
+  type EventRecorder,
+  type ManagedObject,
+  type ManagedStore,
+} from './managed/reconciler.js';
 import type { ConfigStore } from './session.js';
 
 export interface ControllerOptions {
@@ -56,35 +62,34 @@ function isNotFound(error: unknown): boolean {
   return error instanceof ApiException && error.code === 404;
 }
 
-export function kubeGrantStore(api: CustomObjectsApi): GrantStore {
+/** Reads a namespaced managed resource and writes its finalizers and status, for any kind of the group. */
+export function kubeManagedStore<O extends ManagedObject<unknown>>(
+  api: CustomObjectsApi,
+  plural: string,
+): ManagedStore<O> {
   return {
     get: async (namespace, name) => {
       try {
-        return (await api.getNamespacedCustomObject({
-          ...base,
-          namespace,
-          plural: PLURALS.Grant,
-          name,
-        })) as GrantObject;
+        return (await api.getNamespacedCustomObject({ ...base, namespace, plural, name })) as O;
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
       }
     },
-    setFinalizers: async (grant, finalizers) => {
-      const { namespace, name, resourceVersion } = grant.metadata;
+    setFinalizers: async (object, finalizers) => {
+      const { namespace, name, resourceVersion } = object.metadata;
       // resourceVersion makes it a compare-and-swap: a concurrent edit gives 409 and a retry.
       const body = { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } };
       return (await api.patchNamespacedCustomObject(
-        { ...base, namespace, plural: PLURALS.Grant, name, body },
+        { ...base, namespace, plural, name, body },
         mergePatch,
-      )) as GrantObject;
+      )) as O;
     },
-    patchStatus: async (grant, statusPatch) => {
-      const { namespace, name } = grant.metadata;
+    patchStatus: async (object, statusPatch) => {
+      const { namespace, name } = object.metadata;
       try {
         await api.patchNamespacedCustomObjectStatus(
-          { ...base, namespace, plural: PLURALS.Grant, name, body: { status: statusPatch } },
+          { ...base, namespace, plural, name, body: { status: statusPatch } },
           mergePatch,
         );
       } catch (error) {
@@ -94,11 +99,15 @@ export function kubeGrantStore(api: CustomObjectsApi): GrantStore {
   };
 }
 
-/** Kubernetes Events (events.k8s.io/v1) about Grants; failures are logged, never fatal. */
+export function kubeGrantStore(api: CustomObjectsApi): GrantStore {
+  return kubeManagedStore<GrantObject>(api, PLURALS.Grant);
+}
+
+/** Kubernetes Events (events.k8s.io/v1) about managed resources; failures are logged, never fatal. */
 export function kubeEventRecorder(api: EventsV1Api, identity: string, log: Logger): EventRecorder {
   return {
-    record: (grant, type, reason, note) => {
-      const { namespace, name, uid, resourceVersion } = grant.metadata;
+    record: (object, type, reason, note) => {
+      const { namespace, name, uid, resourceVersion } = object.metadata;
       void api
         .createNamespacedEvent({
           namespace,
@@ -116,8 +125,8 @@ export function kubeEventRecorder(api: EventsV1Api, identity: string, log: Logge
             note: note.slice(0, 1024),
             type,
             regarding: {
-              apiVersion: grant.apiVersion,
-              kind: grant.kind,
+              apiVersion: object.apiVersion,
+              kind: object.kind,
               name,
               namespace,
               uid,
