@@ -239,6 +239,18 @@ export function grantEntries(limits: GrantListLimits) {
   };
 }
 
+/**
+ * The sections of grantEntries(), each optional: a Grant manages only the sections it declares.
+ * The Grant's section list is grantEntries()' (and src/grants/kinds.ts has one kind per section).
+ */
+export function optionalSections<T extends Record<string, z.ZodType>>(
+  sections: T,
+): { [K in keyof T]: z.ZodOptional<T[K]> } {
+  return Object.fromEntries(Object.entries(sections).map(([name, schema]) => [name, schema.optional()])) as {
+    [K in keyof T]: z.ZodOptional<T[K]>;
+  };
+}
+
 const grantSections = grantEntries(GRANT_LIMITS);
 
 export const grantParameters = z
@@ -251,13 +263,7 @@ export const grantParameters = z
       .describe(
         'additive: pgplane revokes only privileges it granted itself before. authoritative: every privilege of the grantee in the declared scopes that is not declared is revoked.',
       ),
-    databasePrivileges: grantSections.databasePrivileges.optional(),
-    schemas: grantSections.schemas.optional(),
-    tables: grantSections.tables.optional(),
-    sequences: grantSections.sequences.optional(),
-    functions: grantSections.functions.optional(),
-    columns: grantSections.columns.optional(),
-    memberships: grantSections.memberships.optional(),
+    ...optionalSections(grantSections),
   })
   .strict()
   .superRefine((spec, ctx) => {
