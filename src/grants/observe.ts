@@ -102,20 +102,131 @@ const ACL_OF = (aclExpr: string) =>
 const ALL_OF = (objtype: string) =>
   `(SELECT json_agg(DISTINCT a.privilege_type) FROM aclexplode(acldefault('${objtype}', 10::oid)) a WHERE a.grantee = 10::oid)`;
 
+type Row = readonly unknown[];
+
+/** The scope as SQL literals, shared by the parts' subqueries. */
+interface ScopeSql {
+  readonly grantees: string;
+  readonly schemas: string;
+  readonly roles: string;
+  readonly columnSchemas: string;
+  readonly columnTables: string;
+}
+
+/** The object lists of a snapshot, one per kind of catalog object. */
+type ListKey = 'schemas' | 'relations' | 'routines' | 'columns' | 'defaults' | 'memberships';
+
+/**
+ * One object list as data: the subquery that returns its rows (JSON arrays, over the CTEs g and s
+ * of snapshotSql) and how one row becomes a typed object. A new kind of object adds one entry
+ * here and its type above; the query and the parser follow.
+ */
+interface SnapshotPart<K extends ListKey> {
+  readonly sql: (scope: ScopeSql) => string;
+  readonly parse: (row: Row) => Snapshot[K][number];
+}
+
+const acl = (value: unknown): AclPair[] => (Array.isArray(value) ? (value as AclPair[]) : []);
+const str = (value: unknown): string => String(value);
+const sorted = (values: string[] | null): string[] => [...(values ?? [])].sort();
+
+const PARTS: { readonly [K in ListKey]: SnapshotPart<K> } = {
+  schemas: {
+    sql: () => `(SELECT json_agg(json_build_array(s.nspname, pg_get_userbyid(s.nspowner),
+      ${ACL_OF("coalesce(s.nspacl, acldefault('n', s.nspowner))")})) FROM s)`,
+    parse: ([name, owner, a]) => ({ name: str(name), owner: str(owner), acl: acl(a) }),
+  },
+  relations: {
+    sql: () => `(SELECT json_agg(json_build_array(s.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner),
+      EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e'),
+      ${ACL_OF("coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\", c.relowner))")}))
+    FROM pg_class c JOIN s ON s.oid = c.relnamespace WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f', 'S'))`,
+    parse: ([schema, name, relkind, owner, ext, a]) => ({
+      schema: str(schema),
+      name: str(name),
+      relkind: str(relkind),
+      owner: str(owner),
+      extensionMember: ext === true,
+      acl: acl(a),
+    }),
+  },
+  routines: {
+    sql: () => `(SELECT json_agg(json_build_array(s.nspname, p.proname,
+      (SELECT coalesce(json_agg(format_type(t.typ, NULL) ORDER BY t.pos), '[]') FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS t(typ, pos)),
+      p.prokind, pg_get_userbyid(p.proowner),
+      EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e'),
+      ${ACL_OF("coalesce(p.proacl, acldefault('f', p.proowner))")}))
+    FROM pg_proc p JOIN s ON s.oid = p.pronamespace)`,
+    parse: ([schema, name, args, prokind, owner, ext, a]) => ({
+      schema: str(schema),
+      name: str(name),
+      argTypes: (args as string[]).map(str),
+      prokind: str(prokind),
+      owner: str(owner),
+      extensionMember: ext === true,
+      acl: acl(a),
+    }),
+  },
+  columns: {
+    sql: (
+      scope,
+    ) => `(SELECT json_agg(json_build_array(s.nspname, c.relname, at.attname, ${ACL_OF('at.attacl')}))
+    FROM pg_attribute at JOIN pg_class c ON c.oid = at.attrelid JOIN s ON s.oid = c.relnamespace
+    WHERE at.attnum > 0 AND NOT at.attisdropped AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
+      AND (at.attacl IS NOT NULL OR (s.nspname::text, c.relname::text) IN (SELECT * FROM unnest(${scope.columnSchemas}, ${scope.columnTables}))))`,
+    parse: ([schema, table, column, a]) => ({
+      schema: str(schema),
+      table: str(table),
+      column: str(column),
+      acl: acl(a),
+    }),
+  },
+  defaults: {
+    sql: () => `(SELECT json_agg(json_build_array(pg_get_userbyid(d.defaclrole), s.nspname, d.defaclobjtype, ${ACL_OF('d.defaclacl')}))
+    FROM pg_default_acl d JOIN s ON s.oid = d.defaclnamespace)`,
+    parse: ([creator, schema, objtype, a]) => ({
+      creator: str(creator),
+      schema: str(schema),
+      objtype: str(objtype),
+      acl: acl(a),
+    }),
+  },
+  memberships: {
+    sql: () => `(SELECT json_agg(json_build_array(g.name, pg_get_userbyid(m.roleid), to_jsonb(m)))
+    FROM pg_auth_members m JOIN g ON g.oid = m.member)`,
+    parse: ([member, role, m]) => {
+      const row = m as { admin_option?: boolean; inherit_option?: boolean; set_option?: boolean };
+      return {
+        member: str(member),
+        role: str(role),
+        admin: row.admin_option === true,
+        inherit: typeof row.inherit_option === 'boolean' ? row.inherit_option : null,
+        set: typeof row.set_option === 'boolean' ? row.set_option : null,
+      };
+    },
+  },
+};
+
+const LIST_KEYS = Object.keys(PARTS) as ListKey[];
+
 /**
  * The snapshot query. Names are inlined as literals (never identifiers) so the text runs over the
  * simple protocol: the same text works alone (observe) and inside apply's locked transaction batch.
  */
 export function snapshotSql(scope: SnapshotScope): string {
-  const grantees = textArray(scope.grantees);
-  const schemas = textArray(scope.schemas);
-  const columnSchemas = textArray(scope.columnTables.map((t) => t.schema));
-  const columnTables = textArray(scope.columnTables.map((t) => t.table));
+  const sql: ScopeSql = {
+    grantees: textArray(scope.grantees),
+    schemas: textArray(scope.schemas),
+    roles: textArray(scope.roles),
+    columnSchemas: textArray(scope.columnTables.map((t) => t.schema)),
+    columnTables: textArray(scope.columnTables.map((t) => t.table)),
+  };
+  const lists = LIST_KEYS.map((key) => `  '${key}', ${PARTS[key].sql(sql)}`).join(',\n');
   return `WITH g AS (
-  SELECT r.oid, r.rolname::text AS name FROM pg_roles r WHERE r.rolname = ANY(${grantees})
-  UNION ALL SELECT 0::oid, 'PUBLIC' WHERE 'PUBLIC' = ANY(${grantees})
+  SELECT r.oid, r.rolname::text AS name FROM pg_roles r WHERE r.rolname = ANY(${sql.grantees})
+  UNION ALL SELECT 0::oid, 'PUBLIC' WHERE 'PUBLIC' = ANY(${sql.grantees})
 ), s AS (
-  SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_namespace n WHERE n.nspname = ANY(${schemas})
+  SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_namespace n WHERE n.nspname = ANY(${sql.schemas})
 )
 SELECT json_build_object(
   'serverVersionNum', current_setting('server_version_num')::int,
@@ -124,33 +235,12 @@ SELECT json_build_object(
   'databaseOwner', (SELECT pg_get_userbyid(d.datdba) FROM pg_database d WHERE d.datname = current_database()),
   'databaseAcl', (SELECT ${ACL_OF("coalesce(d.datacl, acldefault('d', d.datdba))")} FROM pg_database d WHERE d.datname = current_database()),
   'allPrivileges', json_build_object('database', ${ALL_OF('d')}, 'schema', ${ALL_OF('n')}, 'table', ${ALL_OF('r')}, 'sequence', ${ALL_OF('s')}, 'function', ${ALL_OF('f')}),
-  'roles', (SELECT json_agg(r.rolname) FROM pg_roles r WHERE r.rolname = ANY(${textArray(scope.roles)})),
-  'schemas', (SELECT json_agg(json_build_array(s.nspname, pg_get_userbyid(s.nspowner),
-      ${ACL_OF("coalesce(s.nspacl, acldefault('n', s.nspowner))")})) FROM s),
-  'relations', (SELECT json_agg(json_build_array(s.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner),
-      EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e'),
-      ${ACL_OF("coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\", c.relowner))")}))
-    FROM pg_class c JOIN s ON s.oid = c.relnamespace WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f', 'S')),
-  'routines', (SELECT json_agg(json_build_array(s.nspname, p.proname,
-      (SELECT coalesce(json_agg(format_type(t.typ, NULL) ORDER BY t.pos), '[]') FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS t(typ, pos)),
-      p.prokind, pg_get_userbyid(p.proowner),
-      EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e'),
-      ${ACL_OF("coalesce(p.proacl, acldefault('f', p.proowner))")}))
-    FROM pg_proc p JOIN s ON s.oid = p.pronamespace),
-  'columns', (SELECT json_agg(json_build_array(s.nspname, c.relname, at.attname, ${ACL_OF('at.attacl')}))
-    FROM pg_attribute at JOIN pg_class c ON c.oid = at.attrelid JOIN s ON s.oid = c.relnamespace
-    WHERE at.attnum > 0 AND NOT at.attisdropped AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
-      AND (at.attacl IS NOT NULL OR (s.nspname::text, c.relname::text) IN (SELECT * FROM unnest(${columnSchemas}, ${columnTables})))),
-  'defaults', (SELECT json_agg(json_build_array(pg_get_userbyid(d.defaclrole), s.nspname, d.defaclobjtype, ${ACL_OF('d.defaclacl')}))
-    FROM pg_default_acl d JOIN s ON s.oid = d.defaclnamespace),
-  'memberships', (SELECT json_agg(json_build_array(g.name, pg_get_userbyid(m.roleid), to_jsonb(m)))
-    FROM pg_auth_members m JOIN g ON g.oid = m.member)
+  'roles', (SELECT json_agg(r.rolname) FROM pg_roles r WHERE r.rolname = ANY(${sql.roles})),
+${lists}
 ) AS snapshot`;
 }
 
-type Row = readonly unknown[];
-
-interface RawSnapshot {
+type RawSnapshot = {
   serverVersionNum: number;
   database: string;
   currentUser: string;
@@ -158,17 +248,11 @@ interface RawSnapshot {
   databaseAcl: AclPair[] | null;
   allPrivileges: Record<'database' | 'schema' | 'table' | 'sequence' | 'function', string[] | null>;
   roles: string[] | null;
-  schemas: Row[] | null;
-  relations: Row[] | null;
-  routines: Row[] | null;
-  columns: Row[] | null;
-  defaults: Row[] | null;
-  memberships: Row[] | null;
-}
+} & { [K in ListKey]: Row[] | null };
 
-const acl = (value: unknown): AclPair[] => (Array.isArray(value) ? (value as AclPair[]) : []);
-const str = (value: unknown): string => String(value);
-const sorted = (values: string[] | null): string[] => [...(values ?? [])].sort();
+function parseList<K extends ListKey>(key: K, rows: readonly Row[] | null): Snapshot[K][number][] {
+  return (rows ?? []).map(PARTS[key].parse);
+}
 
 /** Turns the query's JSON into typed, sorted data. Pure, so tests can build snapshots by hand. */
 export function parseSnapshot(raw: unknown): Snapshot {
@@ -187,50 +271,12 @@ export function parseSnapshot(raw: unknown): Snapshot {
       function: sorted(r.allPrivileges.function),
     },
     roles: sorted(r.roles),
-    schemas: (r.schemas ?? []).map(([name, owner, a]) => ({
-      name: str(name),
-      owner: str(owner),
-      acl: acl(a),
-    })),
-    relations: (r.relations ?? []).map(([schema, name, relkind, owner, ext, a]) => ({
-      schema: str(schema),
-      name: str(name),
-      relkind: str(relkind),
-      owner: str(owner),
-      extensionMember: ext === true,
-      acl: acl(a),
-    })),
-    routines: (r.routines ?? []).map(([schema, name, args, prokind, owner, ext, a]) => ({
-      schema: str(schema),
-      name: str(name),
-      argTypes: (args as string[]).map(str),
-      prokind: str(prokind),
-      owner: str(owner),
-      extensionMember: ext === true,
-      acl: acl(a),
-    })),
-    columns: (r.columns ?? []).map(([schema, table, column, a]) => ({
-      schema: str(schema),
-      table: str(table),
-      column: str(column),
-      acl: acl(a),
-    })),
-    defaults: (r.defaults ?? []).map(([creator, schema, objtype, a]) => ({
-      creator: str(creator),
-      schema: str(schema),
-      objtype: str(objtype),
-      acl: acl(a),
-    })),
-    memberships: (r.memberships ?? []).map(([member, role, m]) => {
-      const row = m as { admin_option?: boolean; inherit_option?: boolean; set_option?: boolean };
-      return {
-        member: str(member),
-        role: str(role),
-        admin: row.admin_option === true,
-        inherit: typeof row.inherit_option === 'boolean' ? row.inherit_option : null,
-        set: typeof row.set_option === 'boolean' ? row.set_option : null,
-      };
-    }),
+    schemas: parseList('schemas', r.schemas),
+    relations: parseList('relations', r.relations),
+    routines: parseList('routines', r.routines),
+    columns: parseList('columns', r.columns),
+    defaults: parseList('defaults', r.defaults),
+    memberships: parseList('memberships', r.memberships),
   };
 }
 
