@@ -59,10 +59,9 @@ export const PRIVILEGE_KINDS: { readonly [S in Section]: PrivilegeKind<S> } = {
 export const SECTIONS = Object.keys(PRIVILEGE_KINDS) as Section[];
 
 /**
- * The order statements are issued in: GRANTs follow it, REVOKEs run it backwards (a default
- * privilege or membership goes before the objects it relies on). Column statements come after
- * tables because a table REVOKE also takes the column privilege (see diff()), and default
- * privileges after the objects they backfill.
+ * The order statements are issued in: GRANTs follow it (default privileges after the objects
+ * they backfill), REVOKEs run it backwards (memberships first, the database last). Column GRANTs
+ * run after every REVOKE, because a table REVOKE also takes the column privilege (see diff.ts).
  */
 export const OBJECT_TYPE_ORDER: readonly ObjectType[] = [
   'DATABASE',

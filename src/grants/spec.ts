@@ -1,6 +1,6 @@
 // Normalising declared Grants into a policy the planner can match against a snapshot:
 // duplicates merged, wildcards separated from specific objects, routine signatures
-// normalised. Pure: no catalog access (wildcards are resolved in plan.ts against the snapshot).
+// normalised. Pure: no catalog access (wildcards are resolved in desired.ts against the snapshot).
 import { WILDCARD, type GrantParameters } from '../api/grant.js';
 import { normaliseType } from './sql.js';
 import type { SnapshotScope } from './observe.js';
