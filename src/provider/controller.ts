@@ -7,11 +7,9 @@ import {
   ApiException,
   CoreV1Api,
   CustomObjectsApi,
-  EventsV1Api,
   makeInformer,
   PatchStrategy,
   setHeaderOptions,
-  V1MicroTime,
   type Informer,
   type KubeConfig,
   type KubernetesObject,
@@ -103,11 +101,16 @@ export function kubeGrantStore(api: CustomObjectsApi): GrantStore {
   return kubeManagedStore<GrantObject>(api, PLURALS.Grant);
 }
 
-/** Kubernetes Events (events.k8s.io/v1) about managed resources; failures are logged, never fatal. */
-export function kubeEventRecorder(api: EventsV1Api, identity: string, log: Logger): EventRecorder {
+/**
+ * Kubernetes Events about managed resources, through the core v1 API as crossplane-runtime's
+ * recorder writes them: Crossplane's RBAC manager grants a provider create on core `events`, not
+ * on `events.k8s.io` (which shows the same Events). Failures are logged, never fatal.
+ */
+export function kubeEventRecorder(api: CoreV1Api, identity: string, log: Logger): EventRecorder {
   return {
     record: (object, type, reason, note) => {
       const { namespace, name, uid, resourceVersion } = object.metadata;
+      const now = new Date();
       void api
         .createNamespacedEvent({
           namespace,
@@ -117,14 +120,7 @@ export function kubeEventRecorder(api: EventsV1Api, identity: string, log: Logge
               name: `${name}.${Date.now().toString(16)}${randomBytes(4).toString('hex')}`,
               namespace,
             },
-            eventTime: new V1MicroTime(),
-            reportingController: `${PROVIDER_GROUP}/provider`,
-            reportingInstance: identity.slice(0, 128),
-            action: reason,
-            reason,
-            note: note.slice(0, 1024),
-            type,
-            regarding: {
+            involvedObject: {
               apiVersion: object.apiVersion,
               kind: object.kind,
               name,
@@ -132,10 +128,17 @@ export function kubeEventRecorder(api: EventsV1Api, identity: string, log: Logge
               uid,
               resourceVersion,
             },
+            reason,
+            message: note.slice(0, 1024),
+            type,
+            source: { component: `${PROVIDER_GROUP}/provider`, host: identity.slice(0, 128) },
+            firstTimestamp: now,
+            lastTimestamp: now,
+            count: 1,
           },
         })
         .catch((error: unknown) =>
-          log.warn({ grant: `${namespace}/${name}`, reason, err: String(error) }, 'cannot record event'),
+          log.warn({ object: `${namespace}/${name}`, reason, err: String(error) }, 'cannot record event'),
         );
     },
   };
@@ -240,7 +243,7 @@ export class Controller {
       grants: kubeGrantStore(customObjects),
       configs,
       databases: pools,
-      events: kubeEventRecorder(kc.makeApiClient(EventsV1Api), options.identity, log),
+      events: kubeEventRecorder(kc.makeApiClient(CoreV1Api), options.identity, log),
       pollMs: options.pollMs,
       observer: {
         statementsApplied: (n) => metrics.statementsApplied.inc(n),
