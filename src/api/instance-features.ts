@@ -1,7 +1,7 @@
 // The optional blocks of a PostgresInstance beyond the published flat fields: least-privilege roles,
 // extra access, database objects, parameters, pooling, backups, monitoring and network policy.
 import { z } from 'zod';
-import { CLAIM_ACCESS_LIMITS, grantEntries } from './grant.js';
+import { CLAIM_ACCESS_LIMITS, grantEntries, optionalSections } from './grant.js';
 import { labelKey, labelValue, namespaceName, roleName, schemaName } from './identifier-schemas.js';
 import {
   forbiddenParameterReason,
@@ -72,16 +72,14 @@ export const accessEntrySchema = z
       .boolean()
       .default(true)
       .describe('Create it as a login role with its own credentials and connection Secret.'),
+    // Every section a Grant has, from the one list (bounded for claims), so the two never differ;
+    // the database privileges and memberships keep the claim's own wording.
+    ...optionalSections(access),
     databasePrivileges: z
       .array(z.enum(['CONNECT', 'TEMPORARY', 'CREATE', 'ALL']))
       .max(8)
       .optional()
       .describe('Privileges on the database. Default: CONNECT.'),
-    schemas: access.schemas.optional(),
-    tables: access.tables.optional(),
-    sequences: access.sequences.optional(),
-    functions: access.functions.optional(),
-    columns: access.columns.optional(),
     memberships: access.memberships.optional().describe('Roles this role is a member of.'),
   })
   .describe('An extra role and exactly the privileges it holds (applied authoritatively).');
