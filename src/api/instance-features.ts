@@ -25,6 +25,16 @@ export const CLAIM_LIST_LIMITS = {
 } as const;
 export type ClaimListField = keyof typeof CLAIM_LIST_LIMITS;
 
+/** Where each bounded list sits in a PostgresInstance spec. */
+export const CLAIM_LIST_PATHS: Readonly<Record<ClaimListField, readonly string[]>> = {
+  access: ['access'],
+  schemas: ['schemas'],
+  extensions: ['extensions'],
+  parameters: ['parameters'],
+  allowedNamespaces: ['networkPolicy', 'allowedNamespaces'],
+  allowedPodLabels: ['networkPolicy', 'allowedPodLabels'],
+};
+
 /** Labels in one pod selector of networkPolicy.allowedPodLabels. */
 const MAX_SELECTOR_LABELS = 16;
 

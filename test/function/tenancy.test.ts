@@ -175,6 +175,13 @@ describe('bounds: the API server and render refuse the same', () => {
     );
   });
 
+  it("applies the platform's limits to lists inside a block", () => {
+    const input = { ...standard, claims: { limits: { allowedNamespaces: 1 } } };
+    expect(refusal({ networkPolicy: { allowedNamespaces: ['a', 'b'] } }, input)).toContain(
+      'spec.networkPolicy.allowedNamespaces has 2 entries; this platform allows at most 1',
+    );
+  });
+
   it('refuses more than 32 access entries', () => {
     const access = Array.from({ length: 33 }, (_, i) => ({ role: `r${i}` }));
     expect(refusal({ access })).toContain('spec.access must be at most 32');

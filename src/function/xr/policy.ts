@@ -7,7 +7,7 @@ import {
   type ClaimPolicy,
   type FunctionInput,
 } from '../../api/function-input.js';
-import { CLAIM_LIST_LIMITS, type ClaimListField } from '../../api/instance-features.js';
+import { CLAIM_LIST_LIMITS, CLAIM_LIST_PATHS, type ClaimListField } from '../../api/instance-features.js';
 import { DEFAULT_CLAIM_PARAMETERS } from '../../api/postgres-parameters.js';
 import { FIELD_EXAMPLES } from '../../api/postgres-instance.js';
 import { getObject, getPath, isObject } from '../../shared/json.js';
@@ -96,17 +96,14 @@ function limitErrors(spec: unknown, policy: ClaimPolicy | undefined): FieldError
   for (const field of Object.keys(CLAIM_LIST_LIMITS) as ClaimListField[]) {
     const limit = policy?.limits?.[field];
     if (limit === undefined) continue;
-    const value =
-      field === 'allowedNamespaces' || field === 'allowedPodLabels'
-        ? getPath(spec, 'networkPolicy', field)
-        : getPath(spec, field);
+    const path = CLAIM_LIST_PATHS[field];
+    const value = getPath(spec, ...path);
     const count = Array.isArray(value) ? value.length : isObject(value) ? Object.keys(value).length : 0;
     if (count > limit) {
-      const path = field.startsWith('allowed') ? `spec.networkPolicy.${field}` : `spec.${field}`;
       errors.push({
-        field: path,
+        field: `spec.${path.join('.')}`,
         problem: `has ${count} entries; this platform allows at most ${limit}`,
-        ...(FIELD_EXAMPLES[field] ? { example: FIELD_EXAMPLES[field] } : {}),
+        ...(FIELD_EXAMPLES[path[0]!] ? { example: FIELD_EXAMPLES[path[0]!] } : {}),
       });
     }
   }
