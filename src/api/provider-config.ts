@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { JsonObject } from '../shared/json.js';
 import { GRANT_API_VERSION, GRANT_KIND, grantSchema } from './grant.js';
 import { customResourceDefinition } from './openapi.js';
-import { grantRecordSchema } from '../grants/record.js';
+import { grantRecordSchema } from './grant-record.js';
 
 export const PROVIDER_GROUP = 'grants.pgplane.io';
 export const PROVIDER_VERSION = 'v1alpha1';

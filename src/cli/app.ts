@@ -1,7 +1,8 @@
 // pgplane: one binary for the composition function, the grants provider and local tooling.
 // Each command is imported when it runs: `serve function` must start fast and small, without
 // loading the PostgreSQL driver, the YAML parser or the grants engine it never uses.
-import type { CliIo } from './io.js';
+import type { CliIo } from '../shared/io.js';
+import type { ProgramFiles } from './program-files.js';
 
 const USAGE = `Usage: pgplane <command> [flags]
 
@@ -11,12 +12,6 @@ Commands:
   serve function|provider Run the composition function (gRPC) or the grants provider.
 
 Run 'pgplane <command> --help' for a command's flags.`;
-
-/** Files of the installed program that commands start as threads or processes. */
-export interface ProgramFiles {
-  /** The RunFunction worker thread's entry file (function-worker.ts, built). */
-  readonly functionWorker?: URL;
-}
 
 export async function main(argv: string[], io: CliIo, files: ProgramFiles = {}): Promise<number> {
   const [command, ...rest] = argv;

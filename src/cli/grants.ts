@@ -6,16 +6,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { GRANT_API_VERSION, GRANT_KIND, parseGrant, type GrantDocument } from '../api/grant.js';
-import {
-  ApplyError,
-  grantRecordSchema,
-  reconcile,
-  type GrantRecord,
-  type ReconcileResult,
-} from '../grants/index.js';
+import { grantRecordSchema } from '../api/grant-record.js';
+import { ApplyError, reconcile, type GrantRecord, type ReconcileResult } from '../grants/index.js';
 import { z } from 'zod';
 import { readDocuments } from '../shared/yaml-files.js';
-import { boundedMessage, type CliIo } from './io.js';
+import { boundedMessage, type CliIo } from '../shared/io.js';
 
 const USAGE = `usage: pgplane grants <plan|apply> -f FILE [-f FILE ...] --database-url URL [--database-url URL ...]
   -f, --file FILE          Grant documents (YAML, several per file allowed; a folder reads its

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { getPath, isObject, type JsonObject } from '../shared/json.js';
 import { readObjects, readSingleObject } from '../shared/yaml-files.js';
 import { render } from '../render/render.js';
-import type { CliIo } from './io.js';
+import type { CliIo } from '../shared/io.js';
 
 export const RENDER_USAGE = `Usage: pgplane render <xr.yaml> [--input input.yaml|composition.yaml] [--observed dir|file] [--required dir|file] [--include-results=false]
 

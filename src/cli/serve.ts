@@ -8,8 +8,8 @@ import { functionLogger } from '../function/server/logger.js';
 import { WorkerStartError } from '../function/server/worker-pool.js';
 import { parseServeFunctionArgs, SERVE_FUNCTION_USAGE } from '../function/server/options.js';
 import { BindError, startFunctionServer, type RunningFunctionServer } from '../function/server/server.js';
-import type { ProgramFiles } from './app.js';
-import type { CliIo } from './io.js';
+import type { ProgramFiles } from './program-files.js';
+import type { CliIo } from '../shared/io.js';
 
 export const SERVE_USAGE = `Usage: pgplane serve <function|provider> [flags]
 

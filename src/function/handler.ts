@@ -17,7 +17,7 @@ import { getObject, isObject, type JsonObject } from '../shared/json.js';
 import { composeInstance, CONDITION_TYPES, type Composition, type Observed } from './compose/instance.js';
 import { checkInvariants } from './compose/invariants.js';
 import { planInstance } from './compose/plan.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../shared/duration.js';
 import { formatErrors } from './xr/errors.js';
 import { describeXr } from './xr/identity.js';
 import { parseInput } from './xr/input.js';

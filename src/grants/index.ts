@@ -35,7 +35,7 @@ export {
   type SnapshotScope,
 } from './observe.js';
 export { planGrants, type ObjectDrift, type ObjectType, type Plan, type Statement } from './plan.js';
-export { grantRecordSchema, type GrantRecord } from './record.js';
+export type { GrantRecord } from './record.js';
 export { normalisePolicy, snapshotScope, type Policy } from './spec.js';
 
 /** One Grant to reconcile: its name (for plans, drift and records), its parameters, its last record. */

@@ -1,25 +1,8 @@
 // What pgplane granted itself, per Grant. In additive mode only these privileges are ever
 // revoked. The provider keeps it in status; the CLI in a state file; both pass it back in.
-import { z } from 'zod';
 import { objectFromIdentity, objectIdentity, objectKey, type GrantObject } from './objects.js';
 
-export const grantRecordSchema = z
-  .object({
-    grantee: z.string().describe('The grantee the record belongs to.'),
-    grants: z
-      .array(z.string())
-      .describe(
-        'Privileges pgplane granted and still manages, one key each: a JSON array [2, object type, privilege, ...names], e.g. [2,"TABLE","SELECT","public","orders"]. Keys written by earlier versions ("SELECT ON TABLE "public"."orders"") are still read.',
-      ),
-    schemas: z
-      .array(z.string())
-      .describe(
-        'Schemas those privileges live in, so they are observed even after the spec stops naming them.',
-      ),
-  })
-  .describe('What pgplane granted for this Grant; additive mode revokes only these.');
-
-export type GrantRecord = z.infer<typeof grantRecordSchema>;
+export type { GrantRecord } from '../api/grant-record.js';
 
 /**
  * The record key format. Version 2 is a JSON array: the version, the object type, the privilege,

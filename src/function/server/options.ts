@@ -1,7 +1,7 @@
 // `pgplane serve function` flags and environment → one typed options object. Pure: no I/O, no
 // process access; the CLI passes argv and env in, and prints what comes back.
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../duration.js';
+import { parseDuration } from '../../shared/duration.js';
 
 export const DEFAULT_ADDRESS = '0.0.0.0:9443';
 /** gRPC's own default receive limit; Crossplane requests carry every observed resource, so it is a flag. */

@@ -1,4 +1,4 @@
-// Where a CLI command writes; tests pass buffers, main passes the process streams.
+// Where a command writes (the CLI and the provider process); tests pass buffers, main passes the process streams.
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;

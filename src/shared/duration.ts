@@ -1,4 +1,4 @@
-// Go-style durations ("1h30m", "15s") to protobuf Durations, for the response TTL.
+// Go-style durations ("1h30m", "15s") to protobuf-shaped {seconds, nanos}: the function response TTL and the provider flags.
 
 const UNIT_SECONDS: Readonly<Record<string, number>> = {
   ns: 1e-9,
