@@ -19,7 +19,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const here = fileURLToPath(new URL('./', import.meta.url));
 
 /** The function Input each target is given; the same for every request, as in a Composition. */
-export function inputFor(target: TargetName): JsonObject {
+function inputFor(target: TargetName): JsonObject {
   switch (target) {
     case 'pgplane':
       return inputFrom(readSingleObject(`${root}apis/namespaced/composition.yaml`));

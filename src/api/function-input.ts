@@ -21,15 +21,15 @@ export const INPUT_API_VERSION = 'pgplane.fn.crossplane.io/v1beta1';
 export const INPUT_KIND = 'Input';
 
 /** Kubernetes resource quantities (250m, 2, 512Mi, 1Gi, 1.5G). */
-export const QUANTITY_PATTERN = '^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$';
+const QUANTITY_PATTERN = '^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$';
 const quantity = z.string().regex(new RegExp(QUANTITY_PATTERN));
 
-export const resourcePairSchema = z.object({
+const resourcePairSchema = z.object({
   request: quantity.describe('Guaranteed amount (the scheduler reserves it).'),
   limit: quantity.describe('Upper bound.'),
 });
 
-export const sizeSchema = z
+const sizeSchema = z
   .object({
     cpu: resourcePairSchema.describe('CPU request and limit, e.g. 500m and 2.'),
     memory: resourcePairSchema.describe(
@@ -44,7 +44,7 @@ export const sizeSchema = z
   })
   .describe('One entry of the size catalog.');
 
-export const imagesSchema = z
+const imagesSchema = z
   .object({
     catalogRef: z
       .object({
@@ -64,7 +64,7 @@ export const imagesSchema = z
   })
   .describe('How a PostgresInstance version becomes a container image.');
 
-export const tolerationSchema = z.object({
+const tolerationSchema = z.object({
   key: z.string().optional(),
   operator: z.enum(['Exists', 'Equal']).optional(),
   value: z.string().optional(),
@@ -72,7 +72,7 @@ export const tolerationSchema = z.object({
   tolerationSeconds: z.int().optional(),
 });
 
-export const placementSchema = z
+const placementSchema = z
   .object({
     nodeSelector: z
       .record(z.string(), z.string())
@@ -82,7 +82,7 @@ export const placementSchema = z
   })
   .describe('Where database pods run.');
 
-export const passwordPolicySchema = z
+const passwordPolicySchema = z
   .object({
     minLength: z
       .int()
@@ -101,7 +101,7 @@ export const passwordPolicySchema = z
     "Rules for passwords pgplane can see (existing-Secret mode): at least minLength characters, not the role's own name, not a well-known default. Violations name the Secret and the rule, never the password or its length.",
   );
 
-export const inputCredentialsSchema = z
+const inputCredentialsSchema = z
   .object({
     secretStoreRef: secretStoreRefSchema.optional(),
     remoteKeyTemplate: z
@@ -126,7 +126,7 @@ export const inputCredentialsSchema = z
   })
   .describe('Default secret store for owner credentials, and the password policy.');
 
-export const ttlSchema = z
+const ttlSchema = z
   .object({
     ready: z
       .string()
@@ -155,7 +155,7 @@ export const DEFAULT_ALLOWED_EXTENSIONS = [
   'uuid-ossp',
 ];
 
-export const backupInputSchema = z
+const backupInputSchema = z
   .object({
     destinationPathTemplate: z
       .string()
@@ -178,7 +178,7 @@ export const backupInputSchema = z
   })
   .describe('Where backups go. Without it, claims asking for backups are refused with a message.');
 
-export const claimSecretStoreSchema = z
+const claimSecretStoreSchema = z
   .object({
     kind: z
       .enum(['SecretStore', 'ClusterSecretStore'])
@@ -215,7 +215,7 @@ const claimLimitsShape = Object.fromEntries(
   ]),
 ) as Record<ClaimListField, z.ZodOptional<z.ZodInt>>;
 
-export const claimPolicySchema = z
+const claimPolicySchema = z
   .object({
     secretStores: z
       .array(claimSecretStoreSchema)

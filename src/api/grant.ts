@@ -9,10 +9,10 @@ export const GRANT_KIND = 'Grant';
 /** PostgreSQL truncates longer names silently; we refuse them so a name never means two objects. */
 const MAX_NAME_BYTES = 63;
 
-export const DATABASE_PRIVILEGES = ['CONNECT', 'TEMPORARY', 'CREATE'] as const;
-export const SCHEMA_PRIVILEGES = ['USAGE', 'CREATE'] as const;
+const DATABASE_PRIVILEGES = ['CONNECT', 'TEMPORARY', 'CREATE'] as const;
+const SCHEMA_PRIVILEGES = ['USAGE', 'CREATE'] as const;
 // MAINTAIN exists from PostgreSQL 17; declaring it on an older server is reported by the plan.
-export const TABLE_PRIVILEGES = [
+const TABLE_PRIVILEGES = [
   'SELECT',
   'INSERT',
   'UPDATE',
@@ -22,8 +22,8 @@ export const TABLE_PRIVILEGES = [
   'TRIGGER',
   'MAINTAIN',
 ] as const;
-export const SEQUENCE_PRIVILEGES = ['USAGE', 'SELECT', 'UPDATE'] as const;
-export const FUNCTION_PRIVILEGES = ['EXECUTE'] as const;
+const SEQUENCE_PRIVILEGES = ['USAGE', 'SELECT', 'UPDATE'] as const;
+const FUNCTION_PRIVILEGES = ['EXECUTE'] as const;
 export const COLUMN_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'REFERENCES'] as const;
 
 /** The wildcard: every existing object in the schema (backfill) and every future one (default privileges). */
@@ -33,7 +33,7 @@ export const WILDCARD = '*';
  * Any PostgreSQL name: quotes, spaces, dots, unicode are all legal because pgplane always
  * quotes. Only the empty name, NUL bytes and names longer than 63 bytes are refused.
  */
-export const pgName = z
+const pgName = z
   .string()
   .min(1, { error: 'is empty; write the name exactly as it is in the catalog, e.g. "orders"' })
   // In characters for the API server's schema; the refinement below counts the bytes.
@@ -65,7 +65,7 @@ export interface GrantListLimits {
 const MAX_ROUTINE_ARGUMENTS = 100;
 const MAX_TYPE_NAME_LENGTH = 256;
 
-export const GRANT_LIMITS: GrantListLimits = { entries: 1000, names: 10_000, roles: 1000 };
+const GRANT_LIMITS: GrantListLimits = { entries: 1000, names: 10_000, roles: 1000 };
 export const CLAIM_ACCESS_LIMITS: GrantListLimits = { entries: 32, names: 256, roles: 32 };
 
 function privilegeList<const T extends readonly [string, ...string[]]>(kind: string, names: T) {

@@ -13,7 +13,6 @@ import {
   MAX_LABEL_KEY,
   PLAIN_IDENTIFIER_PATTERN,
   databaseNameProblem,
-  identifierProblem,
   labelKeyProblem,
   namespaceNameProblem,
   roleNameProblem,
@@ -33,9 +32,6 @@ function plainName(problem: (value: string) => string | undefined) {
     problem,
   );
 }
-
-/** A PostgreSQL object name a team types into a claim. */
-export const identifier = plainName(identifierProblem);
 
 /** The application database: an identifier that is none of the cluster's own databases. */
 export const databaseName = plainName(databaseNameProblem);

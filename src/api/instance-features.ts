@@ -62,7 +62,7 @@ function boundedRecord<K extends z.core.$ZodRecordKey, V extends z.ZodType>(
 
 const access = grantEntries(CLAIM_ACCESS_LIMITS);
 
-export const rolesSchema = z
+const rolesSchema = z
   .object({
     leastPrivilege: z
       .boolean()
@@ -75,7 +75,7 @@ export const rolesSchema = z
   })
   .describe('Least-privilege roles for the application database.');
 
-export const accessEntrySchema = z
+const accessEntrySchema = z
   .object({
     role: roleName.describe('The role to create (or grant to) in the application database.'),
     login: z
@@ -95,10 +95,10 @@ export const accessEntrySchema = z
   .describe('An extra role and exactly the privileges it holds (applied authoritatively).');
 
 /** Extension names are not identifiers ("uuid-ossp"). */
-export const EXTENSION_NAME_PATTERN = '^[a-z0-9_][a-z0-9_-]*$';
+const EXTENSION_NAME_PATTERN = '^[a-z0-9_][a-z0-9_-]*$';
 const MAX_EXTENSION_NAME = 63;
 
-export const parametersSchema = boundedRecord(
+const parametersSchema = boundedRecord(
   z.string().max(MAX_PARAMETER_NAME).regex(new RegExp(PARAMETER_NAME_PATTERN)),
   z
     .string()
@@ -116,7 +116,7 @@ export const parametersSchema = boundedRecord(
     'PostgreSQL parameters, as strings ("500ms", "on"). Override the size-derived memory settings too. Parameters CloudNativePG manages are refused.',
   );
 
-export const poolerSchema = z
+const poolerSchema = z
   .object({
     mode: z.enum(['session', 'transaction']).default('transaction').describe('PgBouncer pool mode.'),
     instances: z.int().min(1).max(10).default(2).describe('PgBouncer pods.'),
@@ -138,9 +138,9 @@ export const poolerSchema = z
   );
 
 /** Six-field cron as CloudNativePG's ScheduledBackup wants it: seconds first. */
-export const SIX_FIELD_CRON_PATTERN = '^\\S+( \\S+){5}$';
+const SIX_FIELD_CRON_PATTERN = '^\\S+( \\S+){5}$';
 
-export const backupSchema = z
+const backupSchema = z
   .object({
     schedule: z
       .string()
@@ -159,13 +159,13 @@ export const backupSchema = z
   })
   .describe('Continuous WAL archiving and scheduled base backups through the Barman Cloud plugin.');
 
-export const monitoringSchema = z
+const monitoringSchema = z
   .object({
     alerts: z.boolean().default(true).describe('Also compose a PrometheusRule with essential alerts.'),
   })
   .describe("A PodMonitor for the instances' metrics port, and optionally essential alerts.");
 
-export const networkPolicySchema = z
+const networkPolicySchema = z
   .object({
     enabled: z
       .boolean()

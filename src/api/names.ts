@@ -29,7 +29,7 @@ const RESERVED_ROLES = new Set([
   'current_role',
 ]);
 
-export function identifierProblem(value: string): string | undefined {
+function identifierProblem(value: string): string | undefined {
   if (value.length === 0) return 'is empty';
   if (Buffer.byteLength(value, 'utf8') > MAX_IDENTIFIER_BYTES) {
     return `is ${Buffer.byteLength(value, 'utf8')} bytes long; PostgreSQL identifiers are at most ${MAX_IDENTIFIER_BYTES} bytes`;
@@ -102,7 +102,7 @@ export function objectNameProblem(value: string): string | undefined {
  * kubernetesNameFragment). Claim-given names stay this much under the limit, so every derived name
  * is a valid object name.
  */
-export const MAX_DERIVED_SUFFIX = 72;
+const MAX_DERIVED_SUFFIX = 72;
 export const MAX_CLAIM_SECRET_NAME = MAX_DNS_SUBDOMAIN - MAX_DERIVED_SUFFIX;
 
 /** RFC 1123 label: what Kubernetes accepts as a namespace name. */
@@ -153,7 +153,7 @@ export function kubernetesNameFragment(identifier: string): string {
  * CNPG derives Services (`<name>-rw`, `<name>-ro`, `<name>-r`), Pods (`<name>-<n>`) and Jobs from the
  * cluster name, and these are DNS-1035 labels of at most 63 characters; CNPG's own limit is 50.
  */
-export const MAX_CLUSTER_NAME = 50;
+const MAX_CLUSTER_NAME = 50;
 const dnsLabel = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 export function clusterNameProblem(value: string): string | undefined {

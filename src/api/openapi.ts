@@ -66,7 +66,7 @@ export interface CrdOptions {
 }
 
 /** The openAPIV3Schema of a kind: spec (required) and status, or the top-level fields. */
-export function kindSchema(options: CrdOptions): JsonObject {
+function kindSchema(options: CrdOptions): JsonObject {
   if (options.topLevel) {
     const schema = toOpenApiSchema(options.topLevel);
     const properties = isObject(schema.properties) ? schema.properties : {};

@@ -12,15 +12,15 @@ export type PostgresVersion = (typeof POSTGRES_VERSIONS)[number];
 export const SIZE_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 
 /** The largest volume we accept, in GB: a typo guard (64 TiB), not a platform policy. */
-export const MAX_STORAGE_GB = 65_536;
+const MAX_STORAGE_GB = 65_536;
 
 /** Go-style durations as ESO and Crossplane accept them: 1h, 30m, 1h30m, 45s. */
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
-export const MAX_DURATION_LENGTH = 32;
-export const duration = z.string().max(MAX_DURATION_LENGTH).regex(new RegExp(DURATION_PATTERN));
+const MAX_DURATION_LENGTH = 32;
+const duration = z.string().max(MAX_DURATION_LENGTH).regex(new RegExp(DURATION_PATTERN));
 
 /** One line of printable text: what a remote key or property may hold (no control characters). */
-export const PRINTABLE_PATTERN = '^[^\\x00-\\x1f\\x7f]+$';
+const PRINTABLE_PATTERN = '^[^\\x00-\\x1f\\x7f]+$';
 const MAX_REMOTE_KEY = 512;
 const MAX_REMOTE_PROPERTY = 253;
 
@@ -37,7 +37,7 @@ export const secretStoreRefSchema = z
   })
   .describe('The External Secrets store that holds the owner password.');
 
-export const credentialsSchema = z
+const credentialsSchema = z
   .object({
     source: z
       .enum(['SecretStore', 'Secret'])
@@ -140,7 +140,6 @@ export const postgresInstanceSpecSchema = z.object({
 });
 
 export type PostgresInstanceSpec = z.output<typeof postgresInstanceSpecSchema>;
-export type Credentials = z.output<typeof credentialsSchema>;
 
 /** Fields Crossplane itself writes into an XR's spec; they are not the user's and are never "unknown". */
 export const CROSSPLANE_SPEC_FIELDS = new Set([

@@ -142,9 +142,8 @@ export const clusterProviderConfigSpecSchema = z
   .describe('How the provider connects to one PostgreSQL server, for Grants in any namespace.');
 
 export type ProviderConfigSpec = z.infer<typeof providerConfigSpecSchema>;
-export type ClusterProviderConfigSpec = z.infer<typeof clusterProviderConfigSpecSchema>;
 
-export const conditionSchema = z
+const conditionSchema = z
   .object({
     type: z.string().describe('Synced or Ready.'),
     status: z.enum(['True', 'False', 'Unknown']),
@@ -164,7 +163,7 @@ const privilegeSample = z
   .array(z.string())
   .describe('Up to 10 privileges, as "PRIVILEGE ON OBJECT", e.g. SELECT ON TABLE "public"."orders".');
 
-export const grantObservationSchema = z
+const grantObservationSchema = z
   .object({
     database: z.string().optional().describe('The database observed.'),
     grantee: z.string().optional().describe('The grantee observed.'),
@@ -197,14 +196,13 @@ export const grantObservationSchema = z
   .describe('What the provider observed in the database.');
 export type GrantObservation = z.infer<typeof grantObservationSchema>;
 
-export const grantStatusSchema = z
+const grantStatusSchema = z
   .object({
     conditions: z.array(conditionSchema).optional().describe('Synced and Ready.'),
     observedGeneration: z.number().int().optional(),
     atProvider: grantObservationSchema.optional(),
   })
   .describe('Observed state of the Grant.');
-export type GrantStatus = z.infer<typeof grantStatusSchema>;
 
 const providerConfigStatusSchema = z
   .object({ conditions: z.array(conditionSchema).optional() })
@@ -215,7 +213,7 @@ const CONDITION_COLUMNS: JsonObject[] = [
   { name: 'Ready', type: 'string', jsonPath: ".status.conditions[?(@.type=='Ready')].status" },
 ];
 
-export function grantDefinition(): JsonObject {
+function grantDefinition(): JsonObject {
   const [group, version] = GRANT_API_VERSION.split('/') as [string, string];
   return customResourceDefinition({
     group,
@@ -239,7 +237,7 @@ export function grantDefinition(): JsonObject {
   });
 }
 
-export function providerConfigDefinition(): JsonObject {
+function providerConfigDefinition(): JsonObject {
   return customResourceDefinition({
     group: PROVIDER_GROUP,
     version: PROVIDER_VERSION,
@@ -259,7 +257,7 @@ export function providerConfigDefinition(): JsonObject {
   });
 }
 
-export function clusterProviderConfigDefinition(): JsonObject {
+function clusterProviderConfigDefinition(): JsonObject {
   return customResourceDefinition({
     group: PROVIDER_GROUP,
     version: PROVIDER_VERSION,

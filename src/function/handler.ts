@@ -23,7 +23,7 @@ import { describeXr } from './xr/identity.js';
 import { parseInput } from './xr/input.js';
 import { validateXr } from './xr/validate.js';
 
-export const SPEC_VALID_CONDITION = 'SpecValid';
+const SPEC_VALID_CONDITION = 'SpecValid';
 const DEFAULT_READY_TTL = '60s';
 const DEFAULT_NOT_READY_TTL = '15s';
 

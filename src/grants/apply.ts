@@ -18,14 +18,14 @@ export interface ApplyOptions {
 }
 
 /** The part of a server notice apply reads (pg's NoticeMessage). */
-export interface Notice {
+interface Notice {
   readonly code?: string | undefined;
   readonly message?: string | undefined;
   readonly where?: string | undefined;
 }
 
 /** Where warnings arrive: pg's Client and PoolClient emit 'notice'. */
-export interface NoticeSource {
+interface NoticeSource {
   on(event: 'notice', listener: (notice: Notice) => void): unknown;
   off(event: 'notice', listener: (notice: Notice) => void): unknown;
 }
@@ -51,7 +51,7 @@ class PrivilegesRefused extends Error {
 }
 
 /** The first refusal, the statement it came from (the notice's context quotes it) and how many more. */
-export function refusal(
+function refusal(
   notices: readonly Notice[],
   statements: readonly Statement[],
 ): { message: string; code: string; statementIndex: number | undefined } | undefined {
@@ -104,7 +104,7 @@ export class ApplyError extends Error {
  * The advisory lock key for (database, grantee): 64 bits of a SHA-256, computed here so the
  * key is the same for every pgplane process and needs no parameters in the batch.
  */
-export function advisoryLockKey(database: string, grantee: string): bigint {
+function advisoryLockKey(database: string, grantee: string): bigint {
   const digest = createHash('sha256').update(`pgplane.grants\u0000${database}\u0000${grantee}`).digest();
   return digest.readBigInt64BE(0);
 }
@@ -120,7 +120,7 @@ function dollarTag(body: string): string {
  * All statements as one DO block: one round trip, and a failure is re-raised with the index of
  * the statement that failed (DETAIL "pgplane statement N"), so the error can name it.
  */
-export function statementsBlock(statements: readonly Statement[]): string {
+function statementsBlock(statements: readonly Statement[]): string {
   const body = `
 DECLARE
   statements text[] := ARRAY[${statements.map((s) => literal(s.sql)).join(',\n    ')}]::text[];

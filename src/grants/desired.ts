@@ -45,7 +45,7 @@ function aclFor(acl: readonly AclPair[], grantee: string): Set<string> {
   return out;
 }
 
-export function serverLabel(snapshot: Snapshot): string {
+function serverLabel(snapshot: Snapshot): string {
   const major = Math.floor(snapshot.serverVersionNum / 10000);
   return `PostgreSQL ${major}`;
 }

@@ -22,7 +22,7 @@ export interface Diff {
 }
 
 export const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-export const sortedSet = (values: Iterable<string>): string[] => [...values].sort(byString);
+const sortedSet = (values: Iterable<string>): string[] => [...values].sort(byString);
 
 /** `recorded` answers whether the previous record says pgplane granted a privilege on an object. */
 export function diffStates(

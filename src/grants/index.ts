@@ -8,36 +8,10 @@ import { planGrants, type Plan } from './plan.js';
 import type { GrantRecord } from './record.js';
 import { normalisePolicy, snapshotScope } from './spec.js';
 
-export {
-  parseGrant,
-  grantSchema,
-  grantParameters,
-  GrantValidationError,
-  type GrantDocument,
-  type GrantParameters,
-} from '../api/grant.js';
-export {
-  ApplyError,
-  advisoryLockKey,
-  applyPlan,
-  type ApplyClient,
-  type ApplyOptions,
-  type ApplyResult,
-  type Notice,
-  type NoticeSource,
-} from './apply.js';
-export {
-  observe,
-  parseSnapshot,
-  snapshotSql,
-  type Queryable,
-  type Snapshot,
-  type SnapshotScope,
-} from './observe.js';
-export { planGrants, type ObjectDrift, type ObjectType, type Plan, type Statement } from './plan.js';
+export { type GrantParameters } from '../api/grant.js';
+export { ApplyError, type ApplyClient } from './apply.js';
+export { type Plan, type Statement } from './plan.js';
 export type { GrantRecord } from './record.js';
-export { normalisePolicy, snapshotScope, type Policy } from './spec.js';
-
 /** One Grant to reconcile: its name (for plans, drift and records), its parameters, its last record. */
 export interface GrantInput {
   readonly name: string;

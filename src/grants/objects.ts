@@ -5,7 +5,7 @@
 import type { ObjectType } from './kinds.js';
 import { ident, qualified, routineSignature } from './sql.js';
 
-export type DefaultsOn = 'TABLES' | 'SEQUENCES' | 'FUNCTIONS';
+type DefaultsOn = 'TABLES' | 'SEQUENCES' | 'FUNCTIONS';
 export type RoutineType = 'FUNCTION' | 'PROCEDURE' | 'ROUTINE';
 
 export type GrantObject =

@@ -7,13 +7,13 @@ import { textArray } from './sql.js';
 /** [grantee name, or PUBLIC; privilege name as aclexplode prints it] */
 export type AclPair = readonly [string, string];
 
-export interface ObservedSchema {
+interface ObservedSchema {
   readonly name: string;
   readonly owner: string;
   readonly acl: readonly AclPair[];
 }
 
-export interface ObservedRelation {
+interface ObservedRelation {
   readonly schema: string;
   readonly name: string;
   /** pg_class.relkind: r table, v view, m materialized view, p partitioned, f foreign, S sequence. */
@@ -24,7 +24,7 @@ export interface ObservedRelation {
   readonly acl: readonly AclPair[];
 }
 
-export interface ObservedRoutine {
+interface ObservedRoutine {
   readonly schema: string;
   readonly name: string;
   /** Input argument types as format_type() prints them. */
@@ -36,14 +36,14 @@ export interface ObservedRoutine {
   readonly acl: readonly AclPair[];
 }
 
-export interface ObservedColumn {
+interface ObservedColumn {
   readonly schema: string;
   readonly table: string;
   readonly column: string;
   readonly acl: readonly AclPair[];
 }
 
-export interface ObservedDefault {
+interface ObservedDefault {
   /** The role whose future objects these defaults apply to (FOR ROLE). */
   readonly creator: string;
   readonly schema: string;
@@ -52,7 +52,7 @@ export interface ObservedDefault {
   readonly acl: readonly AclPair[];
 }
 
-export interface ObservedMembership {
+interface ObservedMembership {
   readonly member: string;
   readonly role: string;
   readonly admin: boolean;

@@ -10,9 +10,7 @@ import { recordedSet, type GrantRecord } from './record.js';
 import type { Policy } from './spec.js';
 import { buildStatements, compareStatements, type Pending, type Statement } from './statements.js';
 
-export type { ObjectDrift } from './diff.js';
-export type { ObjectType } from './kinds.js';
-export { OBJECTS_PER_STATEMENT, type Statement } from './statements.js';
+export { type Statement } from './statements.js';
 
 export interface Plan {
   readonly database: string;

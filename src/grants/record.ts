@@ -9,14 +9,14 @@ export type { GrantRecord } from '../api/grant-record.js';
  * then the names identifying the object (objectIdentity). Version 1 was the rendered
  * "PRIVILEGE ON OBJECT" text, which had to be matched as text; it is still read, never written.
  */
-export const RECORD_KEY_VERSION = 2;
+const RECORD_KEY_VERSION = 2;
 
 export function recordKey(privilege: string, object: GrantObject): string {
   return JSON.stringify([RECORD_KEY_VERSION, object.type, privilege, ...objectIdentity(object)]);
 }
 
 /** The version-1 key of the same grant, to recognise records written before version 2. */
-export function legacyRecordKey(privilege: string, object: GrantObject): string {
+function legacyRecordKey(privilege: string, object: GrantObject): string {
   return `${privilege} ON ${objectKey(object)}`;
 }
 

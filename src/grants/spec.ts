@@ -6,18 +6,18 @@ import { normaliseType } from './sql.js';
 import type { SnapshotScope } from './observe.js';
 import type { GrantRecord } from './record.js';
 
-export type Mode = 'additive' | 'authoritative';
+type Mode = 'additive' | 'authoritative';
 /** Object types a wildcard can cover; each has its own default privileges (ON TABLES / SEQUENCES / FUNCTIONS). */
 export type WildcardKind = 'TABLE' | 'SEQUENCE' | 'FUNCTION';
 
-export interface Wildcard {
+interface Wildcard {
   readonly privileges: readonly string[];
   readonly except: ReadonlySet<string>;
   /** FOR ROLE targets of the default privileges; undefined means the schema owner. */
   readonly creators: readonly string[] | undefined;
 }
 
-export interface SpecificObject {
+interface SpecificObject {
   /** Relation name, or for routines the name with normalised argument types: `f(integer, text[])`. */
   readonly key: string;
   readonly name: string;
@@ -29,14 +29,14 @@ export interface SchemaRule {
   readonly specific: ReadonlyMap<string, SpecificObject>;
 }
 
-export interface ColumnRule {
+interface ColumnRule {
   readonly schema: string;
   readonly table: string;
   readonly column: string;
   readonly privileges: readonly string[];
 }
 
-export interface MembershipRule {
+interface MembershipRule {
   readonly role: string;
   readonly admin: boolean | undefined;
   readonly inherit: boolean | undefined;

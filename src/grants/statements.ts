@@ -19,7 +19,7 @@ export interface Statement {
 }
 
 /** Objects per GRANT/REVOKE: big enough that 10,000 tables take a handful of statements, small enough to read. */
-export const OBJECTS_PER_STATEMENT = 500;
+const OBJECTS_PER_STATEMENT = 500;
 
 export interface Pending {
   readonly action: 'GRANT' | 'REVOKE';

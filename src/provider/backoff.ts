@@ -16,7 +16,7 @@ export interface BackoffOptions {
 }
 
 // 1 s doubles to the 5-minute cap in nine failures: quick for a blip, gentle for a dead server.
-export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 1_000, maxMs: 5 * 60_000, jitter: 0.2 };
+const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 1_000, maxMs: 5 * 60_000, jitter: 0.2 };
 
 export type Backoff = (failures: number) => number;
 

@@ -120,7 +120,7 @@ export function describeSource(source: ConnectionSource): string {
 }
 
 /** The Secrets a source reads: the connection Secret and, when there is one, the CA Secret. */
-export function secretRefs(source: ConnectionSource): {
+function secretRefs(source: ConnectionSource): {
   connection: SecretRef;
   ca: { ref: SecretRef; key: string } | undefined;
 } {

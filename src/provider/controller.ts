@@ -61,7 +61,7 @@ function isNotFound(error: unknown): boolean {
 }
 
 /** Reads a namespaced managed resource and writes its finalizers and status, for any kind of the group. */
-export function kubeManagedStore<O extends ManagedObject<unknown>>(
+function kubeManagedStore<O extends ManagedObject<unknown>>(
   api: CustomObjectsApi,
   plural: string,
 ): ManagedStore<O> {
@@ -97,7 +97,7 @@ export function kubeManagedStore<O extends ManagedObject<unknown>>(
   };
 }
 
-export function kubeGrantStore(api: CustomObjectsApi): GrantStore {
+function kubeGrantStore(api: CustomObjectsApi): GrantStore {
   return kubeManagedStore<GrantObject>(api, PLURALS.Grant);
 }
 
@@ -106,7 +106,7 @@ export function kubeGrantStore(api: CustomObjectsApi): GrantStore {
  * recorder writes them: Crossplane's RBAC manager grants a provider create on core `events`, not
  * on `events.k8s.io` (which shows the same Events). Failures are logged, never fatal.
  */
-export function kubeEventRecorder(api: CoreV1Api, identity: string, log: Logger): EventRecorder {
+function kubeEventRecorder(api: CoreV1Api, identity: string, log: Logger): EventRecorder {
   return {
     record: (object, type, reason, note) => {
       const { namespace, name, uid, resourceVersion } = object.metadata;
@@ -163,7 +163,7 @@ export interface ConfigFinalizers {
   ): Promise<void>;
 }
 
-export function kubeConfigFinalizers(api: CustomObjectsApi): ConfigFinalizers {
+function kubeConfigFinalizers(api: CustomObjectsApi): ConfigFinalizers {
   const plural = (ref: ProviderConfigRef) =>
     ref.kind === PROVIDER_CONFIG_KIND ? PLURALS.ProviderConfig : PLURALS.ClusterProviderConfig;
   return {

@@ -73,7 +73,7 @@ export interface HealthServer {
 }
 
 /** Parses ":8080", "127.0.0.1:0" or "8080". */
-export function parseAddress(address: string): { host: string | undefined; port: number } {
+function parseAddress(address: string): { host: string | undefined; port: number } {
   const colon = address.lastIndexOf(':');
   const host = colon > 0 ? address.slice(0, colon) : undefined;
   const port = Number(colon >= 0 ? address.slice(colon + 1) : address);

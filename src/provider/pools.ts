@@ -22,7 +22,7 @@ export interface PoolOptions {
 }
 
 // Two: one Grant applying while another takes its one-query snapshot. Raised with --pool-size.
-export const DEFAULT_POOL_OPTIONS: PoolOptions = {
+const DEFAULT_POOL_OPTIONS: PoolOptions = {
   max: 2,
   connectionTimeoutMs: 10_000,
   idleTimeoutMs: 60_000,
@@ -44,7 +44,7 @@ interface Entry {
 }
 
 /** What tells pools apart: the real connection values. In memory only, never shown. */
-export function poolKey(connection: ServerConnection, database: string): string {
+function poolKey(connection: ServerConnection, database: string): string {
   return JSON.stringify([connection.user, connection.host, connection.port, database]);
 }
 
@@ -52,7 +52,7 @@ export function poolKey(connection: ServerConnection, database: string): string 
  * What a pool is shown as: 'team/app-owner <username>@pg-rw.team.svc:5432/app'. The Secret
  * name tells apart pools whose user comes from different Secrets; no Secret value appears.
  */
-export function poolLabel(connection: ServerConnection, database: string): string {
+function poolLabel(connection: ServerConnection, database: string): string {
   const { user, host, port } = connection.shown;
   const secret = describeSecret(connection).replace(/^Secret "(.*)"$/, '$1');
   return `${secret} ${user}@${host}:${port}/${database}`;

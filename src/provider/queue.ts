@@ -11,7 +11,7 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
-export const realTimers: Timers = {
+const realTimers: Timers = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => {
     const handle = setTimeout(fn, ms);
@@ -28,7 +28,7 @@ export interface Outcome {
   readonly requeueAfterMs?: number;
 }
 
-export type Handler = (key: string) => Promise<Outcome>;
+type Handler = (key: string) => Promise<Outcome>;
 
 export interface QueueOptions {
   readonly concurrency: number;

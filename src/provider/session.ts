@@ -45,7 +45,7 @@ export interface ConfigDependencies {
   readonly secrets: readonly SecretRef[];
 }
 
-export type DependencyObserver = (key: string, deps: ConfigDependencies | undefined) => void;
+type DependencyObserver = (key: string, deps: ConfigDependencies | undefined) => void;
 
 /** Removes Secret values from text the driver or the server wrote (disclosure.ts). */
 export type Scrub = (text: string) => string;

@@ -9,7 +9,7 @@ import { getString, isObject, type JsonObject } from '../shared/json.js';
 import { runFunction } from '../function/handler.js';
 
 /** The annotation Crossplane puts on composed resources; `crossplane render` reads it from observed files too. */
-export const COMPOSITION_RESOURCE_NAME = 'crossplane.io/composition-resource-name';
+const COMPOSITION_RESOURCE_NAME = 'crossplane.io/composition-resource-name';
 
 export interface RenderRequest {
   xr: JsonObject;

@@ -1,9 +1,9 @@
 // Names of things every builder must agree on: labels, annotations, composed-resource keys.
 
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY = 'pgplane';
-export const INSTANCE_LABEL = 'pgplane.io/instance';
-export const COMPONENT_LABEL = 'app.kubernetes.io/component';
+const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+const MANAGED_BY = 'pgplane';
+const INSTANCE_LABEL = 'pgplane.io/instance';
+const COMPONENT_LABEL = 'app.kubernetes.io/component';
 
 /** CNPG restarts or reloads instances when a Secret with this label changes (password rotation). */
 export const CNPG_RELOAD_LABEL = 'cnpg.io/reload';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { isObject, type JsonObject } from './json.js';
 
-export class YamlFileError extends Error {}
+class YamlFileError extends Error {}
 
 /** One object read from a file: where it came from, for messages. */
 export interface YamlDocument {
@@ -20,7 +20,7 @@ export interface YamlDocument {
 const MAX_REASON = 200;
 
 /** The files a path stands for: itself, or every .yaml/.yml/.json file of a folder, sorted by name. */
-export function yamlFiles(path: string): string[] {
+function yamlFiles(path: string): string[] {
   return statSync(path).isDirectory()
     ? readdirSync(path)
         .filter((name) => /\.(ya?ml|json)$/.test(name))
@@ -43,7 +43,7 @@ export function readDocuments(path: string): YamlDocument[] {
  * The parser's reason in one line: the yaml library appends the offending source line (which
  * for a binary file is the file), so only the first line is kept, without control characters.
  */
-export function oneLineReason(message: string): string {
+function oneLineReason(message: string): string {
   const first = (message.split('\n')[0] ?? '').replace(/:\s*$/, '');
   // eslint-disable-next-line no-control-regex
   const printable = first.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, '?');

@@ -9,7 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import { isObject, type JsonObject } from '../../src/shared/json.js';
 
 /** The chart's templates that hold Crossplane's and the RBAC manager's ClusterRoles and bindings. */
-export const RBAC_TEMPLATES = [
+const RBAC_TEMPLATES = [
   'clusterrole.yaml',
   'clusterrolebinding.yaml',
   'rbac-manager-clusterrole.yaml',
@@ -30,7 +30,7 @@ const CONDITIONS: Readonly<Record<string, boolean>> = {
 };
 
 /** Renders one template's text; throws on a directive it does not know. */
-export function renderTemplate(text: string, file: string): string {
+function renderTemplate(text: string, file: string): string {
   const out: string[] = [];
   // Each entry: is this branch taken? (an else flips the innermost).
   const branches: boolean[] = [];

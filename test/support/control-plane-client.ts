@@ -5,7 +5,7 @@ import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { getString, isObject, type JsonObject } from '../../src/shared/json.js';
 
-export class KubeRequestError extends Error {
+class KubeRequestError extends Error {
   constructor(
     message: string,
     readonly status: number,
@@ -172,7 +172,7 @@ export function refOf(object: JsonObject): ObjectRef {
 }
 
 /** A condition of an object's status, if present. */
-export function conditionOf(object: JsonObject | undefined, type: string): JsonObject | undefined {
+function conditionOf(object: JsonObject | undefined, type: string): JsonObject | undefined {
   const conditions = isObject(object?.['status']) ? object['status']['conditions'] : undefined;
   return Array.isArray(conditions) ? conditions.filter(isObject).find((c) => c['type'] === type) : undefined;
 }

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CONTROL_PLANE_INSTALL_SCRIPT = fileURLToPath(
+const CONTROL_PLANE_INSTALL_SCRIPT = fileURLToPath(
   new URL('../tools/control-plane/install.sh', import.meta.url),
 );
 

@@ -44,9 +44,9 @@ import { SHARED_CRDS_DIR } from './upstream-crds.js';
 const execFileAsync = promisify(execFile);
 
 export const NAMESPACE = 'crossplane-system';
-export const PACKAGE_VERSION = 'v0.1.0';
+const PACKAGE_VERSION = 'v0.1.0';
 /** The repositories README publishes and package/configuration depends on. */
-export const PACKAGES = {
+const PACKAGES = {
   function: 'ghcr.io/pgplane/function-pgplane',
   provider: 'ghcr.io/pgplane/provider-pgplane',
   configuration: 'ghcr.io/pgplane/configuration-pgplane',
@@ -69,7 +69,7 @@ const COMPOSED_CRDS = [
   'prometheusrules.monitoring.coreos.com.yaml',
 ];
 
-export type ApiFlavour = 'namespaced' | 'legacy';
+type ApiFlavour = 'namespaced' | 'legacy';
 
 export interface ControlPlane {
   kube: KubeApiServer;

@@ -14,9 +14,9 @@ import { validateCoreKind, isCoreKind } from './core-kinds.js';
 import { compositionFor } from './examples.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const INSTALL_SCRIPT = join(REPO_ROOT, 'test/tools/crossplane/install.sh');
+const INSTALL_SCRIPT = join(REPO_ROOT, 'test/tools/crossplane/install.sh');
 export const FUNCTIONS_FILE = join(REPO_ROOT, 'examples/functions.yaml');
-export const DEVELOPMENT_TARGET_ANNOTATION = 'render.crossplane.io/runtime-development-target';
+const DEVELOPMENT_TARGET_ANNOTATION = 'render.crossplane.io/runtime-development-target';
 
 export interface CommandResult {
   code: number;
@@ -244,7 +244,7 @@ export function canonicalYaml(objects: readonly JsonObject[]): string {
 }
 
 /** Render's own output kinds, which have no schema anywhere (function results and context). */
-export function isRenderOutputKind(object: JsonObject): boolean {
+function isRenderOutputKind(object: JsonObject): boolean {
   return typeof object.apiVersion === 'string' && object.apiVersion.startsWith('render.crossplane.io/');
 }
 
@@ -253,7 +253,7 @@ export function isRenderOutputKind(object: JsonObject): boolean {
  * Its schemas come from ../shared/crds (copied from crossplane/crossplane at this tag), written
  * into the validate cache so that validate never downloads the image.
  */
-export const CROSSPLANE_IMAGE = 'xpkg.crossplane.io/crossplane/crossplane:v2.3.4';
+const CROSSPLANE_IMAGE = 'xpkg.crossplane.io/crossplane/crossplane:v2.3.4';
 
 function isCrossplaneCrdFile(file: string): boolean {
   return file.endsWith('.crossplane.io.yaml');
@@ -298,7 +298,7 @@ export function prefillValidateCache(cacheDir: string, image = CROSSPLANE_IMAGE)
 }
 
 /** pgplane's own CRDs that the function composes (Grant, ProviderConfig), generated from zod. */
-export const PROVIDER_CRDS_DIR = join(REPO_ROOT, 'package/provider/crds');
+const PROVIDER_CRDS_DIR = join(REPO_ROOT, 'package/provider/crds');
 
 /**
  * The extensions validate loads from files: the given XRDs (or other CRD files), pgplane's provider CRDs, and the
@@ -310,7 +310,7 @@ export const PROVIDER_CRDS_DIR = join(REPO_ROOT, 'package/provider/crds');
  */
 export const INPUT_CRD_FILE = join(REPO_ROOT, 'package/function/input/pgplane.fn.crossplane.io_inputs.yaml');
 
-export function validateExtensions(xrdFiles: readonly string[]): string[] {
+function validateExtensions(xrdFiles: readonly string[]): string[] {
   for (const file of xrdFiles) {
     if (!existsSync(file)) throw new Error(`no ${file}: generate it with \`npm run generate\``);
   }
@@ -376,7 +376,7 @@ export async function validateRendered(
  * [!] line (schema/CEL error, missing schema, defaults that failed, a download attempt) is a
  * problem, and the summary must count every resource as a success.
  */
-export function crankProblems(output: string, resources: number): string[] {
+function crankProblems(output: string, resources: number): string[] {
   const problems: string[] = [];
   for (const line of output.split('\n')) {
     if (/^\[(x|!)\]/.test(line) || /downloading/i.test(line)) problems.push(line.trim());

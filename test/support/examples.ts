@@ -7,7 +7,7 @@ import type { RenderRequest } from '../../src/render/render.js';
 import { getString, type JsonObject } from '../../src/shared/json.js';
 import { readObjects, readSingleObject } from '../../src/shared/yaml-files.js';
 
-export const EXAMPLES_DIR = 'examples';
+const EXAMPLES_DIR = 'examples';
 
 /**
  * Invalid scenarios (examples/invalid*) whose every field is well-formed: the XRD and the API

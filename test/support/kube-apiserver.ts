@@ -26,15 +26,15 @@ const execFileAsync = promisify(execFile);
 
 /** test/tools/kube: the Go module that pins the versions, and install.sh that builds them. */
 const toolsDir = fileURLToPath(new URL('../tools/kube/', import.meta.url));
-export const installScript = join(toolsDir, 'install.sh');
+const installScript = join(toolsDir, 'install.sh');
 
-export interface KubeToolVersions {
+interface KubeToolVersions {
   kubernetes: string;
   etcd: string;
 }
 
 /** The kube-apiserver and etcd versions pinned in test/tools/kube/go.mod. */
-export function kubeToolVersions(): KubeToolVersions {
+function kubeToolVersions(): KubeToolVersions {
   const goMod = readFileSync(join(toolsDir, 'go.mod'), 'utf8');
   const version = (module: string): string => {
     for (const line of goMod.split('\n')) {
@@ -51,7 +51,7 @@ export function kubeToolVersions(): KubeToolVersions {
  * ${PGPLANE_TOOLS_CACHE:-$HOME/.cache/pgplane-tools}/kube/<k8s>-etcd-<etcd>/bin.
  * PGPLANE_KUBE_BIN_DIR overrides it (binaries installed some other way).
  */
-export function kubeToolsBinDir(): string {
+function kubeToolsBinDir(): string {
   const override = process.env['PGPLANE_KUBE_BIN_DIR'];
   if (override) return override;
   const cache = process.env['PGPLANE_TOOLS_CACHE'] || join(homedir(), '.cache', 'pgplane-tools');
@@ -564,7 +564,7 @@ async function serverSideApply(kc: KubeConfig, path: string, body: unknown): Pro
  * version answers a list: the handler and its watch cache lag the condition a little, and
  * requests in between fail with 404 or 429 "storage is (re)initializing".
  */
-export async function waitForCrdEstablished(
+async function waitForCrdEstablished(
   kc: KubeConfig,
   name: string,
   timeoutMs = 60_000,

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface KeyPair {
+interface KeyPair {
   cert: Buffer;
   key: Buffer;
 }

@@ -10,7 +10,7 @@ import { getPath, isObject, type JsonObject } from '../../src/shared/json.js';
 export const SHARED_CRDS_DIR = resolve(process.cwd(), '..', 'shared', 'crds');
 
 /** Adds `additionalProperties: false` wherever a schema lists its properties and does not preserve unknown fields. */
-export function strict(schema: unknown): unknown {
+function strict(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(strict);
   if (!isObject(schema)) return schema;
   const out: JsonObject = {};

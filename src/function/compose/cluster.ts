@@ -8,13 +8,11 @@ import { memoryParameters } from './sizing.js';
 
 import { CNPG_API_VERSION } from './cnpg.js';
 
-export { CNPG_API_VERSION };
-
 /**
  * Plain-text connections are refused before CNPG's catch-all `host ... scram-sha-256` rule: a
  * password never crosses the network unencrypted, whatever the client's sslmode.
  */
-export const TLS_ONLY_HBA = ['hostnossl all all all reject'];
+const TLS_ONLY_HBA = ['hostnossl all all all reject'];
 
 export function buildCluster(plan: InstancePlan): JsonObject {
   const { spec } = plan;

@@ -12,7 +12,7 @@ import {
 import type { InstancePlan, RolePlan } from './plan.js';
 
 /** Every connection goes over TLS (the Cluster refuses plain-text connections). */
-export const SSL_MODE = 'require';
+const SSL_MODE = 'require';
 
 type PublishedRole = RolePlan & { connection: NonNullable<RolePlan['connection']> };
 

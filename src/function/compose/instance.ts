@@ -32,19 +32,19 @@ export interface Observed {
   required: Readonly<Record<string, JsonObject>>;
 }
 
-export interface ComposedResource {
+interface ComposedResource {
   resource: JsonObject;
   ready: boolean;
 }
 
-export interface ResourceRequirement {
+interface ResourceRequirement {
   apiVersion: string;
   kind: string;
   matchName: string;
   namespace: string;
 }
 
-export interface XrCondition {
+interface XrCondition {
   type: string;
   status: 'True' | 'False';
   reason: string;
@@ -77,7 +77,7 @@ export const CONDITION_TYPES = {
 } as const;
 
 /** Resource and requirement keys per role; the owner's keep the names they had before roles existed. */
-export function roleKeys(plan: InstancePlan, role: RolePlan) {
+function roleKeys(plan: InstancePlan, role: RolePlan) {
   return {
     credentials: role.kind === 'owner' ? RESOURCE_KEYS.credentials : `credentials-${role.key}`,
     connection: role === plan.application ? RESOURCE_KEYS.connection : `connection-${role.key}`,

@@ -31,8 +31,8 @@ export interface ComposedNames {
   application: RoleNames;
 }
 
-export const RUNTIME_SUFFIX = '_rw';
-export const READ_ONLY_SUFFIX = '_ro';
+const RUNTIME_SUFFIX = '_rw';
+const READ_ONLY_SUFFIX = '_ro';
 
 /**
  * "<databaseName><suffix>", or, when that would pass PostgreSQL's 63 bytes, the database name cut
@@ -49,7 +49,7 @@ export function derivedRoleName(databaseName: string, suffix: string): string {
   return `${prefix}_${hash}${suffix}`;
 }
 
-export function leastPrivilege(spec: PostgresInstanceSpec): boolean {
+function leastPrivilege(spec: PostgresInstanceSpec): boolean {
   return spec.roles?.leastPrivilege ?? true;
 }
 

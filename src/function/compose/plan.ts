@@ -10,7 +10,7 @@ import type { CredentialsSource } from '../xr/policy.js';
 import { composedNames, type RoleKind, type RoleNames } from './names.js';
 import { sizeCatalog } from './sizing.js';
 
-export type Image =
+type Image =
   | { imageName: string }
   | { catalog: { kind: 'ClusterImageCatalog' | 'ImageCatalog'; name: string; major: number } };
 

@@ -2,7 +2,7 @@
 // each size implies.
 import type { FunctionInput, Size } from '../../api/function-input.js';
 
-export const BUILT_IN_SIZES: Readonly<Record<string, Size>> = {
+const BUILT_IN_SIZES: Readonly<Record<string, Size>> = {
   small: { cpu: { request: '250m', limit: '1000m' }, memory: { request: '256Mi', limit: '1Gi' } },
   medium: { cpu: { request: '500m', limit: '2000m' }, memory: { request: '512Mi', limit: '2Gi' } },
   large: { cpu: { request: '1000m', limit: '4000m' }, memory: { request: '1Gi', limit: '4Gi' } },
@@ -30,7 +30,7 @@ const UNIT_BYTES: Readonly<Record<string, number>> = {
 };
 
 /** Bytes in a Kubernetes quantity the Input schema already validated (e.g. "512Mi", "2G"). */
-export function quantityBytes(quantity: string): number {
+function quantityBytes(quantity: string): number {
   const match = /^([0-9.]+)([A-Za-z]*)$/.exec(quantity);
   const unit = UNIT_BYTES[match?.[2] ?? ''];
   if (!match || unit === undefined) throw new Error(`not a Kubernetes quantity: ${quantity}`);

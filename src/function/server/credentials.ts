@@ -10,12 +10,12 @@ import { createSecureContext } from 'node:tls';
 import { oneLine, parseCertificateBundle } from './client-certificate.js';
 import type { TlsOptions } from './options.js';
 
-export const TLS_FILES = { cert: 'tls.crt', key: 'tls.key', ca: 'ca.crt' } as const;
+const TLS_FILES = { cert: 'tls.crt', key: 'tls.key', ca: 'ca.crt' } as const;
 
 export class TlsConfigError extends Error {}
 
 /** What the listener needs for mutual TLS. */
-export interface MutualTls {
+interface MutualTls {
   readonly key: Buffer;
   readonly cert: Buffer;
   /** ca.crt as read: its names go to clients in the handshake's certificate request. */

@@ -7,11 +7,11 @@ export const DEFAULT_ADDRESS = '0.0.0.0:9443';
 /** gRPC's own default receive limit; Crossplane requests carry every observed resource, so it is a flag. */
 export const DEFAULT_MAX_RECV_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** Well inside Kubernetes' default 30s termination grace period, and far above any RunFunction call. */
-export const DEFAULT_DRAIN_TIMEOUT = '10s';
+const DEFAULT_DRAIN_TIMEOUT = '10s';
 /** The variable Crossplane's package manager sets on a function's Deployment. */
-export const TLS_CERTS_DIR_ENV = 'TLS_SERVER_CERTS_DIR';
+const TLS_CERTS_DIR_ENV = 'TLS_SERVER_CERTS_DIR';
 /** Each worker is a V8 isolate (~10 MB); beyond a few, threads only contend. */
-export const MAX_WORKERS = 16;
+const MAX_WORKERS = 16;
 
 /** What one connection may hold and how long it may stay; see DEFAULT_CONNECTION_LIMITS. */
 export interface ConnectionLimits {
@@ -72,7 +72,7 @@ Flags:
 
 export type TlsOptions = { mode: 'insecure' } | { mode: 'mtls'; certsDir: string };
 
-export interface ServeFunctionOptions {
+interface ServeFunctionOptions {
   /** host:port as grpc-js binds it. */
   readonly address: string;
   readonly tls: TlsOptions;

@@ -61,7 +61,7 @@ const DEFAULT_START_TIMEOUT_MS = 10_000;
  * waits for the gRPC thread. The rest wait here as the bytes grpc-js received, not yet copied for
  * the worker: with 4 MiB requests, every call handed over early would cost another 4 MiB.
  */
-export const CALLS_PER_WORKER = 2;
+const CALLS_PER_WORKER = 2;
 
 /** The workers could not be started; the server does not start either. */
 export class WorkerStartError extends Error {}

@@ -9,7 +9,7 @@ export interface FieldError {
   example?: string;
 }
 
-export function formatFieldError(error: FieldError): string {
+function formatFieldError(error: FieldError): string {
   return `${error.field} ${error.problem}${error.example ? `. Example: ${error.example}` : ''}`;
 }
 

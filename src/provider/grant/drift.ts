@@ -4,7 +4,7 @@ import type { GrantObservation } from '../../api/provider-config.js';
 import type { Plan } from '../../grants/index.js';
 
 /** How many privileges a sample in status holds: enough to see the pattern, small enough for kubectl. */
-export const SAMPLE_SIZE = 10;
+const SAMPLE_SIZE = 10;
 
 export interface DriftSummary {
   readonly missing: number;

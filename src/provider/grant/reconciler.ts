@@ -18,7 +18,7 @@ import { GrantClient, type Engine, type GrantMetricsObserver } from './client.js
 export type GrantObject = ManagedObject<GrantObservation>;
 export type GrantStore = ManagedStore<GrantObject>;
 
-export interface ReconcileObserver extends GrantMetricsObserver {
+interface ReconcileObserver extends GrantMetricsObserver {
   /** The Secrets and ProviderConfig a Grant depends on, so their changes re-reconcile it. */
   dependencies?(key: string, deps: ConfigDependencies | undefined): void;
 }

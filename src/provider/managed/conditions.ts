@@ -4,7 +4,7 @@ import type { Condition } from '../../api/provider-config.js';
 
 export type { Condition };
 
-export const SYNCED = 'Synced';
+const SYNCED = 'Synced';
 export const READY = 'Ready';
 
 /** Reasons, defined once; the Synced/Ready ones Crossplane users know, plus Drifted and Orphaned. */

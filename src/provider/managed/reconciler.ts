@@ -26,7 +26,7 @@ import type { Outcome } from '../queue.js';
 export const FINALIZER = 'grants.pgplane.io/finalizer';
 export const PAUSED_ANNOTATION = 'crossplane.io/paused';
 
-export interface ManagedStatus<AtProvider> {
+interface ManagedStatus<AtProvider> {
   conditions?: Condition[] | undefined;
   observedGeneration?: number | undefined;
   atProvider?: AtProvider | undefined;
@@ -154,7 +154,7 @@ export function objectKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
 
-export function splitKey(key: string): { namespace: string; name: string } {
+function splitKey(key: string): { namespace: string; name: string } {
   const slash = key.indexOf('/');
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
