@@ -2,12 +2,10 @@
 // writes it. This zod schema is the single source of truth: the CLI and the provider validate
 // with it, and the Grant CRD's openAPIV3Schema is generated from it.
 import { z } from 'zod';
+import { MAX_IDENTIFIER_BYTES } from './names.js';
 
 export const GRANT_API_VERSION = 'grants.pgplane.io/v1alpha1';
 export const GRANT_KIND = 'Grant';
-
-/** PostgreSQL truncates longer names silently; we refuse them so a name never means two objects. */
-const MAX_NAME_BYTES = 63;
 
 const DATABASE_PRIVILEGES = ['CONNECT', 'TEMPORARY', 'CREATE'] as const;
 const SCHEMA_PRIVILEGES = ['USAGE', 'CREATE'] as const;
@@ -37,13 +35,13 @@ const pgName = z
   .string()
   .min(1, { error: 'is empty; write the name exactly as it is in the catalog, e.g. "orders"' })
   // In characters for the API server's schema; the refinement below counts the bytes.
-  .max(MAX_NAME_BYTES, {
-    error: `is longer than ${MAX_NAME_BYTES} bytes; PostgreSQL names are at most ${MAX_NAME_BYTES} bytes (longer ones are silently truncated)`,
+  .max(MAX_IDENTIFIER_BYTES, {
+    error: `is longer than ${MAX_IDENTIFIER_BYTES} bytes; PostgreSQL names are at most ${MAX_IDENTIFIER_BYTES} bytes (longer ones are silently truncated)`,
   })
   .refine((v) => !v.includes('\u0000'), { error: 'contains a NUL byte, which PostgreSQL names cannot hold' })
-  .refine((v) => Buffer.byteLength(v, 'utf8') <= MAX_NAME_BYTES, {
+  .refine((v) => Buffer.byteLength(v, 'utf8') <= MAX_IDENTIFIER_BYTES, {
     error: (issue) =>
-      `is ${Buffer.byteLength(String(issue.input), 'utf8')} bytes; PostgreSQL names are at most ${MAX_NAME_BYTES} bytes (longer ones are silently truncated)`,
+      `is ${Buffer.byteLength(String(issue.input), 'utf8')} bytes; PostgreSQL names are at most ${MAX_IDENTIFIER_BYTES} bytes (longer ones are silently truncated)`,
   });
 
 /**

@@ -1,13 +1,9 @@
-// Quoting. Every name that reaches SQL passes through here; nothing else builds identifiers.
+// Quoting. Every name that reaches SQL passes through here or through src/shared/sql-ident.ts
+// (ident, shared with the composition function's bootstrap SQL); nothing else builds identifiers.
 
-/**
- * Always-quoted identifier (quote_ident semantics, minus the "leave it bare when safe" shortcut):
- * quoting every name means mixed case, keywords, dots and spaces can never change meaning.
- */
-export function ident(name: string): string {
-  if (name.includes('\u0000')) throw new Error('identifier contains a NUL byte');
-  return `"${name.replaceAll('"', '""')}"`;
-}
+import { ident } from '../shared/sql-ident.js';
+
+export { ident };
 
 /** A string literal for standard_conforming_strings = on (apply sets it explicitly). */
 export function literal(value: string): string {

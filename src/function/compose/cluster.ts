@@ -5,7 +5,7 @@ import type { InstancePlan } from './plan.js';
 import { walArchiverPlugins } from './backup.js';
 import { managedRoles } from './roles.js';
 import { memoryParameters } from './sizing.js';
-
+import { ident } from '../../shared/sql-ident.js';
 import { CNPG_API_VERSION } from './cnpg.js';
 
 /**
@@ -98,5 +98,5 @@ function affinity(plan: InstancePlan): JsonObject {
  * through pg_database_owner. Runs once, as the superuser, at bootstrap.
  */
 function ownPublicSchema(plan: InstancePlan): string {
-  return `ALTER SCHEMA public OWNER TO "${plan.spec.databaseOwner.replaceAll('"', '""')}"`;
+  return `ALTER SCHEMA public OWNER TO ${ident(plan.spec.databaseOwner)}`;
 }
