@@ -3,13 +3,12 @@
 // XPostgresInstance, composed through apis/legacy/composition.yaml. Its own control plane, since
 // the legacy and namespaced APIs define the same PostgresInstance kind and cannot share a cluster.
 // See control-plane.test.ts for what runs and what the stand-in replaces.
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getPath, getString, isObject, type JsonObject } from '../../src/shared/json.js';
 import { catalogMatches, grantsOf } from '../support/control-plane-checks.js';
 import { isConditionTrue, type KubeClient } from '../support/control-plane-client.js';
 import { eventually, FUNCTION_NAME, startControlPlane, type ControlPlane } from '../support/control-plane.js';
-import { LOCAL_SERVER } from '../support/postgres.js';
+import { dropCreatedObjects } from '../support/control-plane-standin.js';
 
 const API = 'database.pgplane.io/v1alpha1';
 const suffix = Math.random().toString(36).slice(2, 7);
@@ -29,16 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   const created = plane?.standIn.created();
   await plane?.stop();
-  if (!created) return;
-  const client = new pg.Client({ ...LOCAL_SERVER, database: 'postgres' });
-  await client.connect();
-  try {
-    for (const name of created.databases)
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    for (const role of created.roles) await client.query(`DROP ROLE IF EXISTS "${role}"`);
-  } finally {
-    await client.end();
-  }
+  if (created) await dropCreatedObjects(created);
 });
 
 const claimRef = { apiVersion: API, kind: 'PostgresInstance', name: NAME, namespace: TEAM };

@@ -27,6 +27,7 @@ import {
   startControlPlane,
   type ControlPlane,
 } from '../support/control-plane.js';
+import { dropCreatedObjects } from '../support/control-plane-standin.js';
 import { LOCAL_SERVER } from '../support/postgres.js';
 import { crossplaneCa, crossplaneClient, type CrossplaneKeyPair } from '../support/tls.js';
 
@@ -47,17 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   const created = plane?.standIn.created();
   await plane?.stop();
-  if (!created) return;
-  // The stand-in made these in the shared PostgreSQL 15; leave it as it was.
-  const client = new pg.Client({ ...LOCAL_SERVER, database: 'postgres' });
-  await client.connect();
-  try {
-    for (const name of created.databases)
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    for (const role of [...created.roles, db('gc_role')]) await client.query(`DROP ROLE IF EXISTS "${role}"`);
-  } finally {
-    await client.end();
-  }
+  if (created) await dropCreatedObjects(created, [db('gc_role')]);
 });
 
 const describeState = async (): Promise<string> => plane.logs();

@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { getNumber, getPath, getString, isObject, type JsonObject } from '../../src/shared/json.js';
+import { ident } from '../../src/shared/sql-ident.js';
 import { isConditionTrue, refOf, type KubeClient } from './control-plane-client.js';
 import type { HostsFile } from './hosts-file.js';
 import { LOCAL_SERVER } from './postgres.js';
@@ -243,4 +244,24 @@ export function startStandIn(client: KubeClient, hosts: HostsFile, namespace: st
     },
     created: () => ({ databases: [...databases], roles: [...roles] }),
   };
+}
+
+/**
+ * Leaves the shared PostgreSQL 15 as it was: drops the databases and roles the stand-in made for
+ * CloudNativePG, and any other roles a suite created itself.
+ */
+export async function dropCreatedObjects(
+  created: { databases: string[]; roles: string[] },
+  extraRoles: readonly string[] = [],
+): Promise<void> {
+  const client = new pg.Client({ ...LOCAL_SERVER, database: 'postgres' });
+  await client.connect();
+  try {
+    for (const name of created.databases)
+      await client.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);
+    for (const role of [...created.roles, ...extraRoles])
+      await client.query(`DROP ROLE IF EXISTS ${ident(role)}`);
+  } finally {
+    await client.end();
+  }
 }
