@@ -5,7 +5,7 @@ import { COLUMN_PRIVILEGES } from '../api/grant.js';
 import type { GrantObject, RoutineType } from './objects.js';
 import { objectKey } from './objects.js';
 import type { AclPair, Snapshot } from './observe.js';
-import { routineKey, type Policy, type SchemaRule, type WildcardKind } from './spec.js';
+import { routineKey, WILDCARD_SECTIONS, type Policy, type SchemaRule, type WildcardKind } from './policy.js';
 
 /** Per-object working state while planning one grantee. */
 export interface ObjectState {
@@ -146,7 +146,7 @@ export function desiredSchemas(d: DesiredState): void {
 export function desiredRelations(kind: 'TABLE' | 'SEQUENCE'): (d: DesiredState) => void {
   return (d) => {
     const { policy, snapshot } = d;
-    const rules = policy.rules[kind];
+    const rules = policy[WILDCARD_SECTIONS[kind]];
     const all = kind === 'TABLE' ? snapshot.allPrivileges.table : snapshot.allPrivileges.sequence;
     const seen = new Set<string>();
     for (const rel of snapshot.relations) {
@@ -172,7 +172,7 @@ export function desiredRelations(kind: 'TABLE' | 'SEQUENCE'): (d: DesiredState) 
 
 export function desiredRoutines(d: DesiredState): void {
   const { policy, snapshot } = d;
-  const rules = policy.rules.FUNCTION;
+  const rules = policy.functions;
   const seen = new Set<string>();
   for (const fn of snapshot.routines) {
     if (fn.owner === policy.grantee) continue;
@@ -202,7 +202,7 @@ export function desiredDefaults(d: DesiredState): void {
   const owners = new Map(snapshot.schemas.map((s) => [s.name, s.owner]));
   for (const kind of ['TABLE', 'SEQUENCE', 'FUNCTION'] as const) {
     const { objtype, on } = DEFAULT_OBJTYPE[kind];
-    const rules = policy.rules[kind];
+    const rules = policy[WILDCARD_SECTIONS[kind]];
     const all =
       kind === 'TABLE'
         ? snapshot.allPrivileges.table
@@ -243,7 +243,7 @@ export function desiredDefaults(d: DesiredState): void {
 export function desiredColumns(d: DesiredState): void {
   const { policy, snapshot } = d;
   const relOwner = new Map(snapshot.relations.map((r) => [JSON.stringify([r.schema, r.name]), r.owner]));
-  const columnScope = new Set([...policy.rules.TABLE.keys(), ...policy.columns.map((c) => c.schema)]);
+  const columnScope = new Set([...policy.tables.keys(), ...policy.columns.map((c) => c.schema)]);
   const declared = new Map(policy.columns.map((c) => [JSON.stringify([c.schema, c.table, c.column]), c]));
   const seen = new Set<string>();
   for (const col of snapshot.columns) {

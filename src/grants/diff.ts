@@ -3,7 +3,7 @@
 import type { ObjectState } from './desired.js';
 import { objectSchema } from './objects.js';
 import { recordKey, type GrantRecord } from './record.js';
-import type { Policy } from './spec.js';
+import type { Policy } from './policy.js';
 
 export interface ObjectDrift {
   readonly grant: string;

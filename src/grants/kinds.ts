@@ -1,8 +1,9 @@
-// The privilege kinds as data: one descriptor per section of a Grant. Each says which object
-// types its statements address (the order statements are issued in) and what deleting an
+// The privilege kinds as data: one descriptor per section of a Grant. Each says how its entries
+// are normalised into the policy, what the snapshot must cover for them, and what deleting an
 // authoritative Grant revokes of it. The table is keyed by every section of GrantParameters, so a
-// new section does not compile until its kind says how it is ordered and revoked: forgetting the
-// revocation scope can no longer make deleting a Grant revoke nothing of that kind, silently.
+// new section does not compile until its kind says how it is normalised, scoped and revoked:
+// forgetting the revocation scope can no longer make deleting a Grant revoke nothing of that kind,
+// silently. spec.ts and revocation.ts only iterate this table.
 import type { GrantParameters } from '../api/grant.js';
 import {
   desiredColumns,
@@ -14,25 +15,24 @@ import {
   desiredSchemas,
   type DesiredState,
 } from './desired.js';
-
-/** The parts of GrantParameters that declare privileges (everything but database, grantee, mode). */
-export type Section = Exclude<keyof GrantParameters, 'database' | 'grantee' | 'mode'>;
-
-/** The object types a statement can address. */
-export type ObjectType =
-  | 'DATABASE'
-  | 'SCHEMA'
-  | 'TABLE'
-  | 'SEQUENCE'
-  | 'FUNCTION'
-  | 'PROCEDURE'
-  | 'ROUTINE'
-  | 'COLUMN'
-  | 'DEFAULT'
-  | 'MEMBERSHIP';
+import type { ObjectType } from './objects.js';
+import {
+  buildRules,
+  rulesScope,
+  union,
+  type ColumnRule,
+  type MembershipRule,
+  type PolicySections,
+  type ScopeBuilder,
+  type Section,
+} from './policy.js';
 
 export interface PrivilegeKind<S extends Section = Section> {
   readonly section: S;
+  /** The section's entries (undefined when the Grant leaves the section out) in normalised form. */
+  readonly normalise: (declared: GrantParameters[S]) => PolicySections[S];
+  /** Adds what the snapshot must look at for this section. */
+  readonly scope: (normalised: PolicySections[S], scope: ScopeBuilder) => void;
   /**
    * The scope an authoritative Grant's deletion revokes: the same objects, nothing declared.
    * Additive Grants revoke from their record instead, so only authoritative ones use this.
@@ -43,16 +43,88 @@ export interface PrivilegeKind<S extends Section = Section> {
 const emptied = <T extends { privileges: readonly string[] }>(entries: readonly T[]): T[] =>
   entries.map((entry) => ({ ...entry, privileges: [] }));
 
+/** Tables, sequences and functions share one shape: schema rules with wildcards. */
+const schemaRules = { normalise: buildRules, scope: rulesScope, revocationScope: emptied } as const;
+
+function normaliseSchemas(entries: GrantParameters['schemas']): Map<string, readonly string[]> {
+  const schemas = new Map<string, readonly string[]>();
+  for (const s of entries ?? []) schemas.set(s.name, union(schemas.get(s.name), s.privileges));
+  return schemas;
+}
+
+function normaliseColumns(entries: GrantParameters['columns']): ColumnRule[] {
+  const columns = new Map<string, ColumnRule>();
+  for (const entry of entries ?? []) {
+    for (const column of entry.columns) {
+      const key = JSON.stringify([entry.schema, entry.table, column]);
+      const previous = columns.get(key);
+      columns.set(key, {
+        schema: entry.schema,
+        table: entry.table,
+        column,
+        privileges: union(previous?.privileges, entry.privileges),
+      });
+    }
+  }
+  return [...columns.values()];
+}
+
+function normaliseMemberships(
+  entries: GrantParameters['memberships'],
+): Map<string, MembershipRule> | undefined {
+  if (entries === undefined) return undefined;
+  const memberships = new Map<string, MembershipRule>();
+  for (const m of entries) {
+    const previous = memberships.get(m.role);
+    memberships.set(m.role, {
+      role: m.role,
+      admin: m.admin ?? previous?.admin,
+      inherit: m.inherit ?? previous?.inherit,
+      set: m.set ?? previous?.set,
+    });
+  }
+  return memberships;
+}
+
 /** Every privilege kind, in the order of the Grant's sections. */
 export const PRIVILEGE_KINDS: { readonly [S in Section]: PrivilegeKind<S> } = {
-  databasePrivileges: { section: 'databasePrivileges', revocationScope: () => [] },
-  schemas: { section: 'schemas', revocationScope: emptied },
-  tables: { section: 'tables', revocationScope: emptied },
-  sequences: { section: 'sequences', revocationScope: emptied },
-  functions: { section: 'functions', revocationScope: emptied },
-  columns: { section: 'columns', revocationScope: emptied },
-  // An empty list is "no memberships": authoritative mode revokes every membership.
-  memberships: { section: 'memberships', revocationScope: () => [] },
+  databasePrivileges: {
+    section: 'databasePrivileges',
+    normalise: (declared) => declared,
+    scope: () => {},
+    revocationScope: () => [],
+  },
+  schemas: {
+    section: 'schemas',
+    normalise: normaliseSchemas,
+    scope: (schemas, scope) => {
+      for (const schema of schemas.keys()) scope.schemas.add(schema);
+    },
+    revocationScope: emptied,
+  },
+  tables: { section: 'tables', ...schemaRules },
+  sequences: { section: 'sequences', ...schemaRules },
+  functions: { section: 'functions', ...schemaRules },
+  columns: {
+    section: 'columns',
+    normalise: normaliseColumns,
+    scope: (columns, scope) => {
+      for (const c of columns) {
+        scope.schemas.add(c.schema);
+        scope.columnTables.set(JSON.stringify([c.schema, c.table]), { schema: c.schema, table: c.table });
+      }
+    },
+    revocationScope: emptied,
+  },
+  memberships: {
+    section: 'memberships',
+    normalise: normaliseMemberships,
+    scope: (memberships, scope) => {
+      for (const role of memberships?.keys() ?? []) scope.roles.add(role);
+    },
+    // An empty list is "no memberships": authoritative mode revokes every membership.
+    revocationScope: () => [],
+  },
 };
 
 /** The sections, in the order the Grant lists them. */

@@ -2,8 +2,20 @@
 // names its statements need, so nothing is parsed back out of rendered SQL. Their key (the readable
 // "TYPE identity" used in drift and statements) and their identity (the names, in the record key)
 // are both derived from here.
-import type { ObjectType } from './kinds.js';
 import { ident, qualified, routineSignature } from './sql.js';
+
+/** The object types a statement can address (kinds.ts orders them). */
+export type ObjectType =
+  | 'DATABASE'
+  | 'SCHEMA'
+  | 'TABLE'
+  | 'SEQUENCE'
+  | 'FUNCTION'
+  | 'PROCEDURE'
+  | 'ROUTINE'
+  | 'COLUMN'
+  | 'DEFAULT'
+  | 'MEMBERSHIP';
 
 type DefaultsOn = 'TABLES' | 'SEQUENCES' | 'FUNCTIONS';
 export type RoutineType = 'FUNCTION' | 'PROCEDURE' | 'ROUTINE';

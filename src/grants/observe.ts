@@ -7,61 +7,8 @@ import { textArray } from './sql.js';
 /** [grantee name, or PUBLIC; privilege name as aclexplode prints it] */
 export type AclPair = readonly [string, string];
 
-interface ObservedSchema {
-  readonly name: string;
-  readonly owner: string;
-  readonly acl: readonly AclPair[];
-}
-
-interface ObservedRelation {
-  readonly schema: string;
-  readonly name: string;
-  /** pg_class.relkind: r table, v view, m materialized view, p partitioned, f foreign, S sequence. */
-  readonly relkind: string;
-  readonly owner: string;
-  /** Objects created by an extension are left out of wildcards (pg_dump restores their ACLs separately). */
-  readonly extensionMember: boolean;
-  readonly acl: readonly AclPair[];
-}
-
-interface ObservedRoutine {
-  readonly schema: string;
-  readonly name: string;
-  /** Input argument types as format_type() prints them. */
-  readonly argTypes: readonly string[];
-  /** pg_proc.prokind: f function, p procedure, a aggregate, w window. */
-  readonly prokind: string;
-  readonly owner: string;
-  readonly extensionMember: boolean;
-  readonly acl: readonly AclPair[];
-}
-
-interface ObservedColumn {
-  readonly schema: string;
-  readonly table: string;
-  readonly column: string;
-  readonly acl: readonly AclPair[];
-}
-
-interface ObservedDefault {
-  /** The role whose future objects these defaults apply to (FOR ROLE). */
-  readonly creator: string;
-  readonly schema: string;
-  /** pg_default_acl.defaclobjtype: r tables, S sequences, f functions, T types, n schemas. */
-  readonly objtype: string;
-  readonly acl: readonly AclPair[];
-}
-
-interface ObservedMembership {
-  readonly member: string;
-  readonly role: string;
-  readonly admin: boolean;
-  /** null before PostgreSQL 16, which has no per-membership INHERIT/SET options. */
-  readonly inherit: boolean | null;
-  readonly set: boolean | null;
-}
-
-export interface Snapshot {
+/** What a snapshot says about the database itself. */
+interface SnapshotHeader {
   readonly serverVersionNum: number;
   readonly database: string;
   readonly databaseOwner: string;
@@ -77,13 +24,10 @@ export interface Snapshot {
   };
   /** The referenced role names that exist. */
   readonly roles: readonly string[];
-  readonly schemas: readonly ObservedSchema[];
-  readonly relations: readonly ObservedRelation[];
-  readonly routines: readonly ObservedRoutine[];
-  readonly columns: readonly ObservedColumn[];
-  readonly defaults: readonly ObservedDefault[];
-  readonly memberships: readonly ObservedMembership[];
 }
+
+/** A snapshot: the database-wide facts, and one object list per entry of PARTS below. */
+export type Snapshot = SnapshotHeader & { readonly [K in ListKey]: readonly Observed<K>[] };
 
 /** What to look at: everything the Grants of one database mention. */
 export interface SnapshotScope {
@@ -113,24 +57,21 @@ interface ScopeSql {
   readonly columnTables: string;
 }
 
-/** The object lists of a snapshot, one per kind of catalog object. */
-type ListKey = 'schemas' | 'relations' | 'routines' | 'columns' | 'defaults' | 'memberships';
-
 /**
  * One object list as data: the subquery that returns its rows (JSON arrays, over the CTEs g and s
- * of snapshotSql) and how one row becomes a typed object. A new kind of object adds one entry
- * here and its type above; the query and the parser follow.
+ * of snapshotSql) and how one row becomes a typed object. The observed types are derived from the
+ * parsers (Observed<K>), so a new kind of object adds one entry to PARTS and nothing else here.
  */
-interface SnapshotPart<K extends ListKey> {
+interface SnapshotPart {
   readonly sql: (scope: ScopeSql) => string;
-  readonly parse: (row: Row) => Snapshot[K][number];
+  readonly parse: (row: Row) => object;
 }
 
-const acl = (value: unknown): AclPair[] => (Array.isArray(value) ? (value as AclPair[]) : []);
+const acl = (value: unknown): readonly AclPair[] => (Array.isArray(value) ? (value as AclPair[]) : []);
 const str = (value: unknown): string => String(value);
 const sorted = (values: string[] | null): string[] => [...(values ?? [])].sort();
 
-const PARTS: { readonly [K in ListKey]: SnapshotPart<K> } = {
+const PARTS = {
   schemas: {
     sql: () => `(SELECT json_agg(json_build_array(s.nspname, pg_get_userbyid(s.nspowner),
       ${ACL_OF("coalesce(s.nspacl, acldefault('n', s.nspowner))")})) FROM s)`,
@@ -144,8 +85,10 @@ const PARTS: { readonly [K in ListKey]: SnapshotPart<K> } = {
     parse: ([schema, name, relkind, owner, ext, a]) => ({
       schema: str(schema),
       name: str(name),
+      /** pg_class.relkind: r table, v view, m materialized view, p partitioned, f foreign, S sequence. */
       relkind: str(relkind),
       owner: str(owner),
+      /** Objects created by an extension are left out of wildcards (pg_dump restores their ACLs separately). */
       extensionMember: ext === true,
       acl: acl(a),
     }),
@@ -160,7 +103,9 @@ const PARTS: { readonly [K in ListKey]: SnapshotPart<K> } = {
     parse: ([schema, name, args, prokind, owner, ext, a]) => ({
       schema: str(schema),
       name: str(name),
+      /** Input argument types as format_type() prints them. */
       argTypes: (args as string[]).map(str),
+      /** pg_proc.prokind: f function, p procedure, a aggregate, w window. */
       prokind: str(prokind),
       owner: str(owner),
       extensionMember: ext === true,
@@ -185,8 +130,10 @@ const PARTS: { readonly [K in ListKey]: SnapshotPart<K> } = {
     sql: () => `(SELECT json_agg(json_build_array(pg_get_userbyid(d.defaclrole), s.nspname, d.defaclobjtype, ${ACL_OF('d.defaclacl')}))
     FROM pg_default_acl d JOIN s ON s.oid = d.defaclnamespace)`,
     parse: ([creator, schema, objtype, a]) => ({
+      /** The role whose future objects these defaults apply to (FOR ROLE). */
       creator: str(creator),
       schema: str(schema),
+      /** pg_default_acl.defaclobjtype: r tables, S sequences, f functions, T types, n schemas. */
       objtype: str(objtype),
       acl: acl(a),
     }),
@@ -200,12 +147,18 @@ const PARTS: { readonly [K in ListKey]: SnapshotPart<K> } = {
         member: str(member),
         role: str(role),
         admin: row.admin_option === true,
+        /** null before PostgreSQL 16, which has no per-membership INHERIT/SET options. */
         inherit: typeof row.inherit_option === 'boolean' ? row.inherit_option : null,
         set: typeof row.set_option === 'boolean' ? row.set_option : null,
       };
     },
   },
-};
+} satisfies Record<string, SnapshotPart>;
+
+/** The object lists of a snapshot, one per kind of catalog object. */
+type ListKey = keyof typeof PARTS;
+/** One observed object of a list, as its parser builds it. */
+type Observed<K extends ListKey> = Readonly<ReturnType<(typeof PARTS)[K]['parse']>>;
 
 const LIST_KEYS = Object.keys(PARTS) as ListKey[];
 
@@ -250,8 +203,10 @@ type RawSnapshot = {
   roles: string[] | null;
 } & { [K in ListKey]: Row[] | null };
 
-function parseList<K extends ListKey>(key: K, rows: readonly Row[] | null): Snapshot[K][number][] {
-  return (rows ?? []).map(PARTS[key].parse);
+/** Every object list of the raw snapshot, each row through its part's parser. */
+function parseLists(r: RawSnapshot): { [K in ListKey]: Observed<K>[] } {
+  const entries = LIST_KEYS.map((key) => [key, (r[key] ?? []).map((row) => PARTS[key].parse(row))]);
+  return Object.fromEntries(entries) as { [K in ListKey]: Observed<K>[] };
 }
 
 /** Turns the query's JSON into typed, sorted data. Pure, so tests can build snapshots by hand. */
@@ -271,12 +226,7 @@ export function parseSnapshot(raw: unknown): Snapshot {
       function: sorted(r.allPrivileges.function),
     },
     roles: sorted(r.roles),
-    schemas: parseList('schemas', r.schemas),
-    relations: parseList('relations', r.relations),
-    routines: parseList('routines', r.routines),
-    columns: parseList('columns', r.columns),
-    defaults: parseList('defaults', r.defaults),
-    memberships: parseList('memberships', r.memberships),
+    ...parseLists(r),
   };
 }
 

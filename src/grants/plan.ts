@@ -7,7 +7,7 @@ import { byString, diffStates, type ObjectDrift } from './diff.js';
 import { OBJECT_KINDS } from './kinds.js';
 import type { Snapshot } from './observe.js';
 import { recordedSet, type GrantRecord } from './record.js';
-import type { Policy } from './spec.js';
+import type { Policy } from './policy.js';
 import { buildStatements, compareStatements, type Pending, type Statement } from './statements.js';
 
 export { type Statement } from './statements.js';

@@ -1,7 +1,8 @@
 // What deleting a Grant revokes, derived from the privilege kinds (kinds.ts): every section has a
 // revocation scope there, so no kind can be left out of a deletion.
 import type { GrantParameters } from '../api/grant.js';
-import { PRIVILEGE_KINDS, SECTIONS, type PrivilegeKind, type Section } from './kinds.js';
+import { PRIVILEGE_KINDS, SECTIONS, type PrivilegeKind } from './kinds.js';
+import type { Section } from './policy.js';
 
 function scopeOf<S extends Section>(section: S, p: GrantParameters): Partial<GrantParameters> {
   const kind: PrivilegeKind<S> = PRIVILEGE_KINDS[section];

@@ -2,8 +2,8 @@
 // decided, grouped so one statement covers many objects, in the order they must run.
 import type { ObjectState } from './desired.js';
 import { byString } from './diff.js';
-import { objectTypeRank, type ObjectType } from './kinds.js';
-import { objectTarget } from './objects.js';
+import { objectTypeRank } from './kinds.js';
+import { objectTarget, type ObjectType } from './objects.js';
 import { granteeSql, ident } from './sql.js';
 
 export interface Statement {
