@@ -1,0 +1,20 @@
+// Writes the TypeScript types of the upstream kinds pgplane composes (src/function/compose/upstream)
+// from the CRDs in ../shared/crds, and removes modules of kinds no longer listed.
+// Run: npm run generate:types (part of npm run generate).
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CRD_TYPES_DIR, generateCrdTypes } from './crd-types.js';
+
+const files = await generateCrdTypes();
+mkdirSync(CRD_TYPES_DIR, { recursive: true });
+for (const name of readdirSync(CRD_TYPES_DIR)) {
+  const path = join(CRD_TYPES_DIR, name);
+  if (!(path in files)) {
+    rmSync(path);
+    process.stdout.write(`removed ${path}\n`);
+  }
+}
+for (const [path, text] of Object.entries(files)) {
+  writeFileSync(path, text);
+  process.stdout.write(`wrote ${path}\n`);
+}
