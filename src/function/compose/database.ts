@@ -2,12 +2,12 @@
 // declarative, reconciled by the operator, no SQL from Crossplane.
 import { kubernetesNameFragment } from '../../api/names.js';
 import { commonLabels } from '../../shared/labels.js';
-import type { JsonObject } from '../../shared/json.js';
 import { CNPG_API_VERSION } from './cnpg.js';
 import type { InstancePlan } from './plan.js';
+import type { Database } from './upstream/cnpg-database.js';
 
 /** Only when the claim asks for schemas or extensions; initdb already created the database itself. */
-export function buildDatabase(plan: InstancePlan): JsonObject | undefined {
+export function buildDatabase(plan: InstancePlan): Database | undefined {
   const schemas = plan.spec.schemas ?? [];
   const extensions = plan.spec.extensions ?? [];
   if (schemas.length === 0 && extensions.length === 0) return undefined;

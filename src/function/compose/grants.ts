@@ -1,20 +1,36 @@
 // The in-database privileges of the least-privilege and extra roles, as pgplane Grants, and the
 // ProviderConfig the grants provider uses to reach this cluster as the database owner.
-import { GRANT_API_VERSION, GRANT_KIND } from '../../api/grant.js';
-import { PROVIDER_CONFIG_KIND } from '../../api/provider-config.js';
+import type { z } from 'zod';
+import type { IObjectMeta } from '@kubernetes-models/apimachinery/apis/meta/v1/ObjectMeta';
+import { GRANT_API_VERSION, GRANT_KIND, type grantParameters, type grantSchema } from '../../api/grant.js';
+import { PROVIDER_CONFIG_KIND, type providerConfigSpecSchema } from '../../api/provider-config.js';
 import type { AccessEntry } from '../../api/instance-features.js';
 import { commonLabels } from '../../shared/labels.js';
-import type { JsonObject } from '../../shared/json.js';
 import type { InstancePlan, RolePlan } from './plan.js';
 
-const DML = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
+/** A Grant as the provider parses it (the input of its zod schema: defaults may be left out). */
+type Grant = z.input<typeof grantSchema>;
+type GrantParameters = z.input<typeof grantParameters>;
+/** A grant's parameters besides the database and mode, which every composed Grant sets alike. */
+type GrantPolicy = Omit<GrantParameters, 'database' | 'mode'>;
+type TablePrivilege = NonNullable<GrantParameters['tables']>[number]['privileges'][number];
+
+/** pgplane's ProviderConfig; its spec is what the provider parses with providerConfigSpecSchema. */
+interface ProviderConfig {
+  apiVersion: typeof GRANT_API_VERSION;
+  kind: typeof PROVIDER_CONFIG_KIND;
+  metadata: IObjectMeta;
+  spec: z.input<typeof providerConfigSpecSchema>;
+}
+
+const DML: TablePrivilege[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
 
 export interface ComposedGrant {
   key: string;
-  grant: JsonObject;
+  grant: Grant;
 }
 
-export function buildProviderConfig(plan: InstancePlan): JsonObject {
+export function buildProviderConfig(plan: InstancePlan): ProviderConfig {
   return {
     apiVersion: GRANT_API_VERSION,
     kind: PROVIDER_CONFIG_KIND,
@@ -28,7 +44,7 @@ export function buildProviderConfig(plan: InstancePlan): JsonObject {
   };
 }
 
-function grant(plan: InstancePlan, key: string, forProvider: JsonObject): ComposedGrant {
+function grant(plan: InstancePlan, key: string, forProvider: GrantPolicy): ComposedGrant {
   return {
     key,
     grant: {
@@ -50,7 +66,7 @@ function grant(plan: InstancePlan, key: string, forProvider: JsonObject): Compos
 }
 
 /** Wildcards over every schema the roles cover: existing objects now, future ones by default privileges. */
-function everyObject(plan: InstancePlan, privileges: string[]): JsonObject[] {
+function everyObject<P extends string>(plan: InstancePlan, privileges: P[]) {
   return plan.schemas.map((schema) => ({
     schema,
     objects: ['*'],

@@ -18,6 +18,7 @@ import {
 } from './connection.js';
 import { buildCredentialsExternalSecret, type StoreCredentials } from './credentials.js';
 import { buildDatabase } from './database.js';
+import { toJsonObject, type KubernetesObject } from './kubernetes-object.js';
 import { buildProviderConfig, composedGrants } from './grants.js';
 import { buildPodMonitor, buildPrometheusRule } from './monitoring.js';
 import { buildNetworkPolicy } from './network-policy.js';
@@ -104,12 +105,12 @@ class CompositionBuilder {
     return this.observed.required[key];
   }
 
-  add(key: string, resource: JsonObject, ready: boolean): void {
-    this.resources[key] = { resource, ready };
+  add(key: string, resource: KubernetesObject | JsonObject, ready: boolean): void {
+    this.resources[key] = { resource: toJsonObject(resource), ready };
   }
 
   /** Auxiliary objects without a readiness signal of their own are ready once they exist. */
-  addWhenObserved(key: string, resource: JsonObject | undefined): void {
+  addWhenObserved(key: string, resource: KubernetesObject | JsonObject | undefined): void {
     if (resource) this.add(key, resource, this.observedResource(key) !== undefined);
   }
 

@@ -1,13 +1,14 @@
 // Metrics and alerts: a PodMonitor for the instances' metrics port (CNPG deprecates its built-in
 // one) and a PrometheusRule with the few alerts every production database needs.
 import { commonLabels } from '../../shared/labels.js';
-import type { JsonObject } from '../../shared/json.js';
 import { CNPG_CLUSTER_LABEL } from './cnpg.js';
 import type { InstancePlan } from './plan.js';
+import type { PodMonitor } from './upstream/prometheus-pod-monitor.js';
+import type { PrometheusRule, Rule } from './upstream/prometheus-rule.js';
 
 const MONITORING_API_VERSION = 'monitoring.coreos.com/v1';
 
-export function buildPodMonitor(plan: InstancePlan): JsonObject | undefined {
+export function buildPodMonitor(plan: InstancePlan): PodMonitor | undefined {
   if (!plan.monitoring) return undefined;
   return {
     apiVersion: MONITORING_API_VERSION,
@@ -20,11 +21,11 @@ export function buildPodMonitor(plan: InstancePlan): JsonObject | undefined {
   };
 }
 
-export function buildPrometheusRule(plan: InstancePlan): JsonObject | undefined {
+export function buildPrometheusRule(plan: InstancePlan): PrometheusRule | undefined {
   if (!plan.monitoring || plan.spec.monitoring?.alerts === false) return undefined;
   const cluster = `namespace="${plan.namespace}", pod=~"${plan.name}-[0-9]+"`;
   const labels = { severity: 'critical', namespace: plan.namespace, cluster: plan.name };
-  const rules: JsonObject[] = [
+  const rules: Rule[] = [
     {
       alert: 'PostgresInstanceDown',
       expr: `sum(cnpg_collector_up{${cluster}}) < ${plan.spec.hibernate ? 0 : plan.spec.instances}`,

@@ -1,24 +1,26 @@
 // Who may connect to the database pods. Always: the CNPG operator (status port and management),
 // the cluster's own instances (replication), its pooler, and Prometheus (metrics port).
 import { commonLabels } from '../../shared/labels.js';
-import type { JsonObject } from '../../shared/json.js';
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer';
+import type { INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPort';
 import { CNPG_CLUSTER_LABEL, CNPG_POOLER_LABEL } from './cnpg.js';
 import type { InstancePlan } from './plan.js';
 
 const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
-const POSTGRES = { protocol: 'TCP', port: 5432 };
-const STATUS = { protocol: 'TCP', port: 8000 };
-const METRICS = { protocol: 'TCP', port: 9187 };
+const POSTGRES: INetworkPolicyPort = { protocol: 'TCP', port: 5432 };
+const STATUS: INetworkPolicyPort = { protocol: 'TCP', port: 8000 };
+const METRICS: INetworkPolicyPort = { protocol: 'TCP', port: 9187 };
 
-function inNamespace(namespace: string): JsonObject {
+function inNamespace(namespace: string): INetworkPolicyPeer {
   return { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } } };
 }
 
-export function buildNetworkPolicy(plan: InstancePlan): JsonObject | undefined {
+export function buildNetworkPolicy(plan: InstancePlan): INetworkPolicy | undefined {
   if (!plan.networkPolicy) return undefined;
   const settings = plan.spec.networkPolicy;
   const namespaces = plan.input.namespaces ?? { operator: 'cnpg-system', monitoring: 'monitoring' };
-  const clients: JsonObject[] = [
+  const clients: INetworkPolicyPeer[] = [
     ...(settings?.allowedNamespaces ?? []).map(inNamespace),
     ...((settings?.allowSameNamespace ?? true)
       ? (settings?.allowedPodLabels ?? [{}]).map((labels) => ({ podSelector: { matchLabels: labels } }))

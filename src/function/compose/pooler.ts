@@ -1,10 +1,10 @@
 // A PgBouncer Pooler in front of the primary; applications then connect through it.
 import { commonLabels } from '../../shared/labels.js';
-import type { JsonObject } from '../../shared/json.js';
 import { CNPG_API_VERSION } from './cnpg.js';
 import type { InstancePlan } from './plan.js';
+import type { Pooler } from './upstream/cnpg-pooler.js';
 
-export function buildPooler(plan: InstancePlan): JsonObject | undefined {
+export function buildPooler(plan: InstancePlan): Pooler | undefined {
   const pooler = plan.spec.pooler;
   if (!pooler || !plan.pooler) return undefined;
   const parameters: Record<string, string> = {

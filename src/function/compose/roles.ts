@@ -1,16 +1,21 @@
 // The non-owner roles, created by CloudNativePG: either as the Cluster's managed.roles or, where the
 // platform runs CNPG 1.30 or later and prefers it, as standalone DatabaseRole objects.
 import { commonLabels } from '../../shared/labels.js';
-import type { JsonObject } from '../../shared/json.js';
 import { CNPG_API_VERSION } from './cnpg.js';
 import type { InstancePlan, RolePlan } from './plan.js';
+import type { RoleConfiguration } from './upstream/cnpg-cluster.js';
+import type { DatabaseRole, DatabaseRoleSpec } from './upstream/cnpg-database-role.js';
 
 /** Every role pgplane creates besides the owner, which initdb creates. */
 export function extraRoles(plan: InstancePlan): RolePlan[] {
   return [plan.runtime, plan.readOnly, ...plan.access].filter((role): role is RolePlan => role !== undefined);
 }
 
-function roleAttributes(role: RolePlan): JsonObject {
+/** The attributes a Cluster's managed role and a DatabaseRole share: valid, and the same, in both. */
+type SharedKeys = keyof RoleConfiguration & keyof DatabaseRoleSpec;
+type RoleAttributes = Pick<RoleConfiguration, SharedKeys> & Pick<DatabaseRoleSpec, SharedKeys>;
+
+function roleAttributes(role: RolePlan): RoleAttributes {
   return {
     name: role.name,
     ensure: 'present',
@@ -27,12 +32,12 @@ function roleAttributes(role: RolePlan): JsonObject {
 }
 
 /** The Cluster's spec.managed.roles, or nothing when roles are DatabaseRole objects. */
-export function managedRoles(plan: InstancePlan): JsonObject[] {
+export function managedRoles(plan: InstancePlan): RoleConfiguration[] {
   if (plan.input.roleManagement !== 'ManagedRoles') return [];
   return extraRoles(plan).map(roleAttributes);
 }
 
-export function buildDatabaseRole(plan: InstancePlan, role: RolePlan): JsonObject {
+export function buildDatabaseRole(plan: InstancePlan, role: RolePlan): DatabaseRole {
   return {
     apiVersion: CNPG_API_VERSION,
     kind: 'DatabaseRole',

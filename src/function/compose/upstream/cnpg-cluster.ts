@@ -906,455 +906,8 @@ export interface ClusterSpec {
   };
   /**
    * The list of external clusters which are used in the configuration
-   *
-   * Items: ExternalCluster represents the connection parameters to an
-   * external cluster which is used in the other sections of the configuration
    */
-  externalClusters?: {
-    /**
-     * The configuration for the barman-cloud tool suite
-     */
-    barmanObjectStore?: {
-      /**
-       * The credentials to use to upload data to Azure Blob Storage
-       */
-      azureCredentials?: {
-        /**
-         * The connection string to be used
-         */
-        connectionString?: {
-          /**
-           * The key to select
-           */
-          key: string;
-          /**
-           * Name of the referent.
-           */
-          name: string;
-        };
-        /**
-         * Use the Azure AD based authentication without providing explicitly the keys.
-         */
-        inheritFromAzureAD?: boolean;
-        /**
-         * The storage account where to upload data
-         */
-        storageAccount?: {
-          /**
-           * The key to select
-           */
-          key: string;
-          /**
-           * Name of the referent.
-           */
-          name: string;
-        };
-        /**
-         * The storage account key to be used in conjunction
-         * with the storage account name
-         */
-        storageKey?: {
-          /**
-           * The key to select
-           */
-          key: string;
-          /**
-           * Name of the referent.
-           */
-          name: string;
-        };
-        /**
-         * A shared-access-signature to be used in conjunction with
-         * the storage account name
-         */
-        storageSasToken?: {
-          /**
-           * The key to select
-           */
-          key: string;
-          /**
-           * Name of the referent.
-           */
-          name: string;
-        };
-        /**
-         * Use the default Azure authentication flow, which includes DefaultAzureCredential.
-         * This allows authentication using environment variables and managed identities.
-         */
-        useDefaultAzureCredentials?: boolean;
-      };
-      /**
-       * The configuration to be used to backup the data files
-       * When not defined, base backups files will be stored uncompressed and may
-       * be unencrypted in the object store, according to the bucket default
-       * policy.
-       */
-      data?: {
-        /**
-         * AdditionalCommandArgs represents additional arguments that can be appended
-         * to the 'barman-cloud-backup' command-line invocation. These arguments
-         * provide flexibility to customize the backup process further according to
-         * specific requirements or configurations.
-         *
-         * Example:
-         * In a scenario where specialized backup options are required, such as setting
-         * a specific timeout or defining custom behavior, users can use this field
-         * to specify additional command arguments.
-         *
-         * Note:
-         * It's essential to ensure that the provided arguments are valid and supported
-         * by the 'barman-cloud-backup' command, to avoid potential errors or unintended
-         * behavior during execution.
-         */
-        additionalCommandArgs?: string[];
-        /**
-         * Compress a backup file (a tar file per tablespace) while streaming it
-         * to the object store. Available options are empty string (no
-         * compression, default), `gzip`, `bzip2`, `lz4`, and `snappy`.
-         */
-        compression?: 'bzip2' | 'gzip' | 'lz4' | 'snappy';
-        /**
-         * Whenever to force the encryption of files (if the bucket is
-         * not already configured for that).
-         * Allowed options are empty string (use the bucket policy, default),
-         * `AES256` and `aws:kms`
-         */
-        encryption?: 'AES256' | 'aws:kms';
-        /**
-         * Control whether the I/O workload for the backup initial checkpoint will
-         * be limited, according to the `checkpoint_completion_target` setting on
-         * the PostgreSQL server. If set to true, an immediate checkpoint will be
-         * used, meaning PostgreSQL will complete the checkpoint as soon as
-         * possible. `false` by default.
-         */
-        immediateCheckpoint?: boolean;
-        /**
-         * The number of parallel jobs to be used to upload the backup, defaults
-         * to 2
-         */
-        jobs?: number;
-      };
-      /**
-       * The path where to store the backup (i.e. s3://bucket/path/to/folder)
-       * this path, with different destination folders, will be used for WALs
-       * and for data
-       */
-      destinationPath: string;
-      /**
-       * EndpointCA store the CA bundle of the barman endpoint.
-       * Useful when using self-signed certificates to avoid
-       * errors with certificate issuer and barman-cloud-wal-archive
-       */
-      endpointCA?: {
-        /**
-         * The key to select
-         */
-        key: string;
-        /**
-         * Name of the referent.
-         */
-        name: string;
-      };
-      /**
-       * Endpoint to be used to upload data to the cloud,
-       * overriding the automatic endpoint discovery
-       */
-      endpointURL?: string;
-      /**
-       * The credentials to use to upload data to Google Cloud Storage
-       */
-      googleCredentials?: {
-        /**
-         * The secret containing the Google Cloud Storage JSON file with the credentials
-         */
-        applicationCredentials?: {
-          /**
-           * The key to select
-           */
-          key: string;
-          /**
-           * Name of the referent.
-           */
-          name: string;
-        };
-        /**
-         * If set to true, will presume that it's running inside a GKE environment,
-         * default to false.
-         */
-        gkeEnvironment?: boolean;
-      };
-      /**
-       * HistoryTags is a list of key value pairs that will be passed to the
-       * Barman --history-tags option.
-       */
-      historyTags?: {
-        [k: string]: string;
-      };
-      /**
-       * The credentials to use to upload data to S3
-       */
-      s3Credentials?: {
-        /**
-         * The reference to the access key id
-         */
-        accessKeyId?: {
-          /**
-           * The key to select
-           */
-          key: string;
-          /**
-           * Name of the referent.
-           */
-          name: string;
-        };
-        /**
-         * Use the role based authentication without providing explicitly the keys.
-         */
-        inheritFromIAMRole?: boolean;
-        /**
-         * The reference to the secret containing the region name
-         */
-        region?: {
-          /**
-           * The key to select
-           */
-          key: string;
-          /**
-           * Name of the referent.
-           */
-          name: string;
-        };
-        /**
-         * The reference to the secret access key
-         */
-        secretAccessKey?: {
-          /**
-           * The key to select
-           */
-          key: string;
-          /**
-           * Name of the referent.
-           */
-          name: string;
-        };
-        /**
-         * The references to the session key
-         */
-        sessionToken?: {
-          /**
-           * The key to select
-           */
-          key: string;
-          /**
-           * Name of the referent.
-           */
-          name: string;
-        };
-      };
-      /**
-       * The server name on S3, the cluster name is used if this
-       * parameter is omitted
-       */
-      serverName?: string;
-      /**
-       * Tags is a list of key value pairs that will be passed to the
-       * Barman --tags option.
-       */
-      tags?: {
-        [k: string]: string;
-      };
-      /**
-       * The configuration for the backup of the WAL stream.
-       * When not defined, WAL files will be stored uncompressed and may be
-       * unencrypted in the object store, according to the bucket default policy.
-       */
-      wal?: {
-        /**
-         * Additional arguments that can be appended to the 'barman-cloud-wal-archive'
-         * command-line invocation. These arguments provide flexibility to customize
-         * the WAL archive process further, according to specific requirements or configurations.
-         *
-         * Example:
-         * In a scenario where specialized backup options are required, such as setting
-         * a specific timeout or defining custom behavior, users can use this field
-         * to specify additional command arguments.
-         *
-         * Note:
-         * It's essential to ensure that the provided arguments are valid and supported
-         * by the 'barman-cloud-wal-archive' command, to avoid potential errors or unintended
-         * behavior during execution.
-         */
-        archiveAdditionalCommandArgs?: string[];
-        /**
-         * Compress a WAL file before sending it to the object store. Available
-         * options are empty string (no compression, default), `gzip`, `bzip2`,
-         * `lz4`, `snappy`, `xz`, and `zstd`.
-         */
-        compression?: 'bzip2' | 'gzip' | 'lz4' | 'snappy' | 'xz' | 'zstd';
-        /**
-         * Whenever to force the encryption of files (if the bucket is
-         * not already configured for that).
-         * Allowed options are empty string (use the bucket policy, default),
-         * `AES256` and `aws:kms`
-         */
-        encryption?: 'AES256' | 'aws:kms';
-        /**
-         * Number of WAL files to be either archived in parallel (when the
-         * PostgreSQL instance is archiving to a backup object store) or
-         * restored in parallel (when a PostgreSQL standby is fetching WAL
-         * files from a recovery object store). If not specified, WAL files
-         * will be processed one at a time. It accepts a positive integer as a
-         * value - with 1 being the minimum accepted value.
-         */
-        maxParallel?: number;
-        /**
-         * Additional arguments that can be appended to the 'barman-cloud-wal-restore'
-         * command-line invocation. These arguments provide flexibility to customize
-         * the WAL restore process further, according to specific requirements or configurations.
-         *
-         * Example:
-         * In a scenario where specialized backup options are required, such as setting
-         * a specific timeout or defining custom behavior, users can use this field
-         * to specify additional command arguments.
-         *
-         * Note:
-         * It's essential to ensure that the provided arguments are valid and supported
-         * by the 'barman-cloud-wal-restore' command, to avoid potential errors or unintended
-         * behavior during execution.
-         */
-        restoreAdditionalCommandArgs?: string[];
-      };
-    };
-    /**
-     * The list of connection parameters, such as dbname, host, username, etc
-     */
-    connectionParameters?: {
-      [k: string]: string;
-    };
-    /**
-     * The server name, required
-     */
-    name: string;
-    /**
-     * The reference to the password to be used to connect to the server.
-     * If a password is provided, CloudNativePG creates a PostgreSQL
-     * passfile at `/controller/external/NAME/pass` (where "NAME" is the
-     * cluster's name). This passfile is automatically referenced in the
-     * connection string when establishing a connection to the remote
-     * PostgreSQL server from the current PostgreSQL `Cluster`. This ensures
-     * secure and efficient password management for external clusters.
-     */
-    password?: {
-      /**
-       * The key of the secret to select from.  Must be a valid secret key.
-       */
-      key: string;
-      /**
-       * Name of the referent.
-       * This field is effectively required, but due to backwards compatibility is
-       * allowed to be empty. Instances of this type with an empty value here are
-       * almost certainly wrong.
-       * More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names
-       */
-      name?: string;
-      /**
-       * Specify whether the Secret or its key must be defined
-       */
-      optional?: boolean;
-    };
-    /**
-     * The configuration of the plugin that is taking care
-     * of WAL archiving and backups for this external cluster
-     */
-    plugin?: {
-      /**
-       * Enabled is true if this plugin will be used
-       */
-      enabled?: boolean;
-      /**
-       * Marks the plugin as the WAL archiver. At most one plugin can be
-       * designated as a WAL archiver. This cannot be enabled if the
-       * `.spec.backup.barmanObjectStore` configuration is present.
-       */
-      isWALArchiver?: boolean;
-      /**
-       * Name is the plugin name
-       */
-      name: string;
-      /**
-       * Parameters is the configuration of the plugin
-       */
-      parameters?: {
-        [k: string]: string;
-      };
-    };
-    /**
-     * The reference to an SSL certificate to be used to connect to this
-     * instance
-     */
-    sslCert?: {
-      /**
-       * The key of the secret to select from.  Must be a valid secret key.
-       */
-      key: string;
-      /**
-       * Name of the referent.
-       * This field is effectively required, but due to backwards compatibility is
-       * allowed to be empty. Instances of this type with an empty value here are
-       * almost certainly wrong.
-       * More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names
-       */
-      name?: string;
-      /**
-       * Specify whether the Secret or its key must be defined
-       */
-      optional?: boolean;
-    };
-    /**
-     * The reference to an SSL private key to be used to connect to this
-     * instance
-     */
-    sslKey?: {
-      /**
-       * The key of the secret to select from.  Must be a valid secret key.
-       */
-      key: string;
-      /**
-       * Name of the referent.
-       * This field is effectively required, but due to backwards compatibility is
-       * allowed to be empty. Instances of this type with an empty value here are
-       * almost certainly wrong.
-       * More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names
-       */
-      name?: string;
-      /**
-       * Specify whether the Secret or its key must be defined
-       */
-      optional?: boolean;
-    };
-    /**
-     * The reference to an SSL CA public key to be used to connect to this
-     * instance
-     */
-    sslRootCert?: {
-      /**
-       * The key of the secret to select from.  Must be a valid secret key.
-       */
-      key: string;
-      /**
-       * Name of the referent.
-       * This field is effectively required, but due to backwards compatibility is
-       * allowed to be empty. Instances of this type with an empty value here are
-       * almost certainly wrong.
-       * More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names
-       */
-      name?: string;
-      /**
-       * Specify whether the Secret or its key must be defined
-       */
-      optional?: boolean;
-    };
-  }[];
+  externalClusters?: ExternalCluster[];
   /**
    * The amount of time (in seconds) to wait before triggering a failover
    * after the primary PostgreSQL instance in the cluster was detected
@@ -5410,22 +4963,207 @@ export interface BootstrapConfiguration {
      */
     source: string;
   };
+  recovery?: BootstrapRecovery;
+}
+/**
+ * Bootstrap the cluster from a backup
+ */
+export interface BootstrapRecovery {
   /**
-   * Bootstrap the cluster from a backup
+   * The backup object containing the physical base backup from which to
+   * initiate the recovery procedure.
+   * Mutually exclusive with `source` and `volumeSnapshots`.
    */
-  recovery?: {
+  backup?: {
     /**
-     * The backup object containing the physical base backup from which to
-     * initiate the recovery procedure.
-     * Mutually exclusive with `source` and `volumeSnapshots`.
+     * EndpointCA store the CA bundle of the barman endpoint.
+     * Useful when using self-signed certificates to avoid
+     * errors with certificate issuer and barman-cloud-wal-archive.
      */
-    backup?: {
+    endpointCA?: {
       /**
-       * EndpointCA store the CA bundle of the barman endpoint.
-       * Useful when using self-signed certificates to avoid
-       * errors with certificate issuer and barman-cloud-wal-archive.
+       * The key to select
        */
-      endpointCA?: {
+      key: string;
+      /**
+       * Name of the referent.
+       */
+      name: string;
+    };
+    /**
+     * Name of the referent.
+     */
+    name: string;
+  };
+  /**
+   * Name of the database used by the application. Default: `app`.
+   */
+  database?: string;
+  /**
+   * Name of the owner of the database in the instance to be used
+   * by applications. Defaults to the value of the `database` key.
+   */
+  owner?: string;
+  recoveryTarget?: RecoveryTarget;
+  /**
+   * Name of the secret containing the initial credentials for the
+   * owner of the user database. If empty a new secret will be
+   * created from scratch
+   */
+  secret?: {
+    /**
+     * Name of the referent.
+     */
+    name: string;
+  };
+  /**
+   * The external cluster whose backup we will restore. This is also
+   * used as the name of the folder under which the backup is stored,
+   * so it must be set to the name of the source cluster
+   * Mutually exclusive with `backup`.
+   */
+  source?: string;
+  /**
+   * The static PVC data source(s) from which to initiate the
+   * recovery procedure. Currently supporting `VolumeSnapshot`
+   * and `PersistentVolumeClaim` resources that map an existing
+   * PVC group, compatible with CloudNativePG, and taken with
+   * a cold backup copy on a fenced Postgres instance (limitation
+   * which will be removed in the future when online backup
+   * will be implemented).
+   * Mutually exclusive with `backup`.
+   */
+  volumeSnapshots?: {
+    /**
+     * Configuration of the storage of the instances
+     */
+    storage: {
+      /**
+       * APIGroup is the group for the resource being referenced.
+       * If APIGroup is not specified, the specified Kind must be in the core API group.
+       * For any other third-party types, APIGroup is required.
+       */
+      apiGroup?: string;
+      /**
+       * Kind is the type of resource being referenced
+       */
+      kind: string;
+      /**
+       * Name is the name of resource being referenced
+       */
+      name: string;
+    };
+    /**
+     * Configuration of the storage for PostgreSQL tablespaces
+     */
+    tablespaceStorage?: {
+      /**
+       * TypedLocalObjectReference contains enough information to let you locate the
+       * typed referenced object inside the same namespace.
+       */
+      [k: string]: {
+        /**
+         * APIGroup is the group for the resource being referenced.
+         * If APIGroup is not specified, the specified Kind must be in the core API group.
+         * For any other third-party types, APIGroup is required.
+         */
+        apiGroup?: string;
+        /**
+         * Kind is the type of resource being referenced
+         */
+        kind: string;
+        /**
+         * Name is the name of resource being referenced
+         */
+        name: string;
+      };
+    };
+    /**
+     * Configuration of the storage for PostgreSQL WAL (Write-Ahead Log)
+     */
+    walStorage?: {
+      /**
+       * APIGroup is the group for the resource being referenced.
+       * If APIGroup is not specified, the specified Kind must be in the core API group.
+       * For any other third-party types, APIGroup is required.
+       */
+      apiGroup?: string;
+      /**
+       * Kind is the type of resource being referenced
+       */
+      kind: string;
+      /**
+       * Name is the name of resource being referenced
+       */
+      name: string;
+    };
+  };
+}
+/**
+ * By default, the recovery process applies all the available
+ * WAL files in the archive (full recovery). However, you can also
+ * end the recovery as soon as a consistent state is reached or
+ * recover to a point-in-time (PITR) by specifying a `RecoveryTarget` object,
+ * as expected by PostgreSQL (i.e., timestamp, transaction Id, LSN, ...).
+ * More info: https://www.postgresql.org/docs/current/runtime-config-wal.html#RUNTIME-CONFIG-WAL-RECOVERY-TARGET
+ */
+export interface RecoveryTarget {
+  /**
+   * The ID of the backup from which to start the recovery process.
+   * If empty (default) the operator will automatically detect the backup
+   * based on targetTime or targetLSN if specified. Otherwise use the
+   * latest available backup in chronological order.
+   */
+  backupID?: string;
+  /**
+   * Set the target to be exclusive. If omitted, defaults to false, so that
+   * in Postgres, `recovery_target_inclusive` will be true
+   */
+  exclusive?: boolean;
+  /**
+   * End recovery as soon as a consistent state is reached
+   */
+  targetImmediate?: boolean;
+  /**
+   * The target LSN (Log Sequence Number)
+   */
+  targetLSN?: string;
+  /**
+   * The target name (to be previously created
+   * with `pg_create_restore_point`)
+   */
+  targetName?: string;
+  /**
+   * The target timeline ("latest" or a positive integer)
+   */
+  targetTLI?: string;
+  /**
+   * The target time as a timestamp in RFC3339 format or PostgreSQL timestamp format.
+   * Timestamps without an explicit timezone are interpreted as UTC.
+   */
+  targetTime?: string;
+  /**
+   * The target transaction ID
+   */
+  targetXID?: string;
+}
+/**
+ * ExternalCluster represents the connection parameters to an
+ * external cluster which is used in the other sections of the configuration
+ */
+export interface ExternalCluster {
+  /**
+   * The configuration for the barman-cloud tool suite
+   */
+  barmanObjectStore?: {
+    /**
+     * The credentials to use to upload data to Azure Blob Storage
+     */
+    azureCredentials?: {
+      /**
+       * The connection string to be used
+       */
+      connectionString?: {
         /**
          * The key to select
          */
@@ -5436,160 +5174,426 @@ export interface BootstrapConfiguration {
         name: string;
       };
       /**
+       * Use the Azure AD based authentication without providing explicitly the keys.
+       */
+      inheritFromAzureAD?: boolean;
+      /**
+       * The storage account where to upload data
+       */
+      storageAccount?: {
+        /**
+         * The key to select
+         */
+        key: string;
+        /**
+         * Name of the referent.
+         */
+        name: string;
+      };
+      /**
+       * The storage account key to be used in conjunction
+       * with the storage account name
+       */
+      storageKey?: {
+        /**
+         * The key to select
+         */
+        key: string;
+        /**
+         * Name of the referent.
+         */
+        name: string;
+      };
+      /**
+       * A shared-access-signature to be used in conjunction with
+       * the storage account name
+       */
+      storageSasToken?: {
+        /**
+         * The key to select
+         */
+        key: string;
+        /**
+         * Name of the referent.
+         */
+        name: string;
+      };
+      /**
+       * Use the default Azure authentication flow, which includes DefaultAzureCredential.
+       * This allows authentication using environment variables and managed identities.
+       */
+      useDefaultAzureCredentials?: boolean;
+    };
+    /**
+     * The configuration to be used to backup the data files
+     * When not defined, base backups files will be stored uncompressed and may
+     * be unencrypted in the object store, according to the bucket default
+     * policy.
+     */
+    data?: {
+      /**
+       * AdditionalCommandArgs represents additional arguments that can be appended
+       * to the 'barman-cloud-backup' command-line invocation. These arguments
+       * provide flexibility to customize the backup process further according to
+       * specific requirements or configurations.
+       *
+       * Example:
+       * In a scenario where specialized backup options are required, such as setting
+       * a specific timeout or defining custom behavior, users can use this field
+       * to specify additional command arguments.
+       *
+       * Note:
+       * It's essential to ensure that the provided arguments are valid and supported
+       * by the 'barman-cloud-backup' command, to avoid potential errors or unintended
+       * behavior during execution.
+       */
+      additionalCommandArgs?: string[];
+      /**
+       * Compress a backup file (a tar file per tablespace) while streaming it
+       * to the object store. Available options are empty string (no
+       * compression, default), `gzip`, `bzip2`, `lz4`, and `snappy`.
+       */
+      compression?: 'bzip2' | 'gzip' | 'lz4' | 'snappy';
+      /**
+       * Whenever to force the encryption of files (if the bucket is
+       * not already configured for that).
+       * Allowed options are empty string (use the bucket policy, default),
+       * `AES256` and `aws:kms`
+       */
+      encryption?: 'AES256' | 'aws:kms';
+      /**
+       * Control whether the I/O workload for the backup initial checkpoint will
+       * be limited, according to the `checkpoint_completion_target` setting on
+       * the PostgreSQL server. If set to true, an immediate checkpoint will be
+       * used, meaning PostgreSQL will complete the checkpoint as soon as
+       * possible. `false` by default.
+       */
+      immediateCheckpoint?: boolean;
+      /**
+       * The number of parallel jobs to be used to upload the backup, defaults
+       * to 2
+       */
+      jobs?: number;
+    };
+    /**
+     * The path where to store the backup (i.e. s3://bucket/path/to/folder)
+     * this path, with different destination folders, will be used for WALs
+     * and for data
+     */
+    destinationPath: string;
+    /**
+     * EndpointCA store the CA bundle of the barman endpoint.
+     * Useful when using self-signed certificates to avoid
+     * errors with certificate issuer and barman-cloud-wal-archive
+     */
+    endpointCA?: {
+      /**
+       * The key to select
+       */
+      key: string;
+      /**
        * Name of the referent.
        */
       name: string;
     };
     /**
-     * Name of the database used by the application. Default: `app`.
+     * Endpoint to be used to upload data to the cloud,
+     * overriding the automatic endpoint discovery
      */
-    database?: string;
+    endpointURL?: string;
     /**
-     * Name of the owner of the database in the instance to be used
-     * by applications. Defaults to the value of the `database` key.
+     * The credentials to use to upload data to Google Cloud Storage
      */
-    owner?: string;
-    /**
-     * By default, the recovery process applies all the available
-     * WAL files in the archive (full recovery). However, you can also
-     * end the recovery as soon as a consistent state is reached or
-     * recover to a point-in-time (PITR) by specifying a `RecoveryTarget` object,
-     * as expected by PostgreSQL (i.e., timestamp, transaction Id, LSN, ...).
-     * More info: https://www.postgresql.org/docs/current/runtime-config-wal.html#RUNTIME-CONFIG-WAL-RECOVERY-TARGET
-     */
-    recoveryTarget?: {
+    googleCredentials?: {
       /**
-       * The ID of the backup from which to start the recovery process.
-       * If empty (default) the operator will automatically detect the backup
-       * based on targetTime or targetLSN if specified. Otherwise use the
-       * latest available backup in chronological order.
+       * The secret containing the Google Cloud Storage JSON file with the credentials
        */
-      backupID?: string;
-      /**
-       * Set the target to be exclusive. If omitted, defaults to false, so that
-       * in Postgres, `recovery_target_inclusive` will be true
-       */
-      exclusive?: boolean;
-      /**
-       * End recovery as soon as a consistent state is reached
-       */
-      targetImmediate?: boolean;
-      /**
-       * The target LSN (Log Sequence Number)
-       */
-      targetLSN?: string;
-      /**
-       * The target name (to be previously created
-       * with `pg_create_restore_point`)
-       */
-      targetName?: string;
-      /**
-       * The target timeline ("latest" or a positive integer)
-       */
-      targetTLI?: string;
-      /**
-       * The target time as a timestamp in RFC3339 format or PostgreSQL timestamp format.
-       * Timestamps without an explicit timezone are interpreted as UTC.
-       */
-      targetTime?: string;
-      /**
-       * The target transaction ID
-       */
-      targetXID?: string;
-    };
-    /**
-     * Name of the secret containing the initial credentials for the
-     * owner of the user database. If empty a new secret will be
-     * created from scratch
-     */
-    secret?: {
-      /**
-       * Name of the referent.
-       */
-      name: string;
-    };
-    /**
-     * The external cluster whose backup we will restore. This is also
-     * used as the name of the folder under which the backup is stored,
-     * so it must be set to the name of the source cluster
-     * Mutually exclusive with `backup`.
-     */
-    source?: string;
-    /**
-     * The static PVC data source(s) from which to initiate the
-     * recovery procedure. Currently supporting `VolumeSnapshot`
-     * and `PersistentVolumeClaim` resources that map an existing
-     * PVC group, compatible with CloudNativePG, and taken with
-     * a cold backup copy on a fenced Postgres instance (limitation
-     * which will be removed in the future when online backup
-     * will be implemented).
-     * Mutually exclusive with `backup`.
-     */
-    volumeSnapshots?: {
-      /**
-       * Configuration of the storage of the instances
-       */
-      storage: {
+      applicationCredentials?: {
         /**
-         * APIGroup is the group for the resource being referenced.
-         * If APIGroup is not specified, the specified Kind must be in the core API group.
-         * For any other third-party types, APIGroup is required.
+         * The key to select
          */
-        apiGroup?: string;
+        key: string;
         /**
-         * Kind is the type of resource being referenced
-         */
-        kind: string;
-        /**
-         * Name is the name of resource being referenced
+         * Name of the referent.
          */
         name: string;
       };
       /**
-       * Configuration of the storage for PostgreSQL tablespaces
+       * If set to true, will presume that it's running inside a GKE environment,
+       * default to false.
        */
-      tablespaceStorage?: {
+      gkeEnvironment?: boolean;
+    };
+    /**
+     * HistoryTags is a list of key value pairs that will be passed to the
+     * Barman --history-tags option.
+     */
+    historyTags?: {
+      [k: string]: string;
+    };
+    /**
+     * The credentials to use to upload data to S3
+     */
+    s3Credentials?: {
+      /**
+       * The reference to the access key id
+       */
+      accessKeyId?: {
         /**
-         * TypedLocalObjectReference contains enough information to let you locate the
-         * typed referenced object inside the same namespace.
+         * The key to select
          */
-        [k: string]: {
-          /**
-           * APIGroup is the group for the resource being referenced.
-           * If APIGroup is not specified, the specified Kind must be in the core API group.
-           * For any other third-party types, APIGroup is required.
-           */
-          apiGroup?: string;
-          /**
-           * Kind is the type of resource being referenced
-           */
-          kind: string;
-          /**
-           * Name is the name of resource being referenced
-           */
-          name: string;
-        };
+        key: string;
+        /**
+         * Name of the referent.
+         */
+        name: string;
       };
       /**
-       * Configuration of the storage for PostgreSQL WAL (Write-Ahead Log)
+       * Use the role based authentication without providing explicitly the keys.
        */
-      walStorage?: {
+      inheritFromIAMRole?: boolean;
+      /**
+       * The reference to the secret containing the region name
+       */
+      region?: {
         /**
-         * APIGroup is the group for the resource being referenced.
-         * If APIGroup is not specified, the specified Kind must be in the core API group.
-         * For any other third-party types, APIGroup is required.
+         * The key to select
          */
-        apiGroup?: string;
+        key: string;
         /**
-         * Kind is the type of resource being referenced
+         * Name of the referent.
          */
-        kind: string;
+        name: string;
+      };
+      /**
+       * The reference to the secret access key
+       */
+      secretAccessKey?: {
         /**
-         * Name is the name of resource being referenced
+         * The key to select
+         */
+        key: string;
+        /**
+         * Name of the referent.
+         */
+        name: string;
+      };
+      /**
+       * The references to the session key
+       */
+      sessionToken?: {
+        /**
+         * The key to select
+         */
+        key: string;
+        /**
+         * Name of the referent.
          */
         name: string;
       };
     };
+    /**
+     * The server name on S3, the cluster name is used if this
+     * parameter is omitted
+     */
+    serverName?: string;
+    /**
+     * Tags is a list of key value pairs that will be passed to the
+     * Barman --tags option.
+     */
+    tags?: {
+      [k: string]: string;
+    };
+    /**
+     * The configuration for the backup of the WAL stream.
+     * When not defined, WAL files will be stored uncompressed and may be
+     * unencrypted in the object store, according to the bucket default policy.
+     */
+    wal?: {
+      /**
+       * Additional arguments that can be appended to the 'barman-cloud-wal-archive'
+       * command-line invocation. These arguments provide flexibility to customize
+       * the WAL archive process further, according to specific requirements or configurations.
+       *
+       * Example:
+       * In a scenario where specialized backup options are required, such as setting
+       * a specific timeout or defining custom behavior, users can use this field
+       * to specify additional command arguments.
+       *
+       * Note:
+       * It's essential to ensure that the provided arguments are valid and supported
+       * by the 'barman-cloud-wal-archive' command, to avoid potential errors or unintended
+       * behavior during execution.
+       */
+      archiveAdditionalCommandArgs?: string[];
+      /**
+       * Compress a WAL file before sending it to the object store. Available
+       * options are empty string (no compression, default), `gzip`, `bzip2`,
+       * `lz4`, `snappy`, `xz`, and `zstd`.
+       */
+      compression?: 'bzip2' | 'gzip' | 'lz4' | 'snappy' | 'xz' | 'zstd';
+      /**
+       * Whenever to force the encryption of files (if the bucket is
+       * not already configured for that).
+       * Allowed options are empty string (use the bucket policy, default),
+       * `AES256` and `aws:kms`
+       */
+      encryption?: 'AES256' | 'aws:kms';
+      /**
+       * Number of WAL files to be either archived in parallel (when the
+       * PostgreSQL instance is archiving to a backup object store) or
+       * restored in parallel (when a PostgreSQL standby is fetching WAL
+       * files from a recovery object store). If not specified, WAL files
+       * will be processed one at a time. It accepts a positive integer as a
+       * value - with 1 being the minimum accepted value.
+       */
+      maxParallel?: number;
+      /**
+       * Additional arguments that can be appended to the 'barman-cloud-wal-restore'
+       * command-line invocation. These arguments provide flexibility to customize
+       * the WAL restore process further, according to specific requirements or configurations.
+       *
+       * Example:
+       * In a scenario where specialized backup options are required, such as setting
+       * a specific timeout or defining custom behavior, users can use this field
+       * to specify additional command arguments.
+       *
+       * Note:
+       * It's essential to ensure that the provided arguments are valid and supported
+       * by the 'barman-cloud-wal-restore' command, to avoid potential errors or unintended
+       * behavior during execution.
+       */
+      restoreAdditionalCommandArgs?: string[];
+    };
+  };
+  /**
+   * The list of connection parameters, such as dbname, host, username, etc
+   */
+  connectionParameters?: {
+    [k: string]: string;
+  };
+  /**
+   * The server name, required
+   */
+  name: string;
+  /**
+   * The reference to the password to be used to connect to the server.
+   * If a password is provided, CloudNativePG creates a PostgreSQL
+   * passfile at `/controller/external/NAME/pass` (where "NAME" is the
+   * cluster's name). This passfile is automatically referenced in the
+   * connection string when establishing a connection to the remote
+   * PostgreSQL server from the current PostgreSQL `Cluster`. This ensures
+   * secure and efficient password management for external clusters.
+   */
+  password?: {
+    /**
+     * The key of the secret to select from.  Must be a valid secret key.
+     */
+    key: string;
+    /**
+     * Name of the referent.
+     * This field is effectively required, but due to backwards compatibility is
+     * allowed to be empty. Instances of this type with an empty value here are
+     * almost certainly wrong.
+     * More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names
+     */
+    name?: string;
+    /**
+     * Specify whether the Secret or its key must be defined
+     */
+    optional?: boolean;
+  };
+  /**
+   * The configuration of the plugin that is taking care
+   * of WAL archiving and backups for this external cluster
+   */
+  plugin?: {
+    /**
+     * Enabled is true if this plugin will be used
+     */
+    enabled?: boolean;
+    /**
+     * Marks the plugin as the WAL archiver. At most one plugin can be
+     * designated as a WAL archiver. This cannot be enabled if the
+     * `.spec.backup.barmanObjectStore` configuration is present.
+     */
+    isWALArchiver?: boolean;
+    /**
+     * Name is the plugin name
+     */
+    name: string;
+    /**
+     * Parameters is the configuration of the plugin
+     */
+    parameters?: {
+      [k: string]: string;
+    };
+  };
+  /**
+   * The reference to an SSL certificate to be used to connect to this
+   * instance
+   */
+  sslCert?: {
+    /**
+     * The key of the secret to select from.  Must be a valid secret key.
+     */
+    key: string;
+    /**
+     * Name of the referent.
+     * This field is effectively required, but due to backwards compatibility is
+     * allowed to be empty. Instances of this type with an empty value here are
+     * almost certainly wrong.
+     * More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names
+     */
+    name?: string;
+    /**
+     * Specify whether the Secret or its key must be defined
+     */
+    optional?: boolean;
+  };
+  /**
+   * The reference to an SSL private key to be used to connect to this
+   * instance
+   */
+  sslKey?: {
+    /**
+     * The key of the secret to select from.  Must be a valid secret key.
+     */
+    key: string;
+    /**
+     * Name of the referent.
+     * This field is effectively required, but due to backwards compatibility is
+     * allowed to be empty. Instances of this type with an empty value here are
+     * almost certainly wrong.
+     * More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names
+     */
+    name?: string;
+    /**
+     * Specify whether the Secret or its key must be defined
+     */
+    optional?: boolean;
+  };
+  /**
+   * The reference to an SSL CA public key to be used to connect to this
+   * instance
+   */
+  sslRootCert?: {
+    /**
+     * The key of the secret to select from.  Must be a valid secret key.
+     */
+    key: string;
+    /**
+     * Name of the referent.
+     * This field is effectively required, but due to backwards compatibility is
+     * allowed to be empty. Instances of this type with an empty value here are
+     * almost certainly wrong.
+     * More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names
+     */
+    name?: string;
+    /**
+     * Specify whether the Secret or its key must be defined
+     */
+    optional?: boolean;
   };
 }
 /**
