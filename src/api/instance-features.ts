@@ -2,7 +2,15 @@
 // extra access, database objects, parameters, pooling, backups, monitoring and network policy.
 import { z } from 'zod';
 import { CLAIM_ACCESS_LIMITS, grantEntries, optionalSections } from './grant.js';
-import { labelKey, labelValue, namespaceName, roleName, schemaName } from './identifier-schemas.js';
+import {
+  labelKey,
+  labelValue,
+  namespaceName,
+  objectName,
+  roleName,
+  schemaName,
+} from './identifier-schemas.js';
+import { clusterNameProblem, DNS_LABEL_PATTERN, MAX_CLUSTER_NAME } from './names.js';
 import {
   forbiddenParameterReason,
   MAX_PARAMETER_NAME,
@@ -159,6 +167,79 @@ const backupSchema = z
   })
   .describe('Continuous WAL archiving and scheduled base backups through the Barman Cloud plugin.');
 
+/** RFC 3339 with a time zone, as CloudNativePG's recoveryTarget.targetTime takes it: 2026-11-30T14:05:00Z. */
+export const RFC3339_PATTERN =
+  '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$';
+const MAX_RFC3339 = 35;
+/** A PostgreSQL LSN: two hexadecimal halves, 0/3000060. */
+const LSN_PATTERN = '^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$';
+const MAX_LSN = 17;
+
+const restoreSchema = z
+  .object({
+    from: z
+      .string()
+      .min(1)
+      .max(MAX_CLUSTER_NAME)
+      .regex(new RegExp(DNS_LABEL_PATTERN))
+      .superRefine((value, ctx) => {
+        const problem = clusterNameProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .describe(
+        'The PostgresInstance (claim name for the legacy API) in this namespace whose backups this instance is created from. It must have spec.backup and a completed base backup.',
+      ),
+    targetTime: z
+      .string()
+      .max(MAX_RFC3339)
+      .regex(new RegExp(RFC3339_PATTERN), {
+        error: 'must be an RFC 3339 time with a time zone, like 2026-11-30T14:05:00Z',
+      })
+      .refine((value) => !Number.isNaN(Date.parse(value)), { error: 'is not a real date and time' })
+      .optional()
+      .describe(
+        'Recover to this point in time (RFC 3339, with a time zone). Default: the end of the archive.',
+      ),
+    targetLSN: z
+      .string()
+      .max(MAX_LSN)
+      .regex(new RegExp(LSN_PATTERN), { error: 'must be a PostgreSQL LSN, like 0/3000060' })
+      .optional()
+      .describe('Recover to this WAL position (an LSN, like 0/3000060) instead of a time.'),
+    backup: objectName
+      .optional()
+      .describe(
+        'Restore exactly this CloudNativePG Backup of the source (its name in this namespace) and stop as soon as it is consistent, replaying no later WAL.',
+      ),
+  })
+  .superRefine((restore, ctx) => {
+    const targets = (['targetTime', 'targetLSN', 'backup'] as const).filter(
+      (key) => restore[key] !== undefined,
+    );
+    for (const extra of targets.slice(1))
+      ctx.addIssue({
+        code: 'custom',
+        path: [extra],
+        message: `cannot be set together with ${targets[0]}: set at most one of targetTime, targetLSN and backup (none recovers to the end of the archive)`,
+      });
+  })
+  .describe(
+    'Create this instance from the backups of another PostgresInstance in the same namespace (CloudNativePG recovery). Read once, when the instance is created: it cannot be added to or changed on an instance that exists.',
+  );
+
+const upgradeSchema = z
+  .object({
+    allowWithoutBackup: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Upgrade to a higher spec.version even without a recent successful backup. CloudNativePG upgrades a major offline with pg_upgrade and there is no way back: without a backup, a failed upgrade can lose the database.',
+      ),
+  })
+  .describe(
+    'How a major upgrade (a higher spec.version than the one running) is guarded. By default it needs spec.backup and a successful backup whose archive is healthy.',
+  );
+
 const monitoringSchema = z
   .object({
     alerts: z.boolean().default(true).describe('Also compose a PrometheusRule with essential alerts.'),
@@ -214,8 +295,16 @@ export const featureFields = {
   parameters: parametersSchema.optional(),
   pooler: poolerSchema.optional(),
   backup: backupSchema.optional(),
+  restore: restoreSchema.optional(),
   monitoring: monitoringSchema.optional(),
   networkPolicy: networkPolicySchema.optional(),
+  deletionProtection: z
+    .boolean()
+    .optional()
+    .describe(
+      "Refuse deleting this instance and its CloudNativePG Cluster (Crossplane Usages) until this is set to false again. Default: the Input's deletionProtection.default (on in the production profile).",
+    ),
+  upgrade: upgradeSchema.optional(),
 };
 
 export type AccessEntry = z.output<typeof accessEntrySchema>;

@@ -153,7 +153,7 @@ export function kubernetesNameFragment(identifier: string): string {
  * CNPG derives Services (`<name>-rw`, `<name>-ro`, `<name>-r`), Pods (`<name>-<n>`) and Jobs from the
  * cluster name, and these are DNS-1035 labels of at most 63 characters; CNPG's own limit is 50.
  */
-const MAX_CLUSTER_NAME = 50;
+export const MAX_CLUSTER_NAME = 50;
 const dnsLabel = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 export function clusterNameProblem(value: string): string | undefined {

@@ -40,12 +40,14 @@ export const secretStoreRefSchema = z
 const credentialsSchema = z
   .object({
     source: z
-      .enum(['SecretStore', 'Secret'])
+      .enum(['SecretStore', 'Secret', 'Generated'])
       .optional()
       .describe(
         'Where the owner credentials come from. SecretStore: an ExternalSecret is composed from a secret store. ' +
           'Secret: a kubernetes.io/basic-auth Secret named credentialsSecretName already exists in the namespace. ' +
-          "Default: SecretStore when a store is known (here or in the function's Input), otherwise Secret.",
+          "Generated: External Secrets' Password generator makes every role's password in the cluster, once; nobody ever sees it. " +
+          "Default: the Input's credentials.defaultSource, else SecretStore when a store is known (here or in the function's Input), otherwise Secret. " +
+          'With SecretStore or Generated, a credentials Secret (or an ExternalSecret writing it) the team made before the claim is used as it is.',
       ),
     secretStoreRef: secretStoreRefSchema.optional(),
     remoteKey: z
@@ -196,7 +198,15 @@ export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
   backup: 'backup: {schedule: "0 0 3 * * *", retention: 30d}',
   'backup.schedule': 'backup: {schedule: "0 0 3 * * *"}',
   'backup.retention': 'backup: {retention: 30d}',
+  restore: 'restore: {from: checkout, targetTime: "2026-11-30T14:05:00Z"}',
+  'restore.from': 'restore: {from: checkout}',
+  'restore.targetTime': 'restore: {from: checkout, targetTime: "2026-11-30T14:05:00Z"}',
+  'restore.targetLSN': 'restore: {from: checkout, targetLSN: 0/3000060}',
+  'restore.backup': 'restore: {from: checkout, backup: checkout-daily-20261130023000}',
   monitoring: 'monitoring: {alerts: true}',
+  deletionProtection: 'deletionProtection: false',
+  upgrade: 'upgrade: {allowWithoutBackup: true}',
+  'upgrade.allowWithoutBackup': 'upgrade: {allowWithoutBackup: true}',
   networkPolicy: 'networkPolicy: {allowedNamespaces: [agents]}',
 };
 
@@ -214,5 +224,33 @@ export const postgresInstanceStatusSchema = z.object({
   readyInstances: z.int().optional().describe('Instances ready to serve.'),
   instances: z.int().optional().describe('Instances CloudNativePG runs.'),
   connectionSecretName: z.string().optional().describe('The Secret applications read.'),
+  adoptedCredentialsSecrets: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'Credentials Secrets the team made before the claim (or an ExternalSecret of theirs writes) that pgplane uses as they are instead of composing them.',
+    ),
   version: z.string().optional().describe('The PostgreSQL major actually running.'),
+  upgrade: z
+    .object({
+      from: z.string().describe('The major running before the upgrade.'),
+      to: z.string().describe('The major being upgraded to.'),
+    })
+    .optional()
+    .describe('A major upgrade CloudNativePG is running (offline, with pg_upgrade), while it runs.'),
+  deletionProtection: z
+    .boolean()
+    .optional()
+    .describe('Crossplane Usages refuse deleting this instance and its Cluster.'),
+  restore: z
+    .object({
+      phase: z.enum(['Restoring', 'Restored']).describe('Restoring until the recovered primary is up.'),
+      from: z.string().describe('The PostgresInstance whose backups this instance was created from.'),
+      target: z
+        .string()
+        .describe('Where the recovery stops: a time, an LSN, a backup, or the end of the archive.'),
+      message: z.string().describe('What is restored, from which archive, to which point.'),
+    })
+    .optional()
+    .describe('This instance was created from the backups of another one (spec.restore).'),
 });

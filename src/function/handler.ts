@@ -42,11 +42,13 @@ export function runFunction(req: RunFunctionRequest, logger?: Logger): RunFuncti
 
   const plan = planInstance(validated.identity, validated.spec, input.input, validated.credentials);
   const composition = composeInstance(plan, observedState(req));
+  if (composition.specErrors.length > 0)
+    return fatalResponse(req, formatErrors(describeXr(validated.identity), composition.specErrors));
   if (composition.refusals.length > 0) {
     return fatalResponse(
       req,
-      `${describeXr(validated.identity)} is refused: ${composition.refusals.join('; ')}`,
-      'WeakPassword',
+      `${describeXr(validated.identity)} is refused: ${composition.refusals.map((r) => r.message).join('; ')}`,
+      composition.refusals[0]!.reason,
     );
   }
   // The last line of defence: a composed set that breaks an invariant (two writers of one Secret,
@@ -81,13 +83,16 @@ function observedState(req: RunFunctionRequest): Observed {
   }
   // Crossplane v2 answers `requirements.resources` in requiredResources; v1.x in extraResources.
   const required: Record<string, JsonObject> = {};
+  const answered = new Set<string>();
   for (const answers of [req.extraResources, req.requiredResources]) {
     for (const [key, found] of Object.entries(answers ?? {})) {
+      answered.add(key);
       const first = found.items[0]?.resource;
       if (isObject(first)) required[key] = first;
     }
   }
-  return { resources, required };
+  const compositeStatus = getObject(req.observed?.composite?.resource, 'status');
+  return { resources, required, answered, ...(compositeStatus ? { compositeStatus } : {}) };
 }
 
 function baseResponse(req: RunFunctionRequest, ttl: string): RunFunctionResponse & { desired: State } {
@@ -102,12 +107,15 @@ function baseResponse(req: RunFunctionRequest, ttl: string): RunFunctionResponse
   };
 }
 
-type FatalReason = 'InvalidSpec' | 'InternalError' | 'WeakPassword';
+type FatalReason =
+  'InvalidSpec' | 'InternalError' | 'WeakPassword' | 'RestoreRefused' | 'CredentialsConflict';
 
 /** The condition a FATAL result also sets: what is wrong, the spec or a password; a pgplane bug is neither. */
 const FATAL_CONDITIONS: Readonly<Record<FatalReason, string | undefined>> = {
   InvalidSpec: SPEC_VALID_CONDITION,
   WeakPassword: CONDITION_TYPES.passwordPolicy,
+  RestoreRefused: CONDITION_TYPES.restore,
+  CredentialsConflict: CONDITION_TYPES.credentials,
   InternalError: undefined,
 };
 

@@ -67,6 +67,8 @@ export function render(request: RenderRequest): RenderResult {
   let answered: Record<string, JsonObject[]> = {};
   let response = runFunction(buildRequest(request, answered));
   for (let round = 0; round < 5; round++) {
+    // Crossplane stops at a fatal result: its (absent) requirements are not asked again.
+    if (response.results.some((r) => r.severity === Severity.SEVERITY_FATAL)) break;
     const wanted = { ...response.requirements?.extraResources, ...response.requirements?.resources };
     const next: Record<string, JsonObject[]> = {};
     for (const [key, selector] of Object.entries(wanted)) {

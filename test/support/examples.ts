@@ -14,7 +14,12 @@ const EXAMPLES_DIR = 'examples';
  * server accept them, and only the platform (the function, with the Composition's Input) refuses
  * them.
  */
-export const PLATFORM_REFUSED_SCENARIOS: ReadonlySet<string> = new Set(['invalid-tenant']);
+export const PLATFORM_REFUSED_SCENARIOS: ReadonlySet<string> = new Set([
+  'invalid-tenant',
+  'invalid-restore-missing-source',
+  'invalid-restore-no-backups',
+  'invalid-restore-bootstrapped',
+]);
 
 export interface ExampleCase {
   /** e.g. "agent-executor/xr@ready" */

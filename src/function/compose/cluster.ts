@@ -7,6 +7,7 @@ import { managedRoles } from './roles.js';
 import { memoryParameters } from './sizing.js';
 import { ident } from '../../shared/sql-ident.js';
 import { CNPG_API_VERSION } from './cnpg.js';
+import type { RecoveryBootstrap } from './restore.js';
 
 /**
  * Plain-text connections are refused before CNPG's catch-all `host ... scram-sha-256` rule: a
@@ -14,11 +15,23 @@ import { CNPG_API_VERSION } from './cnpg.js';
  */
 const TLS_ONLY_HBA = ['hostnossl all all all reject'];
 
-export function buildCluster(plan: InstancePlan): JsonObject {
+/** What is decided from observed state, not from the spec alone. */
+export interface ClusterOptions {
+  /** A restore: bootstrap from the source's archive instead of initdb. */
+  recovery?: RecoveryBootstrap;
+  /** The server folder the WAL archiver writes under (see archiveServerName). */
+  archiveServerName?: string;
+}
+
+export function buildCluster(plan: InstancePlan, options: ClusterOptions = {}): JsonObject {
   const { spec } = plan;
-  const annotations = spec.hibernate ? { [CNPG_HIBERNATION_ANNOTATION]: 'on' } : undefined;
+  const { recovery } = options;
+  const annotations = {
+    ...(spec.hibernate ? { [CNPG_HIBERNATION_ANNOTATION]: 'on' } : {}),
+    ...recovery?.annotations,
+  };
   const roles = managedRoles(plan);
-  const plugins = walArchiverPlugins(plan);
+  const plugins = walArchiverPlugins(plan, options.archiveServerName);
   return {
     apiVersion: CNPG_API_VERSION,
     kind: 'Cluster',
@@ -26,7 +39,7 @@ export function buildCluster(plan: InstancePlan): JsonObject {
       name: plan.name,
       namespace: plan.namespace,
       labels: commonLabels(plan.name, 'database'),
-      ...(annotations ? { annotations } : {}),
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
     },
     spec: {
       instances: spec.instances,
@@ -46,7 +59,7 @@ export function buildCluster(plan: InstancePlan): JsonObject {
         parameters: parameters(plan),
         pg_hba: TLS_ONLY_HBA,
       },
-      bootstrap: {
+      bootstrap: recovery?.bootstrap ?? {
         initdb: {
           database: spec.databaseName,
           owner: spec.databaseOwner,
@@ -59,6 +72,9 @@ export function buildCluster(plan: InstancePlan): JsonObject {
       affinity: affinity(plan),
       ...(roles.length > 0 ? { managed: { roles } } : {}),
       ...(plugins.length > 0 ? { plugins } : {}),
+      ...(recovery && recovery.externalClusters.length > 0
+        ? { externalClusters: recovery.externalClusters }
+        : {}),
     },
   };
 }

@@ -1,7 +1,7 @@
 // Connection Secrets applications read, one per login role. Same keys whichever way they are built:
 // endpoint, port, database, username, password, sslmode, uri, jdbc-uri.
 import { commonLabels } from '../../shared/labels.js';
-import type { JsonObject } from '../../shared/json.js';
+import type { ISecret } from 'kubernetes-models/v1/Secret';
 import {
   ESO_API_VERSION,
   PASSWORD,
@@ -10,6 +10,7 @@ import {
   type StoreCredentials,
 } from './credentials.js';
 import type { InstancePlan, RolePlan } from './plan.js';
+import type { ExternalSecret } from './upstream/eso-external-secret.js';
 
 /** Every connection goes over TLS (the Cluster refuses plain-text connections). */
 const SSL_MODE = 'require';
@@ -49,7 +50,7 @@ export function buildConnectionExternalSecret(
   plan: InstancePlan,
   source: StoreCredentials,
   role: PublishedRole,
-): JsonObject {
+): ExternalSecret {
   return {
     apiVersion: ESO_API_VERSION,
     kind: 'ExternalSecret',
@@ -89,7 +90,7 @@ export function connectionValues(
   return { ...connectionLiterals(plan, role), password, ...uris(plan, role, encodeURIComponent(password)) };
 }
 
-export function buildConnectionSecret(plan: InstancePlan, role: PublishedRole, password: string): JsonObject {
+export function buildConnectionSecret(plan: InstancePlan, role: PublishedRole, password: string): ISecret {
   const values = connectionValues(plan, role, password);
   return {
     apiVersion: 'v1',

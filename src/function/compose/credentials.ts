@@ -1,9 +1,9 @@
 // The basic-auth Secret of each managed role, materialised by External Secrets from the platform's
 // secret store. CNPG bootstraps the owner, and creates the other roles, from these Secrets.
 import { CNPG_RELOAD_LABEL, commonLabels } from '../../shared/labels.js';
-import type { JsonObject } from '../../shared/json.js';
 import type { CredentialsSource } from '../xr/policy.js';
 import type { InstancePlan, RolePlan } from './plan.js';
+import type { ExternalSecret, ExternalSecretData } from './upstream/eso-external-secret.js';
 
 export const ESO_API_VERSION = 'external-secrets.io/v1';
 
@@ -21,7 +21,7 @@ export const PASSWORD_PLACEHOLDERS = [URI_PASSWORD, PASSWORD] as const;
 export type StoreCredentials = Extract<CredentialsSource, { kind: 'SecretStore' }>;
 
 /** Where a role's password lives in the store, as ESO's `data` entry names it. */
-export function passwordData(source: StoreCredentials, role: RolePlan): JsonObject[] {
+export function passwordData(source: StoreCredentials, role: RolePlan): ExternalSecretData[] {
   return [{ secretKey: 'password', remoteRef: { key: source.remoteKey, property: role.passwordProperty } }];
 }
 
@@ -33,7 +33,7 @@ export function buildCredentialsExternalSecret(
   plan: InstancePlan,
   source: StoreCredentials,
   role: RolePlan,
-): JsonObject {
+): ExternalSecret {
   return {
     apiVersion: ESO_API_VERSION,
     kind: 'ExternalSecret',

@@ -7,16 +7,32 @@ import { findCondition } from '../observe/conditions.js';
 import { readCredentialsSecret, type CredentialsSecretState } from '../observe/credentials-secret.js';
 import { readExternalSecretState } from '../observe/external-secret.js';
 import { passwordPolicyViolations, refusesWeakPasswords } from '../observe/password-policy.js';
-import { buildObjectStore, buildScheduledBackup } from './backup.js';
+import { readMajorVersion, type MajorVersionState } from '../observe/upgrade.js';
+import type { FieldError } from '../xr/errors.js';
+import { archiveServerName, buildObjectStore, buildScheduledBackup } from './backup.js';
 import { buildCluster } from './cluster.js';
+import { credentialsOwnership, type CredentialsOwnership } from '../observe/adoption.js';
 import {
   buildConnectionExternalSecret,
   buildConnectionSecret,
   connectionLiterals,
   connectionValues,
   publishesConnection,
+  storeConnectionPassword,
 } from './connection.js';
-import { buildCredentialsExternalSecret, type StoreCredentials } from './credentials.js';
+import { buildCredentialsExternalSecret, ESO_API_VERSION, type StoreCredentials } from './credentials.js';
+import {
+  buildGeneratedCredentialsExternalSecret,
+  buildPasswordGenerator,
+  buildPushSecret,
+  buildReaderRole,
+  buildReaderRoleBinding,
+  buildReaderServiceAccount,
+  buildReaderStore,
+  GENERATED_KEYS,
+  generatedConnectionPassword,
+  type GeneratedCredentials,
+} from './generated-credentials.js';
 import { buildDatabase } from './database.js';
 import { toJsonObject, type KubernetesObject } from './kubernetes-object.js';
 import { buildProviderConfig, composedGrants } from './grants.js';
@@ -24,13 +40,22 @@ import { buildPodMonitor, buildPrometheusRule } from './monitoring.js';
 import { buildNetworkPolicy } from './network-policy.js';
 import type { InstancePlan, RolePlan } from './plan.js';
 import { buildPooler } from './pooler.js';
+import { resolveRestore, type RestoreOutcome } from './restore.js';
 import { buildDatabaseRole, extraRoles } from './roles.js';
+import { composedUsages } from './usages.js';
 
 export interface Observed {
   /** Observed composed resources, by their key in the composition. */
   resources: Readonly<Record<string, JsonObject>>;
   /** Objects Crossplane fetched for us (existing credentials Secrets), by requirement key. */
   required: Readonly<Record<string, JsonObject>>;
+  /**
+   * Requirement keys Crossplane has answered, found or not. A key it has not answered yet (the
+   * first call) is not an object that is missing.
+   */
+  answered?: ReadonlySet<string>;
+  /** The XR's observed status: what this function returned before, as Crossplane wrote it. */
+  compositeStatus?: JsonObject;
 }
 
 interface ComposedResource {
@@ -61,20 +86,32 @@ export interface Composition {
   conditions: XrCondition[];
   warnings: string[];
   /**
-   * Why nothing may be composed (a password the platform's policy refuses). The handler answers
-   * with these as one FATAL result instead of the resources.
+   * Why nothing may be composed (a password the platform's policy refuses, a restore that cannot
+   * happen). The handler answers with these as one FATAL result instead of the resources.
    */
-  refusals: string[];
+  refusals: Refusal[];
+  /**
+   * Spec fields the observed state refuses (a version lower than the one running, an upgrade with
+   * no backup): the handler answers with one FATAL InvalidSpec result, so nothing changes.
+   */
+  specErrors: FieldError[];
   /** Everything composed is ready: Crossplane may cache the answer longer. */
   ready: boolean;
 }
 
+export interface Refusal {
+  reason: 'WeakPassword' | 'RestoreRefused' | 'CredentialsConflict';
+  message: string;
+}
+
 export const CONDITION_TYPES = {
+  restore: 'Restored',
   cluster: 'ClusterReady',
   credentials: 'CredentialsReady',
   passwordPolicy: 'PasswordPolicy',
   connection: 'ConnectionSecretReady',
   grants: 'GrantsReady',
+  majorVersion: 'MajorVersion',
 } as const;
 
 /** Resource and requirement keys per role; the owner's keep the names they had before roles existed. */
@@ -84,16 +121,26 @@ function roleKeys(plan: InstancePlan, role: RolePlan) {
     connection: role === plan.application ? RESOURCE_KEYS.connection : `connection-${role.key}`,
     required:
       role.kind === 'owner' ? REQUIRED_CREDENTIALS_SECRET : `${REQUIRED_CREDENTIALS_SECRET}-${role.key}`,
+    requiredExternalSecret:
+      role.kind === 'owner'
+        ? REQUIRED_CREDENTIALS_EXTERNAL_SECRET
+        : `${REQUIRED_CREDENTIALS_EXTERNAL_SECRET}-${role.key}`,
+    push: role.kind === 'owner' ? 'credentials-push' : `credentials-push-${role.key}`,
   };
 }
+
+/** Key under which the function asks for an ExternalSecret a team wrote for a credentials Secret. */
+const REQUIRED_CREDENTIALS_EXTERNAL_SECRET = 'credentials-external-secret';
 
 /** Collects what the builders produce, with one condition per concern aggregated over its objects. */
 class CompositionBuilder {
   readonly resources: Record<string, ComposedResource> = {};
   readonly requirements: Record<string, ResourceRequirement> = {};
   readonly warnings: string[] = [];
-  readonly refusals: string[] = [];
+  readonly refusals: Refusal[] = [];
   private readonly problems = new Map<string, string[]>();
+  /** What a ready condition says instead of "Available: ready" (e.g. that a Secret was adopted). */
+  private readonly notes = new Map<string, { reason: string; messages: string[] }>();
 
   constructor(private readonly observed: Observed) {}
 
@@ -103,6 +150,15 @@ class CompositionBuilder {
 
   requiredResource(key: string): JsonObject | undefined {
     return this.observed.required[key];
+  }
+
+  /** Crossplane answered this requirement (with or without an object). */
+  answered(key: string): boolean {
+    return this.observed.answered?.has(key) ?? this.observed.required[key] !== undefined;
+  }
+
+  get compositeStatus(): JsonObject | undefined {
+    return this.observed.compositeStatus;
   }
 
   add(key: string, resource: KubernetesObject | JsonObject, ready: boolean): void {
@@ -120,20 +176,55 @@ class CompositionBuilder {
     this.problems.set(concern, list);
   }
 
+  note(concern: string, reason: string, message: string): void {
+    const note = this.notes.get(concern) ?? { reason, messages: [] };
+    note.messages.push(message);
+    this.notes.set(concern, note);
+  }
+
   conditions(): XrCondition[] {
-    return [...this.problems.entries()].map(([type, problems]) =>
-      problems.length === 0
-        ? { type, status: 'True', reason: 'Available', message: 'ready' }
-        : { type, status: 'False', reason: 'Unavailable', message: problems.join('; ') },
-    );
+    return [...this.problems.entries()].map(([type, problems]): XrCondition => {
+      const note = this.notes.get(type);
+      if (problems.length > 0) {
+        const also = note ? `; ${note.messages.join('; ')}` : '';
+        return { type, status: 'False', reason: 'Unavailable', message: `${problems.join('; ')}${also}` };
+      }
+      return note
+        ? { type, status: 'True', reason: note.reason, message: `ready; ${note.messages.join('; ')}` }
+        : { type, status: 'True', reason: 'Available', message: 'ready' };
+    });
   }
 }
 
 export function composeInstance(plan: InstancePlan, observed: Observed): Composition {
   const out = new CompositionBuilder(observed);
 
-  const cluster = readClusterState(out.observedResource(RESOURCE_KEYS.cluster), plan.spec.instances);
-  out.add(RESOURCE_KEYS.cluster, buildCluster(plan), cluster.ready);
+  const observedCluster = out.observedResource(RESOURCE_KEYS.cluster);
+  const cluster = readClusterState(observedCluster, plan.spec.instances);
+  const archiveServer = archiveServerName(plan, observedCluster);
+  const restore = resolveRestore(plan, {
+    ...(observedCluster ? { cluster: observedCluster } : {}),
+    clusterReady: cluster.ready || cluster.readyInstances > 0,
+    ...(out.compositeStatus ? { compositeStatus: out.compositeStatus } : {}),
+    required: (key) => out.requiredResource(key),
+    answered: (key) => out.answered(key),
+    serverName: archiveServer ?? plan.name,
+  });
+  if (restore.kind === 'refused') out.refusals.push({ reason: 'RestoreRefused', message: restore.message });
+  if (restore.kind === 'waiting' || restore.kind === 'recover')
+    Object.assign(out.requirements, restore.requirements);
+  // Until the source is read, a Cluster would bootstrap empty (initdb) and never restore: none yet.
+  if (restore.kind !== 'waiting') {
+    const recovery = restore.kind === 'recover' ? restore.recovery : undefined;
+    out.add(
+      RESOURCE_KEYS.cluster,
+      buildCluster(plan, {
+        ...(recovery ? { recovery } : {}),
+        ...(archiveServer ? { archiveServerName: archiveServer } : {}),
+      }),
+      cluster.ready,
+    );
+  }
   const clusterCondition: XrCondition = cluster.ready
     ? {
         type: CONDITION_TYPES.cluster,
@@ -146,15 +237,12 @@ export function composeInstance(plan: InstancePlan, observed: Observed): Composi
     : {
         type: CONDITION_TYPES.cluster,
         status: 'False',
-        reason: cluster.observed ? 'Unavailable' : 'Creating',
-        message: cluster.problem ?? 'not ready',
+        reason: cluster.observed ? 'Unavailable' : restore.kind === 'waiting' ? 'Waiting' : 'Creating',
+        message: restore.kind === 'waiting' ? restore.message : (cluster.problem ?? 'not ready'),
       };
 
   const roles = [plan.owner, ...extraRoles(plan)].filter((role) => role.login);
-  const connectionDetails =
-    plan.credentials.kind === 'SecretStore'
-      ? composeFromStore(plan, plan.credentials, roles, out)
-      : composeFromSecrets(plan, roles, out);
+  const { details: connectionDetails, adopted } = composeCredentials(plan, roles, out);
 
   if (plan.input.roleManagement === 'DatabaseRole') {
     for (const role of extraRoles(plan)) {
@@ -164,7 +252,13 @@ export function composeInstance(plan: InstancePlan, observed: Observed): Composi
     }
   }
 
+  const version = readMajorVersion(
+    plan,
+    out.observedResource(RESOURCE_KEYS.cluster),
+    out.observedResource('object-store'),
+  );
   const grants = composedGrants(plan);
+  for (const { key, usage } of composedUsages(plan, grants)) out.addWhenObserved(key, usage);
   if (grants.length > 0) {
     out.addWhenObserved('provider-config', buildProviderConfig(plan));
     for (const { key, grant } of grants) {
@@ -193,9 +287,20 @@ export function composeInstance(plan: InstancePlan, observed: Observed): Composi
     readyInstances: cluster.readyInstances,
     instances: cluster.instances,
     connectionSecretName: plan.application.connection?.secretName,
+    ...(adopted.length > 0 ? { adoptedCredentialsSecrets: adopted } : {}),
     ...(cluster.version ? { version: cluster.version } : {}),
+    ...(restore.kind === 'recover' ? { restore: { ...restore.status } } : {}),
+    ...(version.kind === 'requested' || version.kind === 'upgrading'
+      ? { upgrade: { from: version.from, to: version.to } }
+      : {}),
+    deletionProtection: plan.deletionProtection,
   };
-  const conditions = [clusterCondition, ...out.conditions()];
+  const conditions = [
+    clusterCondition,
+    ...restoreConditions(restore),
+    ...majorVersionConditions(version),
+    ...out.conditions(),
+  ];
   return {
     resources: out.resources,
     requirements: out.requirements,
@@ -204,8 +309,59 @@ export function composeInstance(plan: InstancePlan, observed: Observed): Composi
     conditions,
     warnings: out.warnings,
     refusals: out.refusals,
+    specErrors: version.kind === 'refused' ? [version.error] : [],
     ready: Object.values(out.resources).every((r) => r.ready) && conditions.every((c) => c.status === 'True'),
   };
+}
+
+/** Restoring, then restored: what is recovered from where, to which point. */
+function restoreConditions(restore: RestoreOutcome): XrCondition[] {
+  if (restore.kind !== 'recover') return [];
+  const restored = restore.status.phase === 'Restored';
+  return [
+    {
+      type: CONDITION_TYPES.restore,
+      status: restored ? 'True' : 'False',
+      reason: restore.status.phase,
+      message: restore.status.message,
+    },
+  ];
+}
+
+/** Which major runs, and an upgrade while it is requested or running (the database is down meanwhile). */
+function majorVersionConditions(version: MajorVersionState): XrCondition[] {
+  const type = CONDITION_TYPES.majorVersion;
+  switch (version.kind) {
+    case 'current':
+      return [
+        {
+          type,
+          status: 'True',
+          reason: 'Current',
+          message: `PostgreSQL ${version.running} runs, as spec.version asks`,
+        },
+      ];
+    case 'requested':
+      return [
+        {
+          type,
+          status: 'False',
+          reason: 'UpgradeRequested',
+          message: `upgrading PostgreSQL ${version.from} to ${version.to}: CloudNativePG stops the instances and runs pg_upgrade, with no rollback once it completes (backup: ${version.backup})`,
+        },
+      ];
+    case 'upgrading':
+      return [
+        {
+          type,
+          status: 'False',
+          reason: 'Upgrading',
+          message: `CloudNativePG is upgrading PostgreSQL ${version.from} to ${version.to} offline with pg_upgrade (phase "${version.phase}"); the database is unavailable until it completes`,
+        },
+      ];
+    default:
+      return [];
+  }
 }
 
 /** Why a Grant is not ready yet, with the provider's own message when it has one. */
@@ -216,90 +372,239 @@ function grantProblem(plan: InstancePlan, grant: JsonObject, observed: JsonObjec
   return `${name} is not ready${synced?.status === 'False' && synced.message ? `: ${synced.message}` : ''}`;
 }
 
-/** Secret-store mode: External Secrets writes every credentials and connection Secret. */
-function composeFromStore(
+/**
+ * Every login role's credentials and connection Secrets. Per role, whoever writes the credentials
+ * Secret: the team (existing-Secret mode, or a Secret or ExternalSecret the team made before a
+ * store-mode or generated claim: adopted), or pgplane (from the store, or generated).
+ */
+function composeCredentials(
   plan: InstancePlan,
-  source: StoreCredentials,
   roles: RolePlan[],
   out: CompositionBuilder,
-): Record<string, string> | undefined {
+): { details: Record<string, string> | undefined; adopted: string[] } {
+  const source = plan.credentials;
+  let details: Record<string, string> | undefined;
+  const adopted: string[] = [];
+  const generatedRoles: RolePlan[] = [];
   for (const role of roles) {
-    const keys = roleKeys(plan, role);
-    const credentials = readExternalSecretState(
-      out.observedResource(keys.credentials),
-      `ExternalSecret ${plan.namespace}/${role.credentialsSecretName}`,
-    );
-    out.add(keys.credentials, buildCredentialsExternalSecret(plan, source, role), credentials.ready);
-    out.track(CONDITION_TYPES.credentials, credentials.problem);
-
-    if (!publishesConnection(role)) continue;
-    const connection = readExternalSecretState(
-      out.observedResource(keys.connection),
-      `ExternalSecret ${plan.namespace}/${role.connection.secretName}`,
-    );
-    out.add(keys.connection, buildConnectionExternalSecret(plan, source, role), connection.ready);
-    out.track(CONDITION_TYPES.connection, connection.problem);
+    const writer: CredentialsOwnership | 'unknown' =
+      source.kind === 'Secret' ? { writer: 'team', via: 'Secret' } : ownershipOf(plan, role, out);
+    if (writer === 'unknown') {
+      out.track(
+        CONDITION_TYPES.credentials,
+        `reading whether ${plan.namespace}/${role.credentialsSecretName} already exists`,
+      );
+      continue;
+    }
+    if (writer.writer === 'other') {
+      out.refusals.push({ reason: 'CredentialsConflict', message: writer.problem });
+      continue;
+    }
+    if (writer.writer === 'team') {
+      if (source.kind !== 'Secret') {
+        adopted.push(role.credentialsSecretName);
+        out.note(
+          CONDITION_TYPES.credentials,
+          'AdoptedSecret',
+          `role ${role.name} uses the team's own ${writer.via} ${plan.namespace}/${role.credentialsSecretName}; pgplane composes no credentials for it`,
+        );
+      }
+      details = composeFromSecret(plan, role, out) ?? details;
+      continue;
+    }
+    if (source.kind === 'SecretStore') composeFromStore(plan, source, role, out);
+    else if (source.kind === 'Generated') {
+      composeGenerated(plan, source, role, out);
+      generatedRoles.push(role);
+    }
+    if (plan.identity.legacy && role === plan.application && publishesConnection(role)) {
+      // The password never reaches pgplane: the claim's connection Secret gets the literals only.
+      details = connectionLiterals(plan, role);
+    }
   }
-  const application = plan.application;
-  return plan.identity.legacy && publishesConnection(application)
-    ? connectionLiterals(plan, application)
-    : undefined;
+  if (source.kind === 'Generated' && generatedRoles.length > 0) {
+    composeGeneratedShared(plan, source, generatedRoles, out);
+  }
+  return { details, adopted };
 }
 
 /**
- * Existing-Secret mode: the teams' basic-auth Secrets are asked for as required resources, and the
- * connection Secrets are composed from them (namespaced XRs) or returned as connection details
- * (legacy XRs, whose claim's writeConnectionSecretToRef receives them).
+ * Who writes a role's credentials Secret when pgplane would. Until this XR has composed its own,
+ * asks for the Secret and an ExternalSecret of that name; once it has, reads nothing, so in
+ * store and generated modes no request carries a password pgplane's objects wrote. "unknown"
+ * until Crossplane has answered both (the first call).
  */
-function composeFromSecrets(
+function ownershipOf(
   plan: InstancePlan,
+  role: RolePlan,
+  out: CompositionBuilder,
+): CredentialsOwnership | 'unknown' {
+  const keys = roleKeys(plan, role);
+  const composed = out.observedResource(keys.credentials);
+  if (composed) return { writer: 'pgplane' };
+  out.requirements[keys.requiredExternalSecret] = {
+    apiVersion: ESO_API_VERSION,
+    kind: 'ExternalSecret',
+    matchName: role.credentialsSecretName,
+    namespace: plan.namespace,
+  };
+  out.requirements[keys.required] = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    matchName: role.credentialsSecretName,
+    namespace: plan.namespace,
+  };
+  if (!out.answered(keys.requiredExternalSecret) || !out.answered(keys.required)) return 'unknown';
+  return credentialsOwnership({
+    compositeName: plan.identity.name,
+    instance: plan.name,
+    namespace: plan.namespace,
+    secretName: role.credentialsSecretName,
+    composed,
+    externalSecret: out.requiredResource(keys.requiredExternalSecret),
+    secret: out.requiredResource(keys.required),
+  });
+}
+
+/** Secret-store mode: External Secrets writes the role's credentials and connection Secrets. */
+function composeFromStore(
+  plan: InstancePlan,
+  source: StoreCredentials,
+  role: RolePlan,
+  out: CompositionBuilder,
+): void {
+  const keys = roleKeys(plan, role);
+  const credentials = readExternalSecretState(
+    out.observedResource(keys.credentials),
+    `ExternalSecret ${plan.namespace}/${role.credentialsSecretName}`,
+  );
+  out.add(keys.credentials, buildCredentialsExternalSecret(plan, source, role), credentials.ready);
+  out.track(CONDITION_TYPES.credentials, credentials.problem);
+
+  if (!publishesConnection(role)) return;
+  const connection = readExternalSecretState(
+    out.observedResource(keys.connection),
+    `ExternalSecret ${plan.namespace}/${role.connection.secretName}`,
+  );
+  out.add(
+    keys.connection,
+    buildConnectionExternalSecret(plan, storeConnectionPassword(source, role), role),
+    connection.ready,
+  );
+  out.track(CONDITION_TYPES.connection, connection.problem);
+}
+
+/** Generated credentials: the role's password generated once, its connection Secret copied from it. */
+function composeGenerated(
+  plan: InstancePlan,
+  source: GeneratedCredentials,
+  role: RolePlan,
+  out: CompositionBuilder,
+): void {
+  const keys = roleKeys(plan, role);
+  const credentials = readExternalSecretState(
+    out.observedResource(keys.credentials),
+    `ExternalSecret ${plan.namespace}/${role.credentialsSecretName} (generated password)`,
+    `check that External Secrets runs and the Password generator ${plan.namespace}/${plan.name}-password exists`,
+  );
+  out.add(keys.credentials, buildGeneratedCredentialsExternalSecret(plan, role), credentials.ready);
+  out.track(CONDITION_TYPES.credentials, credentials.problem);
+
+  const push = buildPushSecret(plan, source, role);
+  if (push) {
+    const pushed = readExternalSecretState(
+      out.observedResource(keys.push),
+      `PushSecret ${plan.namespace}/${role.credentialsSecretName}-push`,
+      'check that the store the platform pushes generated passwords to accepts writes',
+    );
+    out.add(keys.push, push, pushed.ready);
+    out.track(CONDITION_TYPES.credentials, pushed.problem);
+  }
+
+  if (!publishesConnection(role)) return;
+  const connection = readExternalSecretState(
+    out.observedResource(keys.connection),
+    `ExternalSecret ${plan.namespace}/${role.connection.secretName}`,
+    `check the SecretStore ${plan.namespace}/${plan.name}-credentials-reader`,
+  );
+  out.add(
+    keys.connection,
+    buildConnectionExternalSecret(plan, generatedConnectionPassword(plan, source, role), role),
+    connection.ready,
+  );
+  out.track(CONDITION_TYPES.connection, connection.problem);
+}
+
+/** The generator and the reader store every generated role shares. */
+function composeGeneratedShared(
+  plan: InstancePlan,
+  source: GeneratedCredentials,
   roles: RolePlan[],
   out: CompositionBuilder,
-): Record<string, string> | undefined {
-  let details: Record<string, string> | undefined;
-  for (const role of roles) {
-    const keys = roleKeys(plan, role);
-    out.requirements[keys.required] = {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      matchName: role.credentialsSecretName,
-      namespace: plan.namespace,
-    };
-    const secret: CredentialsSecretState = readCredentialsSecret(
-      out.requiredResource(keys.required),
-      role.credentialsSecretName,
-      plan.namespace,
-      role.name,
-    );
-    out.track(CONDITION_TYPES.credentials, secret.problem);
-    if (secret.found && secret.problem) out.warnings.push(secret.problem);
-    if (secret.found) checkPasswordPolicy(plan, role, secret.password, out);
-    if (!publishesConnection(role)) continue;
+): void {
+  out.addWhenObserved(GENERATED_KEYS.generator, buildPasswordGenerator(plan, source));
+  out.addWhenObserved(GENERATED_KEYS.readerAccount, buildReaderServiceAccount(plan));
+  out.addWhenObserved(GENERATED_KEYS.readerRole, buildReaderRole(plan, roles));
+  out.addWhenObserved(GENERATED_KEYS.readerBinding, buildReaderRoleBinding(plan));
+  const store = readExternalSecretState(
+    out.observedResource(GENERATED_KEYS.readerStore),
+    `SecretStore ${plan.namespace}/${plan.name}-credentials-reader`,
+    'check that External Secrets may read Secrets in this namespace through it',
+  );
+  out.add(GENERATED_KEYS.readerStore, buildReaderStore(plan), store.ready);
+  out.track(CONDITION_TYPES.connection, store.problem);
+}
 
-    if (plan.identity.legacy) {
-      if (role !== plan.application) continue;
-      // Crossplane v1 writes connection details to the claim's writeConnectionSecretToRef.
-      details = secret.found ? connectionValues(plan, role, secret.password) : connectionLiterals(plan, role);
-      out.track(CONDITION_TYPES.connection, secret.found ? undefined : secret.problem);
-      continue;
-    }
-    const existing = out.observedResource(keys.connection);
-    if (secret.found) {
-      out.add(keys.connection, buildConnectionSecret(plan, role, secret.password), existing !== undefined);
-      out.track(
-        CONDITION_TYPES.connection,
-        existing
-          ? undefined
-          : `the connection Secret ${plan.namespace}/${role.connection.secretName} has not been created yet`,
-      );
-    } else {
-      // The Secret may be briefly unreadable; dropping the connection Secret from the desired state
-      // would make Crossplane delete it under running applications. Keep what exists.
-      if (existing) out.add(keys.connection, carryForward(existing), true);
-      out.track(CONDITION_TYPES.connection, existing ? undefined : secret.problem);
-    }
+/**
+ * A credentials Secret the team wrote (existing-Secret mode, or adopted): asked for as a required
+ * resource, and the role's connection Secret composed from it (namespaced XRs) or returned as
+ * connection details (legacy XRs, whose claim's writeConnectionSecretToRef receives them).
+ */
+function composeFromSecret(
+  plan: InstancePlan,
+  role: RolePlan,
+  out: CompositionBuilder,
+): Record<string, string> | undefined {
+  const keys = roleKeys(plan, role);
+  out.requirements[keys.required] = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    matchName: role.credentialsSecretName,
+    namespace: plan.namespace,
+  };
+  const secret: CredentialsSecretState = readCredentialsSecret(
+    out.requiredResource(keys.required),
+    role.credentialsSecretName,
+    plan.namespace,
+    role.name,
+  );
+  out.track(CONDITION_TYPES.credentials, secret.problem);
+  if (secret.found && secret.problem) out.warnings.push(secret.problem);
+  if (secret.found) checkPasswordPolicy(plan, role, secret.password, out);
+  if (!publishesConnection(role)) return undefined;
+
+  if (plan.identity.legacy) {
+    if (role !== plan.application) return undefined;
+    // Crossplane v1 writes connection details to the claim's writeConnectionSecretToRef.
+    out.track(CONDITION_TYPES.connection, secret.found ? undefined : secret.problem);
+    return secret.found ? connectionValues(plan, role, secret.password) : connectionLiterals(plan, role);
   }
-  return details;
+  const existing = out.observedResource(keys.connection);
+  if (secret.found) {
+    out.add(keys.connection, buildConnectionSecret(plan, role, secret.password), existing !== undefined);
+    out.track(
+      CONDITION_TYPES.connection,
+      existing
+        ? undefined
+        : `the connection Secret ${plan.namespace}/${role.connection.secretName} has not been created yet`,
+    );
+  } else {
+    // The Secret may be briefly unreadable; dropping the connection Secret from the desired state
+    // would make Crossplane delete it under running applications. Keep what exists.
+    if (existing) out.add(keys.connection, carryForward(existing), true);
+    out.track(CONDITION_TYPES.connection, existing ? undefined : secret.problem);
+  }
+  return undefined;
 }
 
 /**
@@ -319,7 +624,7 @@ function checkPasswordPolicy(
     return;
   }
   const message = `the password in Secret ${plan.namespace}/${role.credentialsSecretName} (role ${role.name}) breaks this platform's password policy: ${violations.join('; ')}. Set a random one, e.g. --from-literal=password="$(openssl rand -base64 32)"`;
-  if (refusesWeakPasswords(policy)) out.refusals.push(message);
+  if (refusesWeakPasswords(policy)) out.refusals.push({ reason: 'WeakPassword', message });
   else {
     out.warnings.push(message);
     out.track(CONDITION_TYPES.passwordPolicy, message);

@@ -10,6 +10,8 @@ export interface XrIdentity {
   namespace: string;
   /** Legacy (LegacyCluster) XRs are cluster-scoped and usually bound to a namespaced claim. */
   legacy: boolean;
+  /** metadata.uid: tells two XRs of one name apart (a deleted instance and its re-creation). */
+  uid?: string;
   claim?: { name: string; namespace: string; kind?: string };
 }
 
@@ -27,8 +29,10 @@ export function readIdentity(xr: unknown): XrIdentity {
     getString(xr, 'spec', 'claimRef', 'namespace') ??
     getString(xr, 'metadata', 'labels', CLAIM_NAMESPACE_LABEL);
   const claimKind = getString(xr, 'spec', 'claimRef', 'kind');
+  const uid = getString(xr, 'metadata', 'uid');
+  const incarnation = uid ? { uid } : {};
 
-  if (namespace) return { apiVersion, kind, name, namespace, legacy: false };
+  if (namespace) return { apiVersion, kind, name, namespace, legacy: false, ...incarnation };
   const claim =
     claimName && claimNamespace
       ? { name: claimName, namespace: claimNamespace, ...(claimKind ? { kind: claimKind } : {}) }
@@ -39,6 +43,7 @@ export function readIdentity(xr: unknown): XrIdentity {
     name,
     namespace: claim?.namespace ?? '',
     legacy: true,
+    ...incarnation,
     ...(claim ? { claim } : {}),
   };
 }

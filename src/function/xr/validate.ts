@@ -15,7 +15,7 @@ import { composedNames } from '../compose/names.js';
 import { accessErrors } from './access.js';
 import { fieldErrors, type FieldError } from './errors.js';
 import { instanceName, readIdentity, type XrIdentity } from './identity.js';
-import { roleNameErrors, secretCollisionErrors } from './names.js';
+import { reservedSecretErrors, roleNameErrors, secretCollisionErrors } from './names.js';
 import { platformErrors, resolveCredentials, type CredentialsSource } from './policy.js';
 
 export type ValidatedXr =
@@ -54,7 +54,14 @@ export function validateXr(xr: unknown, input: FunctionInput): ValidatedXr {
   const credentials = resolveCredentials(identity, parsed.data, input);
   if (!credentials.ok) errors.push(...credentials.errors);
   const names = composedNames(instanceName(identity), parsed.data);
-  errors.push(...roleNameErrors(names), ...accessErrors(parsed.data), ...secretCollisionErrors(names));
+  errors.push(
+    ...roleNameErrors(names),
+    ...accessErrors(parsed.data),
+    ...secretCollisionErrors(names),
+    ...reservedSecretErrors(names, instanceName(identity), input),
+  );
+  errors.push(...protectionErrors(parsed.data, input));
+  errors.push(...restoreErrors(identity, parsed.data));
   if (!credentials.ok || errors.length > 0) return { ok: false, identity, errors };
   return {
     ok: true,
@@ -63,6 +70,34 @@ export function validateXr(xr: unknown, input: FunctionInput): ValidatedXr {
     credentials: credentials.source,
     warnings: unknownFieldWarnings(spec),
   };
+}
+
+/** An instance cannot be created from its own backups: it has none before it exists. */
+function restoreErrors(identity: XrIdentity, spec: PostgresInstanceSpec): FieldError[] {
+  if (spec.restore?.from !== instanceName(identity)) return [];
+  return [
+    {
+      field: 'spec.restore.from',
+      problem: `names this instance itself ("${spec.restore.from}"); a restore creates a new instance from the backups of another one`,
+      example: `metadata: {name: ${spec.restore.from}-restored}, spec: {restore: {from: ${spec.restore.from}}}`,
+    },
+  ];
+}
+
+/**
+ * A platform may require deletion protection (its Input's deletionProtection.required): then a
+ * claim cannot switch it off, and deleting an instance takes the platform team.
+ */
+function protectionErrors(spec: PostgresInstanceSpec, input: FunctionInput): FieldError[] {
+  if (spec.deletionProtection !== false || !input.deletionProtection?.required) return [];
+  return [
+    {
+      field: 'spec.deletionProtection',
+      problem:
+        "is false, but this platform requires deletion protection for every instance (the Composition's Input sets deletionProtection.required); ask the platform team to delete this instance",
+      example: 'deletionProtection: true',
+    },
+  ];
 }
 
 function identityErrors(identity: XrIdentity): FieldError[] {
