@@ -1,6 +1,5 @@
 // The CloudNativePG Cluster: the database itself.
 import { CNPG_HIBERNATION_ANNOTATION, commonLabels } from '../../shared/labels.js';
-import type { JsonObject } from '../../shared/json.js';
 import type { InstancePlan } from './plan.js';
 import { walArchiverPlugins } from './backup.js';
 import { managedRoles } from './roles.js';
@@ -8,6 +7,7 @@ import { memoryParameters } from './sizing.js';
 import { ident } from '../../shared/sql-ident.js';
 import { CNPG_API_VERSION } from './cnpg.js';
 import type { RecoveryBootstrap } from './restore.js';
+import type { AffinityConfiguration, Cluster, StorageConfiguration } from './upstream/cnpg-cluster.js';
 
 /**
  * Plain-text connections are refused before CNPG's catch-all `host ... scram-sha-256` rule: a
@@ -23,7 +23,7 @@ export interface ClusterOptions {
   archiveServerName?: string;
 }
 
-export function buildCluster(plan: InstancePlan, options: ClusterOptions = {}): JsonObject {
+export function buildCluster(plan: InstancePlan, options: ClusterOptions = {}): Cluster {
   const { spec } = plan;
   const { recovery } = options;
   const annotations = {
@@ -93,11 +93,11 @@ function parameters(plan: InstancePlan): Record<string, string> {
   };
 }
 
-function volume(sizeGB: number, storageClass: string | undefined): JsonObject {
+function volume(sizeGB: number, storageClass: string | undefined): StorageConfiguration {
   return { size: `${sizeGB}Gi`, ...(storageClass ? { storageClass } : {}) };
 }
 
-function affinity(plan: InstancePlan): JsonObject {
+function affinity(plan: InstancePlan): AffinityConfiguration {
   const { nodeSelector, tolerations } = plan.placement;
   return {
     // With replicas, two instances on one node would fail together.
