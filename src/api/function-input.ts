@@ -101,6 +101,58 @@ const passwordPolicySchema = z
     "Rules for passwords pgplane can see (existing-Secret mode): at least minLength characters, not the role's own name, not a well-known default. Violations name the Secret and the rule, never the password or its length.",
   );
 
+/**
+ * Symbols a generated password may hold: the URI-unreserved ones by default (they need no
+ * escaping anywhere: URIs, shells, .pgpass), and at most these, none of which a shell, YAML or
+ * libpq's keyword=value syntax treats specially inside quotes. The URI templates escape every
+ * character anyway (urlquery), so any of them survives in uri and jdbc-uri.
+ */
+export const DEFAULT_SYMBOL_CHARACTERS = '-_.~';
+const SYMBOL_CHARACTERS_PATTERN = '^[-_.~!*+=@#%^&,:;?]+$';
+
+const generatedCredentialsSchema = z
+  .object({
+    length: z
+      .int()
+      .min(32)
+      .max(128)
+      .default(32)
+      .describe('Characters in every generated password (at least 32).'),
+    digits: z.int().min(0).max(32).default(6).describe('How many of them are digits.'),
+    symbols: z.int().min(0).max(32).default(4).describe('How many of them are symbols.'),
+    symbolCharacters: z
+      .string()
+      .regex(new RegExp(SYMBOL_CHARACTERS_PATTERN), {
+        error: `may hold only these symbols: -_.~!*+=@#%^&,:;?`,
+      })
+      .default(DEFAULT_SYMBOL_CHARACTERS)
+      .describe(`The symbols to draw from. Default: ${DEFAULT_SYMBOL_CHARACTERS} (URI-unreserved).`),
+    pushSecretStoreRef: secretStoreRefSchema
+      .optional()
+      .describe(
+        'A store a PushSecret writes every generated password back to (for other consumers and disaster recovery). Omit to keep them in the cluster only.',
+      ),
+    pushRemoteKeyTemplate: z
+      .string()
+      .min(1)
+      .default('postgres/{namespace}/{name}/{role}')
+      .describe('Remote key of each pushed password. Placeholders: {namespace}, {name}, {role}.'),
+  })
+  .superRefine((policy, ctx) => {
+    if (policy.digits + policy.symbols > policy.length - 8)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['symbols'],
+        message: 'digits and symbols together must leave at least 8 letters in the password',
+      });
+  })
+  .describe(
+    "Generated credentials: External Secrets' Password generator makes each role's password in the cluster once (refreshPolicy CreatedOnce).",
+  );
+
+/** What an Input without credentials.generated gets. */
+export const DEFAULT_GENERATED_CREDENTIALS = generatedCredentialsSchema.parse({});
+
 const inputCredentialsSchema = z
   .object({
     secretStoreRef: secretStoreRefSchema.optional(),
@@ -123,8 +175,15 @@ const inputCredentialsSchema = z
       .default('1h')
       .describe('ExternalSecret refresh interval.'),
     passwordPolicy: passwordPolicySchema.optional(),
+    defaultSource: z
+      .enum(['SecretStore', 'Secret', 'Generated'])
+      .optional()
+      .describe(
+        'The credentials source of a claim that names none. Default: SecretStore when secretStoreRef is set, otherwise Secret. Generated is the one where no person ever handles a password.',
+      ),
+    generated: generatedCredentialsSchema.optional(),
   })
-  .describe('Default secret store for owner credentials, and the password policy.');
+  .describe('Default secret store for owner credentials, generated credentials, and the password policy.');
 
 const ttlSchema = z
   .object({
@@ -283,6 +342,25 @@ export const functionInputSchema = z.object({
       "How roles are created: the Cluster's managed.roles, or DatabaseRole objects (CloudNativePG 1.30 and later).",
     ),
   backup: backupInputSchema.optional(),
+  deletionProtection: z
+    .object({
+      default: z
+        .boolean()
+        .optional()
+        .describe(
+          'Protection for claims that do not say. Default: on in the production profile, off otherwise.',
+        ),
+      required: z
+        .boolean()
+        .default(false)
+        .describe(
+          'Every claim is protected: a claim setting deletionProtection: false is refused, and deleting an instance takes the platform (another Composition or Input).',
+        ),
+    })
+    .optional()
+    .describe(
+      'Crossplane Usages that refuse deleting a PostgresInstance and its CloudNativePG Cluster while protection is on.',
+    ),
   claims: claimPolicySchema.optional(),
   namespaces: z
     .object({
@@ -298,5 +376,6 @@ export const functionInputSchema = z.object({
 export type FunctionInput = z.output<typeof functionInputSchema>;
 export type ClaimPolicy = z.output<typeof claimPolicySchema>;
 export type PasswordPolicy = z.output<typeof passwordPolicySchema>;
+export type GeneratedCredentialsPolicy = z.output<typeof generatedCredentialsSchema>;
 export type Size = z.output<typeof sizeSchema>;
 export type Placement = z.output<typeof placementSchema>;

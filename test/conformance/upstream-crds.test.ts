@@ -41,6 +41,8 @@ describe('rendered manifests conform to the upstream CRDs', () => {
     expect([...kinds].sort()).toEqual([
       'barmancloud.cnpg.io/v1/ObjectStore',
       'external-secrets.io/v1/ExternalSecret',
+      'external-secrets.io/v1/SecretStore',
+      'generators.external-secrets.io/v1alpha1/Password',
       'grants.pgplane.io/v1alpha1/Grant',
       'grants.pgplane.io/v1alpha1/ProviderConfig',
       'monitoring.coreos.com/v1/PodMonitor',
@@ -50,7 +52,10 @@ describe('rendered manifests conform to the upstream CRDs', () => {
       'postgresql.cnpg.io/v1/Database',
       'postgresql.cnpg.io/v1/Pooler',
       'postgresql.cnpg.io/v1/ScheduledBackup',
+      'rbac.authorization.k8s.io/v1/Role',
+      'rbac.authorization.k8s.io/v1/RoleBinding',
       'v1/Secret',
+      'v1/ServiceAccount',
     ]);
   });
 

@@ -1,8 +1,9 @@
 // Core Kubernetes kinds have no CRD. They are checked with kubernetes-models (types and formats,
 // from the Kubernetes OpenAPI) plus closed lists of the fields pgplane writes, so an unknown or
 // misspelt field fails instead of being pruned by the API server.
-import { Secret } from 'kubernetes-models/v1';
+import { Secret, ServiceAccount } from 'kubernetes-models/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { isObject, type JsonObject } from '../../src/shared/json.js';
 
 interface CoreKind {
@@ -17,6 +18,27 @@ const CORE_KINDS: Readonly<Record<string, CoreKind>> = {
   'v1/Secret': {
     fields: new Set(['apiVersion', 'kind', 'metadata', 'data', 'stringData', 'type', 'immutable']),
     validate: (manifest) => new Secret(manifest).validate(),
+  },
+  // Generated credentials: the reader the connection ExternalSecrets copy passwords through.
+  'v1/ServiceAccount': {
+    fields: new Set([
+      'apiVersion',
+      'kind',
+      'metadata',
+      'automountServiceAccountToken',
+      'imagePullSecrets',
+      'secrets',
+    ]),
+    validate: (manifest) => new ServiceAccount(manifest).validate(),
+  },
+  'rbac.authorization.k8s.io/v1/Role': {
+    fields: new Set(['apiVersion', 'kind', 'metadata', 'rules']),
+    validate: (manifest) => new Role(manifest).validate(),
+  },
+  'rbac.authorization.k8s.io/v1/RoleBinding': {
+    fields: new Set(['apiVersion', 'kind', 'metadata', 'roleRef', 'subjects']),
+    validate: (manifest) =>
+      new RoleBinding(manifest as unknown as ConstructorParameters<typeof RoleBinding>[0]).validate(),
   },
   'networking.k8s.io/v1/NetworkPolicy': {
     fields: new Set(['apiVersion', 'kind', 'metadata', 'spec']),

@@ -10,7 +10,7 @@ import {
   type StoreCredentials,
 } from './credentials.js';
 import type { InstancePlan, RolePlan } from './plan.js';
-import type { ExternalSecret } from './upstream/eso-external-secret.js';
+import type { ExternalSecret, ExternalSecretData } from './upstream/eso-external-secret.js';
 
 /** Every connection goes over TLS (the Cluster refuses plain-text connections). */
 const SSL_MODE = 'require';
@@ -42,13 +42,30 @@ function uris(plan: InstancePlan, role: PublishedRole, encodedPassword: string):
   };
 }
 
+/** Where a connection ExternalSecret reads the role's password: a store, and the data entry in it. */
+export interface ConnectionPassword {
+  storeRef: { name: string; kind: 'SecretStore' | 'ClusterSecretStore' };
+  refreshInterval: string;
+  data: ExternalSecretData[];
+}
+
+/** Secret-store mode: the same remote password the credentials ExternalSecret reads. */
+export function storeConnectionPassword(source: StoreCredentials, role: RolePlan): ConnectionPassword {
+  return {
+    storeRef: { name: source.store.name, kind: source.store.kind },
+    refreshInterval: source.refreshInterval,
+    data: passwordData(source, role),
+  };
+}
+
 /**
- * With a secret store, External Secrets writes the connection Secret itself from the same remote
- * password plus literals: the password never passes through Crossplane or this function.
+ * With a secret store (or generated credentials, read back through the reader store), External
+ * Secrets writes the connection Secret itself from the password plus literals: the password never
+ * passes through Crossplane or this function.
  */
 export function buildConnectionExternalSecret(
   plan: InstancePlan,
-  source: StoreCredentials,
+  source: ConnectionPassword,
   role: PublishedRole,
 ): ExternalSecret {
   return {
@@ -61,7 +78,7 @@ export function buildConnectionExternalSecret(
     },
     spec: {
       refreshInterval: source.refreshInterval,
-      secretStoreRef: { name: source.store.name, kind: source.store.kind },
+      secretStoreRef: source.storeRef,
       target: {
         name: role.connection.secretName,
         creationPolicy: 'Owner',
@@ -76,7 +93,7 @@ export function buildConnectionExternalSecret(
           },
         },
       },
-      data: passwordData(source, role),
+      data: source.data,
     },
   };
 }

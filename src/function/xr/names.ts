@@ -1,6 +1,7 @@
 // Checks on the names a valid spec makes pgplane compose: one name per role, and one writer per
 // Secret. Two composed objects writing one Secret would overwrite the owner's credentials or flap
 // forever; refusing names the fields to change.
+import type { FunctionInput } from '../../api/function-input.js';
 import { allRoles, type ComposedNames, type RoleNames } from '../compose/names.js';
 import type { FieldError } from './errors.js';
 
@@ -91,4 +92,42 @@ export function secretCollisionErrors(names: ComposedNames): FieldError[] {
     });
   }
   return errors;
+}
+
+/**
+ * Secrets the platform already uses in the instance's namespace: the ones CloudNativePG makes for
+ * the Cluster (its CA, server and replication certificates, the superuser and app credentials) and
+ * the object-store keys the Input names for backups. A claim naming one as a credentials or
+ * connection Secret would have pgplane read it as a password, or write over it.
+ */
+export function reservedSecretNames(instance: string, input: FunctionInput): Map<string, string> {
+  const reserved = new Map<string, string>(
+    ['ca', 'server', 'replication', 'superuser', 'app'].map((suffix) => [
+      `${instance}-${suffix}`,
+      `CloudNativePG's ${suffix} Secret for this Cluster`,
+    ]),
+  );
+  const s3 = input.backup?.s3Credentials?.secretName;
+  if (s3) reserved.set(s3, "the platform's object-store credentials for backups");
+  return reserved;
+}
+
+export function reservedSecretErrors(
+  names: ComposedNames,
+  instance: string,
+  input: FunctionInput,
+): FieldError[] {
+  const reserved = reservedSecretNames(instance, input);
+  return secretWriters(names).flatMap((writer) => {
+    const owner = reserved.get(writer.name);
+    return owner
+      ? [
+          {
+            field: writer.field,
+            problem: `makes "${writer.name}" ${writer.what}, but that name is ${owner}; pick a name of your own`,
+            example: 'credentialsSecretName: app-db-credentials, connectionSecretName: app-db',
+          },
+        ]
+      : [];
+  });
 }

@@ -4,7 +4,9 @@
 // about these in the same message.
 import {
   DEFAULT_ALLOWED_EXTENSIONS,
+  DEFAULT_GENERATED_CREDENTIALS,
   type ClaimPolicy,
+  type GeneratedCredentialsPolicy,
   type FunctionInput,
 } from '../../api/function-input.js';
 import { CLAIM_LIST_LIMITS, CLAIM_LIST_PATHS, type ClaimListField } from '../../api/instance-features.js';
@@ -23,7 +25,8 @@ export interface SecretStore {
 /** Where the owner's (and every role's) password comes from, as the platform allows it. */
 export type CredentialsSource =
   | { kind: 'SecretStore'; store: SecretStore; remoteKey: string; refreshInterval: string }
-  | { kind: 'Secret' };
+  | { kind: 'Secret' }
+  | { kind: 'Generated'; policy: GeneratedCredentialsPolicy; refreshInterval: string };
 
 const DEFAULT_REFRESH_INTERVAL = '1h';
 
@@ -121,7 +124,7 @@ export function resolveCredentials(
     databaseName: string;
     databaseOwner: string;
     credentials?: {
-      source?: 'SecretStore' | 'Secret' | undefined;
+      source?: 'SecretStore' | 'Secret' | 'Generated' | undefined;
       secretStoreRef?: SecretStore | undefined;
       remoteKey?: string | undefined;
       passwordProperty?: string | undefined;
@@ -133,8 +136,11 @@ export function resolveCredentials(
   const asked = spec.credentials;
   const platformStore = input.credentials?.secretStoreRef;
   const store = asked?.secretStoreRef ?? platformStore;
-  const source = asked?.source ?? (store ? 'SecretStore' : 'Secret');
+  const source = asked?.source ?? input.credentials?.defaultSource ?? (store ? 'SecretStore' : 'Secret');
   if (source === 'Secret') return { ok: true, source: { kind: 'Secret' } };
+  const refreshInterval =
+    asked?.refreshInterval ?? input.credentials?.refreshInterval ?? DEFAULT_REFRESH_INTERVAL;
+  if (source === 'Generated') return generatedSource(asked, input, refreshInterval);
 
   if (!store) {
     return fail({
@@ -197,8 +203,42 @@ export function resolveCredentials(
       kind: 'SecretStore',
       store,
       remoteKey,
-      refreshInterval:
-        asked?.refreshInterval ?? input.credentials?.refreshInterval ?? DEFAULT_REFRESH_INTERVAL,
+      refreshInterval,
+    },
+  };
+}
+
+/**
+ * Generated credentials: the password is made in the cluster, so there is no store or key for a
+ * claim to choose. Naming one is refused rather than ignored: the claim would believe its
+ * password lives there.
+ */
+function generatedSource(
+  asked:
+    | {
+        secretStoreRef?: SecretStore | undefined;
+        remoteKey?: string | undefined;
+        passwordProperty?: string | undefined;
+      }
+    | undefined,
+  input: FunctionInput,
+  refreshInterval: string,
+): { ok: true; source: CredentialsSource } | { ok: false; errors: FieldError[] } {
+  const errors = (['secretStoreRef', 'remoteKey', 'passwordProperty'] as const)
+    .filter((field) => asked?.[field] !== undefined)
+    .map((field) => ({
+      field: `spec.credentials.${field}`,
+      problem:
+        'is set, but credentials.source is Generated: every password is generated in the cluster and read from no store; remove it, or use source: SecretStore',
+      example: 'credentials: {source: Generated}',
+    }));
+  if (errors.length > 0) return { ok: false, errors };
+  return {
+    ok: true,
+    source: {
+      kind: 'Generated',
+      policy: input.credentials?.generated ?? DEFAULT_GENERATED_CREDENTIALS,
+      refreshInterval,
     },
   };
 }

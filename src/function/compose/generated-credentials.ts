@@ -1,0 +1,223 @@
+// Generated credentials: every role's password is made in the cluster by External Secrets'
+// Password generator, once, and nobody (no person, no Crossplane request, not this function) ever
+// carries it. The pieces:
+// - one Password generator per instance, holding the Input's length and character policy;
+// - per role, an ExternalSecret that runs it once (refreshPolicy CreatedOnce) into the
+//   kubernetes.io/basic-auth Secret CloudNativePG reads, the username a literal;
+// - a SecretStore of External Secrets' kubernetes provider that can read exactly those Secrets
+//   (a ServiceAccount, a Role limited to their names, a RoleBinding), through which the connection
+//   ExternalSecrets copy the password, as they copy it from the platform's store in store mode;
+// - where the platform names a store for it, a PushSecret per role writing the password back.
+import { CNPG_RELOAD_LABEL, commonLabels } from '../../shared/labels.js';
+import type { JsonObject } from '../../shared/json.js';
+import type { CredentialsSource } from '../xr/policy.js';
+import type { ConnectionPassword } from './connection.js';
+import { ESO_API_VERSION, PASSWORD } from './credentials.js';
+import type { InstancePlan, RolePlan } from './plan.js';
+
+export type GeneratedCredentials = Extract<CredentialsSource, { kind: 'Generated' }>;
+
+export const GENERATORS_API_VERSION = 'generators.external-secrets.io/v1alpha1';
+const PUSH_SECRET_API_VERSION = 'external-secrets.io/v1alpha1';
+
+/** Resource keys of the objects generated mode adds once per instance. */
+export const GENERATED_KEYS = {
+  generator: 'password-generator',
+  readerAccount: 'credentials-reader-account',
+  readerRole: 'credentials-reader-role',
+  readerBinding: 'credentials-reader-binding',
+  readerStore: 'credentials-reader-store',
+} as const;
+
+export function generatorName(plan: InstancePlan): string {
+  return `${plan.name}-password`;
+}
+
+/** The store (and its ServiceAccount, Role, RoleBinding) connection ExternalSecrets read the generated Secrets through. */
+export function readerName(plan: InstancePlan): string {
+  return `${plan.name}-credentials-reader`;
+}
+
+export function buildPasswordGenerator(plan: InstancePlan, source: GeneratedCredentials): JsonObject {
+  const { policy } = source;
+  return {
+    apiVersion: GENERATORS_API_VERSION,
+    kind: 'Password',
+    metadata: {
+      name: generatorName(plan),
+      namespace: plan.namespace,
+      labels: commonLabels(plan.name, 'credentials'),
+    },
+    spec: {
+      length: policy.length,
+      digits: policy.digits,
+      symbols: policy.symbols,
+      symbolCharacters: policy.symbolCharacters,
+      noUpper: false,
+      allowRepeat: true,
+    },
+  };
+}
+
+/**
+ * Runs the generator once into the role's credentials Secret. CreatedOnce: ESO never regenerates
+ * it while the Secret exists, so a refresh or an ESO restart does not change a working password.
+ */
+export function buildGeneratedCredentialsExternalSecret(plan: InstancePlan, role: RolePlan): JsonObject {
+  return {
+    apiVersion: ESO_API_VERSION,
+    kind: 'ExternalSecret',
+    metadata: {
+      name: role.credentialsSecretName,
+      namespace: plan.namespace,
+      labels: commonLabels(plan.name, 'credentials'),
+    },
+    spec: {
+      refreshPolicy: 'CreatedOnce',
+      target: {
+        name: role.credentialsSecretName,
+        creationPolicy: 'Owner',
+        template: {
+          engineVersion: 'v2',
+          type: 'kubernetes.io/basic-auth',
+          metadata: { labels: { [CNPG_RELOAD_LABEL]: 'true' } },
+          data: { username: role.name, password: PASSWORD },
+        },
+      },
+      dataFrom: [
+        {
+          sourceRef: {
+            generatorRef: { apiVersion: GENERATORS_API_VERSION, kind: 'Password', name: generatorName(plan) },
+          },
+        },
+      ],
+    },
+  };
+}
+
+export function buildReaderServiceAccount(plan: InstancePlan): JsonObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: {
+      name: readerName(plan),
+      namespace: plan.namespace,
+      labels: commonLabels(plan.name, 'credentials'),
+    },
+    automountServiceAccountToken: false,
+  };
+}
+
+/** Read access to the generated credentials Secrets of this instance, by name, and nothing else. */
+export function buildReaderRole(plan: InstancePlan, roles: RolePlan[]): JsonObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: {
+      name: readerName(plan),
+      namespace: plan.namespace,
+      labels: commonLabels(plan.name, 'credentials'),
+    },
+    rules: [
+      {
+        apiGroups: [''],
+        resources: ['secrets'],
+        resourceNames: roles.map((role) => role.credentialsSecretName),
+        verbs: ['get'],
+      },
+      // The kubernetes provider checks its own rights before it reads.
+      { apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectrulesreviews'], verbs: ['create'] },
+    ],
+  };
+}
+
+export function buildReaderRoleBinding(plan: InstancePlan): JsonObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: {
+      name: readerName(plan),
+      namespace: plan.namespace,
+      labels: commonLabels(plan.name, 'credentials'),
+    },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: readerName(plan) },
+    subjects: [{ kind: 'ServiceAccount', name: readerName(plan), namespace: plan.namespace }],
+  };
+}
+
+export function buildReaderStore(plan: InstancePlan): JsonObject {
+  return {
+    apiVersion: ESO_API_VERSION,
+    kind: 'SecretStore',
+    metadata: {
+      name: readerName(plan),
+      namespace: plan.namespace,
+      labels: commonLabels(plan.name, 'credentials'),
+    },
+    spec: {
+      provider: {
+        kubernetes: {
+          remoteNamespace: plan.namespace,
+          server: { caProvider: { type: 'ConfigMap', name: 'kube-root-ca.crt', key: 'ca.crt' } },
+          auth: { serviceAccount: { name: readerName(plan) } },
+        },
+      },
+    },
+  };
+}
+
+/** Connection ExternalSecrets copy the password from the generated Secret, through the reader store. */
+export function generatedConnectionPassword(
+  plan: InstancePlan,
+  source: GeneratedCredentials,
+  role: RolePlan,
+): ConnectionPassword {
+  return {
+    storeRef: { name: readerName(plan), kind: 'SecretStore' },
+    refreshInterval: source.refreshInterval,
+    data: [{ secretKey: 'password', remoteRef: { key: role.credentialsSecretName, property: 'password' } }],
+  };
+}
+
+/** The remote key a role's generated password is pushed to. */
+export function pushRemoteKey(plan: InstancePlan, source: GeneratedCredentials, role: RolePlan): string {
+  return source.policy.pushRemoteKeyTemplate
+    .replaceAll('{namespace}', plan.namespace)
+    .replaceAll('{name}', plan.name)
+    .replaceAll('{role}', role.name);
+}
+
+/** Writes a role's generated password back to the platform's store; never deletes it there. */
+export function buildPushSecret(
+  plan: InstancePlan,
+  source: GeneratedCredentials,
+  role: RolePlan,
+): JsonObject | undefined {
+  const store = source.policy.pushSecretStoreRef;
+  if (!store) return undefined;
+  return {
+    apiVersion: PUSH_SECRET_API_VERSION,
+    kind: 'PushSecret',
+    metadata: {
+      name: `${role.credentialsSecretName}-push`,
+      namespace: plan.namespace,
+      labels: commonLabels(plan.name, 'credentials'),
+    },
+    spec: {
+      refreshInterval: source.refreshInterval,
+      // A disaster recovery reads the store: deleting the claim must not take the password with it.
+      deletionPolicy: 'None',
+      updatePolicy: 'Replace',
+      secretStoreRefs: [{ name: store.name, kind: store.kind }],
+      selector: { secret: { name: role.credentialsSecretName } },
+      data: [
+        {
+          match: {
+            secretKey: 'password',
+            remoteRef: { remoteKey: pushRemoteKey(plan, source, role), property: 'password' },
+          },
+        },
+      ],
+    },
+  };
+}
