@@ -106,6 +106,16 @@ export const KINDS: readonly KindSpec[] = [
     },
   },
   {
+    module: 'eso-secret-store',
+    crd: 'secretstores.external-secrets.io.yaml',
+    typeName: 'SecretStore',
+    names: {
+      spec: 'SecretStoreSpec',
+      'spec.provider': 'SecretStoreProvider',
+      'spec.provider.kubernetes': 'KubernetesProvider',
+    },
+  },
+  {
     module: 'eso-password',
     crd: 'passwords.generators.external-secrets.io.yaml',
     typeName: 'Password',
