@@ -9,11 +9,17 @@
 //   ExternalSecrets copy the password, as they copy it from the platform's store in store mode;
 // - where the platform names a store for it, a PushSecret per role writing the password back.
 import { CNPG_RELOAD_LABEL, commonLabels } from '../../shared/labels.js';
-import type { JsonObject } from '../../shared/json.js';
+import type { IRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { CredentialsSource } from '../xr/policy.js';
 import type { ConnectionPassword } from './connection.js';
 import { ESO_API_VERSION, PASSWORD } from './credentials.js';
 import type { InstancePlan, RolePlan } from './plan.js';
+import type { ExternalSecret } from './upstream/eso-external-secret.js';
+import type { Password } from './upstream/eso-password.js';
+import type { PushSecret } from './upstream/eso-push-secret.js';
+import type { SecretStore } from './upstream/eso-secret-store.js';
 
 export type GeneratedCredentials = Extract<CredentialsSource, { kind: 'Generated' }>;
 
@@ -38,7 +44,7 @@ export function readerName(plan: InstancePlan): string {
   return `${plan.name}-credentials-reader`;
 }
 
-export function buildPasswordGenerator(plan: InstancePlan, source: GeneratedCredentials): JsonObject {
+export function buildPasswordGenerator(plan: InstancePlan, source: GeneratedCredentials): Password {
   const { policy } = source;
   return {
     apiVersion: GENERATORS_API_VERSION,
@@ -63,7 +69,7 @@ export function buildPasswordGenerator(plan: InstancePlan, source: GeneratedCred
  * Runs the generator once into the role's credentials Secret. CreatedOnce: ESO never regenerates
  * it while the Secret exists, so a refresh or an ESO restart does not change a working password.
  */
-export function buildGeneratedCredentialsExternalSecret(plan: InstancePlan, role: RolePlan): JsonObject {
+export function buildGeneratedCredentialsExternalSecret(plan: InstancePlan, role: RolePlan): ExternalSecret {
   return {
     apiVersion: ESO_API_VERSION,
     kind: 'ExternalSecret',
@@ -95,7 +101,7 @@ export function buildGeneratedCredentialsExternalSecret(plan: InstancePlan, role
   };
 }
 
-export function buildReaderServiceAccount(plan: InstancePlan): JsonObject {
+export function buildReaderServiceAccount(plan: InstancePlan): IServiceAccount {
   return {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
@@ -109,7 +115,7 @@ export function buildReaderServiceAccount(plan: InstancePlan): JsonObject {
 }
 
 /** Read access to the generated credentials Secrets of this instance, by name, and nothing else. */
-export function buildReaderRole(plan: InstancePlan, roles: RolePlan[]): JsonObject {
+export function buildReaderRole(plan: InstancePlan, roles: RolePlan[]): IRole {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
@@ -131,7 +137,7 @@ export function buildReaderRole(plan: InstancePlan, roles: RolePlan[]): JsonObje
   };
 }
 
-export function buildReaderRoleBinding(plan: InstancePlan): JsonObject {
+export function buildReaderRoleBinding(plan: InstancePlan): IRoleBinding {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'RoleBinding',
@@ -145,7 +151,7 @@ export function buildReaderRoleBinding(plan: InstancePlan): JsonObject {
   };
 }
 
-export function buildReaderStore(plan: InstancePlan): JsonObject {
+export function buildReaderStore(plan: InstancePlan): SecretStore {
   return {
     apiVersion: ESO_API_VERSION,
     kind: 'SecretStore',
@@ -192,7 +198,7 @@ export function buildPushSecret(
   plan: InstancePlan,
   source: GeneratedCredentials,
   role: RolePlan,
-): JsonObject | undefined {
+): PushSecret | undefined {
   const store = source.policy.pushSecretStoreRef;
   if (!store) return undefined;
   return {
