@@ -1,0 +1,656 @@
+// pgplane's grants provider beside crossplane-contrib/provider-sql v0.16.0, the provider platform
+// teams use today: both out of cluster against one kube-apiserver and the machine's PostgreSQL
+// (127.0.0.1:5432, trust), N Grants of [SELECT, INSERT] on one table for N roles across D
+// databases, trials alternating between the two. Prints each trial and the ratios
+// pgplane/provider-sql of the medians. Method and results: bench/README.md, "Provider peers".
+//
+//   npm run bench:provider-peers -- [--sizes 50x5,500x20,2000x50] [--trials 2] [--poll 30s]
+//     [--steady 60] [--only pgplane|provider-sql] [--pgplane-src <checkout>]
+//     [--pgplane-args="--max-connections 10"] [--node-args="--max-semi-space-size=2"]
+//     [--heap-snapshot <dir>] [--logs <dir>]
+//
+// --pgplane-src runs another checkout's provider (e.g. before a change) under the same harness;
+// --heap-snapshot writes a V8 heap snapshot of pgplane when all its Grants are Ready.
+// Never fails on the numbers; exits non-zero when a provider cannot run or a trial does not converge.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+} from '@kubernetes/client-node';
+import { build } from 'esbuild';
+import pg from 'pg';
+import {
+  applyCrdFile,
+  installKubeTools,
+  startKubeApiServer,
+  type KubeApiServer,
+} from '../../test/support/kube-apiserver.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const here = fileURLToPath(new URL('./', import.meta.url));
+const LOCAL = { host: '127.0.0.1', port: 5432, user: 'postgres' };
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+type ProviderName = 'pgplane' | 'provider-sql';
+const PROVIDERS: readonly ProviderName[] = ['pgplane', 'provider-sql'];
+
+interface Size {
+  readonly grants: number;
+  readonly databases: number;
+}
+
+interface Trial {
+  readonly provider: ProviderName;
+  readonly size: Size;
+  readonly trial: number;
+  readonly readySeconds: number;
+  readonly ready: number;
+  readonly cpuSeconds: number;
+  readonly peakRssMiB: number;
+  readonly connectionsOpened: number;
+  readonly connectionsHeldMax: number;
+  /** Transactions the bench databases committed or rolled back: the provider's round trips, roughly. */
+  readonly transactions: number;
+  readonly failedReconciles: number;
+  readonly concurrentUpdateErrors: number;
+  readonly catalogExact: boolean;
+  /** Steady state, per poll window: CPU seconds and transactions. */
+  readonly steadyCpuPerPoll: number;
+  readonly steadyTransactionsPerPoll: number;
+}
+
+function log(message: string): void {
+  process.stderr.write(`bench/provider-peers: ${message}\n`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// The two providers
+
+function installProviderSql(): { bin: string; crds: string } {
+  const result = spawnSync(join(here, 'install.sh'), [], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (result.status !== 0) throw new Error(`bench/provider-peers/install.sh failed (exit ${result.status})`);
+  const [bin, crds] = result.stdout.trim().split('\n').at(-1)!.split('\t');
+  if (!bin || !crds || !existsSync(bin))
+    throw new Error(`install.sh printed ${JSON.stringify(result.stdout)}`);
+  return { bin, crds };
+}
+
+/** pgplane's provider as one bundle (what the image runs), from `src` (this checkout or another). */
+async function bundlePgplane(src: string): Promise<string> {
+  const dir = join(tmpdir(), `pgplane-provider-peers-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const entry = join(dir, 'entry.ts');
+  writeFileSync(
+    entry,
+    `import { runProvider } from ${JSON.stringify(join(src, 'src/provider/main.ts'))};
+const io = { stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t) };
+process.exitCode = await runProvider(process.argv.slice(2), io);
+`,
+  );
+  const outfile = join(dir, 'provider.mjs');
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+    external: ['pg-native', 'cpu-features', 'ssh2'],
+    nodePaths: [join(root, 'node_modules')],
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+interface Running {
+  readonly child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv): Running {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (chunk: string) => {
+    out += chunk;
+    // Keep the tail: a long run at debug level must not grow the bench's own heap without bound.
+    if (out.length > 4_000_000) out = out.slice(-2_000_000);
+  };
+  child.stdout!.setEncoding('utf8').on('data', keep);
+  child.stderr!.setEncoding('utf8').on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** utime + stime of a process, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** VmHWM: the process's peak resident set, in MiB. */
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
+
+interface DbCounters {
+  sessions: number;
+  transactions: number;
+}
+
+async function dbCounters(admin: pg.Client, dbs: readonly string[]): Promise<DbCounters> {
+  // The statistics collector flushes lazily; force a fresh read.
+  await admin.query('SELECT pg_stat_clear_snapshot()');
+  const { rows } = await admin.query<{ sessions: string; xacts: string }>(
+    `SELECT coalesce(sum(sessions), 0)::bigint AS sessions, coalesce(sum(xact_commit + xact_rollback), 0)::bigint AS xacts
+       FROM pg_stat_database WHERE datname = ANY($1)`,
+    [dbs],
+  );
+  return { sessions: Number(rows[0]!.sessions), transactions: Number(rows[0]!.xacts) };
+}
+
+async function withDb<T>(database: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ ...LOCAL, database });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Fresh tables: no privilege from an earlier trial survives. */
+async function resetTables(dbs: readonly string[]): Promise<void> {
+  for (const db of dbs)
+    await withDb(db, (c) =>
+      c.query('DROP TABLE IF EXISTS public.orders; CREATE TABLE public.orders (id int, note text)'),
+    );
+}
+
+/** Every role holds exactly SELECT and INSERT on public.orders of its database, nothing more. */
+async function catalogExact(dbs: readonly string[], roles: readonly string[]): Promise<boolean> {
+  for (const [d, db] of dbs.entries()) {
+    const mine = roles.filter((_, i) => i % dbs.length === d);
+    const ok = await withDb(db, async (c) => {
+      const { rows } = await c.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_roles r WHERE r.rolname = ANY($1)
+           AND has_table_privilege(r.oid, 'public.orders', 'SELECT') AND has_table_privilege(r.oid, 'public.orders', 'INSERT')
+           AND NOT has_table_privilege(r.oid, 'public.orders', 'UPDATE')`,
+        [mine],
+      );
+      return rows[0]!.n === mine.length;
+    });
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes objects
+
+const PGPLANE = { group: 'grants.pgplane.io', version: 'v1alpha1' };
+const PSQL = { group: 'postgresql.sql.m.crossplane.io', version: 'v1alpha1' };
+
+interface Conditioned {
+  metadata: { name: string; namespace: string; finalizers?: string[] };
+  status?: { conditions?: { type: string; status: string; message?: string }[] };
+}
+
+const isReady = (o: Conditioned): boolean =>
+  ['Ready', 'Synced'].every((t) => o.status?.conditions?.some((c) => c.type === t && c.status === 'True'));
+
+async function createSetup(kc: KubeConfig, provider: ProviderName, ns: string): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const objects = kc.makeApiClient(CustomObjectsApi);
+  await core.createNamespace({ body: { metadata: { name: ns } } });
+  await core.createNamespacedSecret({
+    namespace: ns,
+    body: {
+      metadata: { name: 'pg' },
+      stringData: {
+        username: LOCAL.user,
+        password: 'unused-with-trust',
+        host: LOCAL.host,
+        endpoint: LOCAL.host,
+        port: String(LOCAL.port),
+      },
+    },
+  });
+  const body =
+    provider === 'pgplane'
+      ? {
+          apiVersion: `${PGPLANE.group}/${PGPLANE.version}`,
+          kind: 'ProviderConfig',
+          metadata: { name: 'pg', namespace: ns },
+          spec: { connectionSecretRef: { name: 'pg' }, sslmode: 'disable' },
+        }
+      : {
+          apiVersion: `${PSQL.group}/${PSQL.version}`,
+          kind: 'ProviderConfig',
+          metadata: { name: 'pg', namespace: ns },
+          spec: {
+            sslMode: 'disable',
+            credentials: { source: 'PostgreSQLConnectionSecret', connectionSecretRef: { name: 'pg' } },
+          },
+        };
+  const g = provider === 'pgplane' ? PGPLANE : PSQL;
+  await objects.createNamespacedCustomObject({ ...g, namespace: ns, plural: 'providerconfigs', body });
+}
+
+function grantBody(provider: ProviderName, ns: string, name: string, database: string, role: string): object {
+  if (provider === 'pgplane')
+    return {
+      apiVersion: `${PGPLANE.group}/${PGPLANE.version}`,
+      kind: 'Grant',
+      metadata: { name, namespace: ns },
+      spec: {
+        providerConfigRef: { kind: 'ProviderConfig', name: 'pg' },
+        forProvider: {
+          database,
+          grantee: role,
+          tables: [{ schema: 'public', objects: ['orders'], privileges: ['SELECT', 'INSERT'] }],
+        },
+      },
+    };
+  return {
+    apiVersion: `${PSQL.group}/${PSQL.version}`,
+    kind: 'Grant',
+    metadata: { name, namespace: ns },
+    spec: {
+      providerConfigRef: { kind: 'ProviderConfig', name: 'pg' },
+      forProvider: { privileges: ['SELECT', 'INSERT'], role, database, schema: 'public', tables: ['orders'] },
+    },
+  };
+}
+
+async function listGrants(kc: KubeConfig, provider: ProviderName, ns: string): Promise<Conditioned[]> {
+  const g = provider === 'pgplane' ? PGPLANE : PSQL;
+  const list = (await kc
+    .makeApiClient(CustomObjectsApi)
+    .listNamespacedCustomObject({ ...g, namespace: ns, plural: 'grants' })) as { items: Conditioned[] };
+  return list.items;
+}
+
+/** Warning events in the namespace (with their repeat counts), and how many say "tuple concurrently updated". */
+async function warnings(kc: KubeConfig, ns: string): Promise<{ total: number; concurrent: number }> {
+  const events = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns });
+  let total = 0;
+  let concurrent = 0;
+  for (const e of events.items) {
+    if (e.type !== 'Warning') continue;
+    const n = e.count ?? 1;
+    total += n;
+    if (/tuple concurrently updated/.test(e.message ?? '')) concurrent += n;
+  }
+  return { total, concurrent };
+}
+
+/** Drops a trial's Grants without a provider: finalizers off, then deleted, so no later trial sees them. */
+async function dropGrants(kc: KubeConfig, provider: ProviderName, ns: string): Promise<void> {
+  const g = provider === 'pgplane' ? PGPLANE : PSQL;
+  const objects = kc.makeApiClient(CustomObjectsApi);
+  const items = await listGrants(kc, provider, ns);
+  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  for (let i = 0; i < items.length; i += 50)
+    await Promise.all(
+      items.slice(i, i + 50).map(async (o) => {
+        const name = o.metadata.name;
+        await objects
+          .patchNamespacedCustomObject(
+            { ...g, namespace: ns, plural: 'grants', name, body: { metadata: { finalizers: null } } },
+            mergePatch,
+          )
+          .catch(() => undefined);
+        await objects
+          .deleteNamespacedCustomObject({ ...g, namespace: ns, plural: 'grants', name })
+          .catch(() => undefined);
+      }),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// One trial
+
+interface Context {
+  readonly cluster: KubeApiServer;
+  readonly kc: KubeConfig;
+  readonly admin: pg.Client;
+  readonly providerSqlBin: string;
+  readonly pgplaneBundle: string;
+  readonly pgplaneArgs: readonly string[];
+  readonly nodeArgs: readonly string[];
+  readonly pollSeconds: number;
+  readonly steadySeconds: number;
+  readonly heapSnapshotDir: string | undefined;
+  /** Where each trial's provider output is written, when set. */
+  readonly logDir: string | undefined;
+}
+
+function startProvider(ctx: Context, provider: ProviderName): Running {
+  const kubeconfig = ctx.cluster.kubeconfigPath;
+  const poll = `${ctx.pollSeconds}s`;
+  if (provider === 'pgplane') {
+    const nodeArgs = ctx.heapSnapshotDir
+      ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${ctx.heapSnapshotDir}`]
+      : [];
+    return startProcess(
+      process.execPath,
+      [
+        ...nodeArgs,
+        ...ctx.nodeArgs,
+        ctx.pgplaneBundle,
+        '--kubeconfig',
+        kubeconfig,
+        '--metrics-address',
+        '127.0.0.1:0',
+        '--poll',
+        poll,
+        ...ctx.pgplaneArgs,
+      ],
+      {},
+    );
+  }
+  // Its own defaults (--max-reconcile-rate 10), the same poll; metrics off ("0").
+  return startProcess(ctx.providerSqlBin, ['--poll', poll, '--metrics-bind-address', '0'], {
+    KUBECONFIG: kubeconfig,
+  });
+}
+
+async function pgplaneFailures(out: string): Promise<number> {
+  const port = /"metricsPort":(\d+)/.exec(out)?.[1];
+  if (!port) return NaN;
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('pgplane_provider_reconcile_errors_total'));
+  return Number(line?.split(' ').at(-1) ?? 0);
+}
+
+async function runTrial(
+  ctx: Context,
+  provider: ProviderName,
+  size: Size,
+  trial: number,
+  dbs: readonly string[],
+  roles: readonly string[],
+): Promise<Trial> {
+  const ns = `t${trial}-${provider}-${size.grants}x${size.databases}`;
+  await resetTables(dbs);
+  await createSetup(ctx.kc, provider, ns);
+  const before = await dbCounters(ctx.admin, dbs);
+  const running = startProvider(ctx, provider);
+  const pid = running.child.pid!;
+
+  // Connections held at once: every client backend in the bench databases (only one provider runs).
+  let held = 0;
+  let sampling = false;
+  const sampler = setInterval(() => {
+    if (sampling) return;
+    sampling = true;
+    ctx.admin
+      .query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ANY($1) AND backend_type = 'client backend'",
+        [dbs],
+      )
+      .then((r) => (held = Math.max(held, r.rows[0]!.n)))
+      .catch(() => undefined)
+      .finally(() => (sampling = false));
+  }, 50);
+
+  try {
+    const objects = ctx.kc.makeApiClient(CustomObjectsApi);
+    const g = provider === 'pgplane' ? PGPLANE : PSQL;
+    const started = Date.now();
+    for (let i = 0; i < roles.length; i += 50)
+      await Promise.all(
+        roles.slice(i, i + 50).map((role, j) =>
+          objects.createNamespacedCustomObject({
+            ...g,
+            namespace: ns,
+            plural: 'grants',
+            body: grantBody(provider, ns, `g${i + j}`, dbs[(i + j) % dbs.length]!, role),
+          }),
+        ),
+      );
+    const deadline = started + 20 * 60_000;
+    let ready = 0;
+    for (;;) {
+      if (running.child.exitCode !== null)
+        throw new Error(`${provider} exited:\n${running.output().slice(-3000)}`);
+      ready = (await listGrants(ctx.kc, provider, ns)).filter(isReady).length;
+      if (ready === roles.length || Date.now() > deadline) break;
+      await sleep(250);
+    }
+    const readySeconds = (Date.now() - started) / 1000;
+    // Sampling stops here: the bench's own catalog checks below connect to the databases too.
+    clearInterval(sampler);
+    const cpu = cpuSeconds(pid);
+    const rss = peakRssMiB(pid);
+    const converged = await dbCounters(ctx.admin, dbs);
+    if (ctx.heapSnapshotDir && provider === 'pgplane') {
+      running.child.kill('SIGUSR2');
+      await sleep(5000);
+      log(`heap snapshot of pgplane at ${size.grants}x${size.databases} written to ${ctx.heapSnapshotDir}`);
+    }
+    const catalog = await catalogExact(dbs, roles);
+
+    // Steady state: nothing changes; the cost of polling.
+    const steadyFrom = { cpu: cpuSeconds(pid), db: await dbCounters(ctx.admin, dbs) };
+    await sleep(ctx.steadySeconds * 1000);
+    const steadyTo = { cpu: cpuSeconds(pid), db: await dbCounters(ctx.admin, dbs) };
+    const windows = Math.max(ctx.steadySeconds / ctx.pollSeconds, Number.MIN_VALUE);
+
+    const events = await warnings(ctx.kc, ns);
+    const failed = provider === 'pgplane' ? await pgplaneFailures(running.output()) : events.total;
+    const concurrentInLog = (running.output().match(/tuple concurrently updated/g) ?? []).length;
+    return {
+      provider,
+      size,
+      trial,
+      readySeconds,
+      ready,
+      cpuSeconds: cpu,
+      peakRssMiB: rss,
+      connectionsOpened: converged.sessions - before.sessions,
+      connectionsHeldMax: held,
+      transactions: converged.transactions - before.transactions,
+      failedReconciles: failed,
+      concurrentUpdateErrors: Math.max(events.concurrent, concurrentInLog),
+      catalogExact: catalog,
+      steadyCpuPerPoll: (steadyTo.cpu - steadyFrom.cpu) / windows,
+      steadyTransactionsPerPoll: (steadyTo.db.transactions - steadyFrom.db.transactions) / windows,
+    };
+  } finally {
+    clearInterval(sampler);
+    await running.stop();
+    if (ctx.logDir) writeFileSync(join(ctx.logDir, `${ns}.log`), running.output());
+    await dropGrants(ctx.kc, provider, ns);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const median = (values: number[]): number => {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+const METRICS: { key: keyof Trial; label: string; digits: number }[] = [
+  { key: 'readySeconds', label: 'time until all Ready (s)', digits: 1 },
+  { key: 'cpuSeconds', label: 'CPU until converged (s)', digits: 2 },
+  { key: 'peakRssMiB', label: 'peak RSS (MiB)', digits: 0 },
+  { key: 'connectionsOpened', label: 'PG connections opened', digits: 0 },
+  { key: 'connectionsHeldMax', label: 'PG connections held at once', digits: 0 },
+  { key: 'transactions', label: 'PG transactions (round trips, roughly)', digits: 0 },
+  { key: 'failedReconciles', label: 'failed reconciles', digits: 0 },
+  { key: 'concurrentUpdateErrors', label: '"tuple concurrently updated"', digits: 0 },
+  { key: 'steadyCpuPerPoll', label: 'steady CPU per poll window (s)', digits: 2 },
+  { key: 'steadyTransactionsPerPoll', label: 'steady PG transactions per poll window', digits: 0 },
+];
+
+function report(trials: readonly Trial[], sizes: readonly Size[]): string {
+  const lines: string[] = [];
+  for (const size of sizes) {
+    const of = (p: ProviderName) =>
+      trials.filter(
+        (t) => t.provider === p && t.size.grants === size.grants && t.size.databases === size.databases,
+      );
+    const a = of('pgplane');
+    const b = of('provider-sql');
+    lines.push(
+      '',
+      `## ${size.grants} Grants x ${size.databases} databases (medians of ${a.length} / ${b.length} trials)`,
+    );
+    lines.push('| metric | pgplane | provider-sql | ratio |', '| --- | --- | --- | --- |');
+    for (const m of METRICS) {
+      const values = (ts: Trial[]) => ts.map((t) => Number(t[m.key]));
+      const range = (ts: Trial[]) => {
+        if (ts.length === 0) return '-';
+        const v = values(ts);
+        const lo = Math.min(...v).toFixed(m.digits);
+        const hi = Math.max(...v).toFixed(m.digits);
+        return lo === hi ? lo : `${lo}-${hi}`;
+      };
+      const ma = a.length ? median(values(a)) : NaN;
+      const mb = b.length ? median(values(b)) : NaN;
+      const ratio = mb > 0 && Number.isFinite(ma) ? (ma / mb).toFixed(3) : '-';
+      lines.push(`| ${m.label} | ${range(a)} | ${range(b)} | ${ratio} |`);
+    }
+    const ok = (ts: Trial[]) =>
+      ts.map((t) => `${t.ready}/${t.size.grants}${t.catalogExact ? '' : ' catalog NOT exact'}`).join(', ');
+    lines.push(`| Ready / catalog | ${ok(a)} | ${ok(b)} | |`);
+  }
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '50x5,500x20' },
+      trials: { type: 'string', default: '2' },
+      poll: { type: 'string', default: '30s' },
+      steady: { type: 'string', default: '60' },
+      only: { type: 'string' },
+      'pgplane-src': { type: 'string', default: root },
+      'pgplane-args': { type: 'string', default: '' },
+      'node-args': { type: 'string', default: '' },
+      'heap-snapshot': { type: 'string' },
+      logs: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const sizes: Size[] = values.sizes.split(',').map((s) => {
+    const [grants, databases] = s.split('x').map(Number);
+    if (!grants || !databases) throw new Error(`--sizes: "${s}" is not <grants>x<databases>`);
+    return { grants, databases };
+  });
+  const trials = Math.max(1, Number(values.trials));
+  const pollSeconds = Number(/^(\d+)s$/.exec(values.poll)?.[1] ?? NaN);
+  if (!Number.isFinite(pollSeconds)) throw new Error('--poll takes seconds, e.g. 30s');
+  const providers = values.only ? PROVIDERS.filter((p) => p === values.only) : PROVIDERS;
+
+  const { bin: providerSqlBin, crds } = installProviderSql();
+  const pgplaneBundle = await bundlePgplane(values['pgplane-src']);
+  const heapSnapshotDir = values['heap-snapshot'];
+  if (heapSnapshotDir) mkdirSync(heapSnapshotDir, { recursive: true });
+  const cluster = await startKubeApiServer({ binDir: await installKubeTools() });
+  const admin = new pg.Client({ ...LOCAL, database: 'postgres', application_name: 'pgplane-bench' });
+  await admin.connect();
+  const all: Trial[] = [];
+  const tag = `pp${process.pid}`;
+  let created: { dbs: string[]; roles: string[] } = { dbs: [], roles: [] };
+  try {
+    const kc = cluster.kubeConfig();
+    for (const file of readdirSync(join(values['pgplane-src'], 'package/provider/crds')))
+      await applyCrdFile(kc, join(values['pgplane-src'], 'package/provider/crds', file));
+    for (const file of readdirSync(crds)) await applyCrdFile(kc, join(crds, file));
+    const ctx: Context = {
+      cluster,
+      kc,
+      admin,
+      providerSqlBin,
+      pgplaneBundle,
+      pgplaneArgs: values['pgplane-args'].split(' ').filter(Boolean),
+      nodeArgs: values['node-args'].split(' ').filter(Boolean),
+      pollSeconds,
+      steadySeconds: Number(values.steady),
+      heapSnapshotDir,
+      logDir: values.logs,
+    };
+    if (values.logs) mkdirSync(values.logs, { recursive: true });
+    const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    for (const size of sizes) {
+      const dbs = Array.from({ length: size.databases }, (_, i) => `${tag}_db${i}`);
+      const roles = Array.from({ length: size.grants }, (_, i) => `${tag}_r${i}`);
+      created = { dbs, roles };
+      for (const db of dbs) await admin.query(`CREATE DATABASE "${db}"`);
+      for (let i = 0; i < roles.length; i += 200)
+        await admin.query(
+          roles
+            .slice(i, i + 200)
+            .map((r) => `CREATE ROLE "${r}"`)
+            .join(';'),
+        );
+      for (let t = 1; t <= trials; t++) {
+        // Alternate who goes first, so a drift in the machine's load hits both alike.
+        const order = t % 2 === 1 ? providers : [...providers].reverse();
+        for (const provider of order) {
+          log(`${size.grants}x${size.databases} trial ${t}: ${provider} (load ${load()})`);
+          const result = await runTrial(ctx, provider, size, t, dbs, roles);
+          log(
+            `  ready ${result.ready}/${size.grants} in ${result.readySeconds.toFixed(1)}s, cpu ${result.cpuSeconds.toFixed(2)}s, rss ${result.peakRssMiB.toFixed(0)} MiB, conns ${result.connectionsOpened}/${result.connectionsHeldMax}, failed ${result.failedReconciles}`,
+          );
+          all.push(result);
+          if (result.ready !== size.grants) process.exitCode = 1;
+        }
+      }
+      for (const db of dbs) await admin.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
+      for (const r of roles) await admin.query(`DROP ROLE IF EXISTS "${r}"`);
+      created = { dbs: [], roles: [] };
+    }
+  } finally {
+    for (const db of created.dbs)
+      await admin.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => undefined);
+    for (const r of created.roles) await admin.query(`DROP ROLE IF EXISTS "${r}"`).catch(() => undefined);
+    await admin.end();
+    await cluster.stop();
+  }
+  const text = `${report(all, sizes)}\n\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()}; poll ${pollSeconds}s; pgplane args: ${values['pgplane-args'] || '(defaults)'}\n`;
+  process.stdout.write(text);
+  if (values.out) writeFileSync(values.out, `${JSON.stringify(all, null, 2)}\n`);
+}
+
+await main();
