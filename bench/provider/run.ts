@@ -1,9 +1,10 @@
 // bench/provider: N Grants across M databases against a real kube-apiserver and the machine's
 // PostgreSQL (127.0.0.1:5432, trust). Reports the time until every Grant is Synced and Ready,
-// and the most connections the provider held open per database at any sample of
-// pg_stat_activity (every 20 ms), against the configured --pool-size.
+// and the most connections the provider held open per database and in all at any sample of
+// pg_stat_activity (every 20 ms), against the configured --pool-size and --max-connections.
 //
-//   node --import tsx bench/provider/run.ts [--grants 500] [--databases 20] [--pool-size 2] [--concurrency 16]
+//   node --import tsx bench/provider/run.ts [--grants 500] [--databases 20] [--pool-size 2]
+//     [--max-connections 10] [--concurrency 50]
 import { parseArgs } from 'node:util';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import pg from 'pg';
@@ -20,6 +21,8 @@ export interface BenchOptions {
   grants: number;
   databases: number;
   poolSize: number;
+  /** The provider's global connection budget (--max-connections). */
+  maxConnections: number;
   concurrency: number;
   /** Give up after this long. */
   timeoutMs?: number;
@@ -30,14 +33,17 @@ export interface BenchResult {
   grants: number;
   databases: number;
   poolSize: number;
+  maxConnections: number;
   concurrency: number;
   /** From the first Grant created to the last one Synced=True and Ready=True. */
   convergeSeconds: number;
   converged: number;
   /** Highest count of provider connections seen in any one database. */
   maxConnectionsPerDatabase: number;
+  /** Highest count of provider connections seen across all the databases at once. */
+  maxConnectionsTotal: number;
   samples: number;
-  /** Every Grant's privilege really present, checked in the catalog after convergence. */
+  /** Every Grant's privileges exactly present (nothing missing, nothing more), checked in the catalog. */
   verified: boolean;
 }
 
@@ -96,6 +102,8 @@ export async function runProviderBench(options: BenchOptions): Promise<BenchResu
     provider = await startProvider(cluster.kubeconfigPath, [
       '--pool-size',
       String(options.poolSize),
+      '--max-connections',
+      String(options.maxConnections),
       '--concurrency',
       String(options.concurrency),
       '--poll',
@@ -106,6 +114,7 @@ export async function runProviderBench(options: BenchOptions): Promise<BenchResu
     const watcher = new pg.Client({ ...LOCAL, database: 'postgres', application_name: 'pgplane-bench' });
     await watcher.connect();
     let max = 0;
+    let maxTotal = 0;
     let samples = 0;
     let sampling = false;
     sampler = setInterval(() => {
@@ -118,7 +127,12 @@ export async function runProviderBench(options: BenchOptions): Promise<BenchResu
         )
         .then((r) => {
           samples++;
-          for (const row of r.rows) max = Math.max(max, row.n);
+          let total = 0;
+          for (const row of r.rows) {
+            max = Math.max(max, row.n);
+            total += row.n;
+          }
+          maxTotal = Math.max(maxTotal, total);
         })
         .catch(() => undefined)
         .finally(() => (sampling = false));
@@ -171,28 +185,33 @@ export async function runProviderBench(options: BenchOptions): Promise<BenchResu
     sampler = undefined;
     await watcher.end();
 
+    // Exactly what each Grant declares: CONNECT, USAGE on public, SELECT on both tables, nothing more.
     let verified = true;
-    for (const [i, role] of roles.entries()) {
-      const c = new pg.Client({ ...LOCAL, database: dbs[i % dbs.length] });
+    for (const [d, db] of dbs.entries()) {
+      const mine = roles.filter((_, i) => i % dbs.length === d);
+      const c = new pg.Client({ ...LOCAL, database: db });
       await c.connect();
-      const { rows } = await c.query<{ ok: boolean }>(
-        "SELECT has_table_privilege($1, 'public.items', 'SELECT') AS ok",
-        [role],
+      const { rows } = await c.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_roles r WHERE r.rolname = ANY($1)
+           AND has_database_privilege(r.oid, current_database(), 'CONNECT')
+           AND has_schema_privilege(r.oid, 'public', 'USAGE')
+           AND has_table_privilege(r.oid, 'public.orders', 'SELECT') AND has_table_privilege(r.oid, 'public.items', 'SELECT')
+           AND NOT has_table_privilege(r.oid, 'public.orders', 'INSERT') AND NOT has_table_privilege(r.oid, 'public.items', 'UPDATE')`,
+        [mine],
       );
       await c.end();
-      if (!rows[0]?.ok) {
-        verified = false;
-        break;
-      }
+      if (rows[0]?.n !== mine.length) verified = false;
     }
     return {
       grants: names.length,
       databases: dbs.length,
       poolSize: options.poolSize,
+      maxConnections: options.maxConnections,
       concurrency: options.concurrency,
       convergeSeconds,
       converged,
       maxConnectionsPerDatabase: max,
+      maxConnectionsTotal: maxTotal,
       samples,
       verified,
     };
@@ -213,25 +232,29 @@ async function main(): Promise<void> {
       grants: { type: 'string', default: '500' },
       databases: { type: 'string', default: '20' },
       'pool-size': { type: 'string', default: '2' },
-      concurrency: { type: 'string', default: '16' },
+      'max-connections': { type: 'string', default: '10' },
+      concurrency: { type: 'string', default: '50' },
     },
   });
   const result = await runProviderBench({
     grants: Number(values.grants),
     databases: Number(values.databases),
     poolSize: Number(values['pool-size']),
+    maxConnections: Number(values['max-connections']),
     concurrency: Number(values.concurrency),
   });
   const ok =
     result.converged === result.grants &&
     result.verified &&
-    result.maxConnectionsPerDatabase <= result.poolSize;
+    result.maxConnectionsPerDatabase <= result.poolSize &&
+    result.maxConnectionsTotal <= result.maxConnections;
   process.stdout.write(
     [
       `grants                      ${result.grants} across ${result.databases} databases`,
       `converged (Synced+Ready)    ${result.converged}/${result.grants} in ${result.convergeSeconds.toFixed(1)} s`,
       `privileges verified in db   ${result.verified ? 'yes' : 'NO'}`,
       `max connections / database  ${result.maxConnectionsPerDatabase} (pool size ${result.poolSize}; ${result.samples} pg_stat_activity samples)`,
+      `max connections in all      ${result.maxConnectionsTotal} (budget ${result.maxConnections})`,
       `concurrency                 ${result.concurrency}`,
       `result                      ${ok ? 'ok' : 'FAILED'}`,
       '',

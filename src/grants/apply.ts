@@ -1,6 +1,7 @@
-// The only SQL writer. One transaction per database: timeouts set, an advisory lock per
-// (database, grantee) so two reconcilers never interleave, a fresh snapshot taken under the
-// lock (the plan is recomputed from it, so a stale plan is never applied), then every
+// The only SQL writer. One transaction per database: timeouts set, one advisory lock per
+// database so two reconcilers never interleave their GRANTs there (on PostgreSQL 15 two
+// transactions updating one ACL row make the second fail with "tuple concurrently updated"), a
+// fresh snapshot taken under the lock (the plan is recomputed from it, so a stale plan is never applied), then every
 // statement in one round trip and COMMIT in the next. Any failure rolls the whole transaction
 // back, and so does a GRANT or REVOKE the server answers with "no privileges were granted"
 // (a WARNING, not an error: the statement succeeds and changes nothing).
@@ -15,7 +16,15 @@ export interface ApplyOptions {
   readonly statementTimeoutMs?: number;
   /** How long a GRANT may wait for a catalog row another transaction holds. Default 5 s. */
   readonly lockTimeoutMs?: number;
+  /**
+   * Told when the transaction is retried after "tuple concurrently updated" (XX000: a writer
+   * outside the lock, e.g. a GRANT by hand or on a shared catalog, updated the same row).
+   */
+  readonly onRetry?: (attempt: number, message: string) => void;
 }
+
+/** Retries of a transaction that lost a catalog row race; each starts at once, within the statement timeout. */
+const CONCURRENT_UPDATE_RETRIES = 3;
 
 /** The part of a server notice apply reads (pg's NoticeMessage). */
 interface Notice {
@@ -85,6 +94,10 @@ export class ApplyError extends Error {
     readonly statement: Statement | undefined,
     readonly sqlstate: string | undefined,
     readonly rolledBack: boolean,
+    /** Lost a race for a catalog row ("tuple concurrently updated"): worth retrying at once. */
+    readonly concurrentUpdate = false,
+    /** Queries sent before the failure. */
+    readonly roundTrips = 0,
   ) {
     super(ApplyError.format(database, where, reported, outcome));
     this.name = 'ApplyError';
@@ -101,12 +114,20 @@ export class ApplyError extends Error {
 }
 
 /**
- * The advisory lock key for (database, grantee): 64 bits of a SHA-256, computed here so the
- * key is the same for every pgplane process and needs no parameters in the batch.
+ * The advisory lock key for a database: 64 bits of a SHA-256, computed here so the key is the
+ * same for every pgplane process and needs no parameters in the batch. One lock per database,
+ * not per grantee: Grants of different grantees GRANT on the same tables.
  */
-function advisoryLockKey(database: string, grantee: string): bigint {
-  const digest = createHash('sha256').update(`pgplane.grants\u0000${database}\u0000${grantee}`).digest();
+function advisoryLockKey(database: string): bigint {
+  const digest = createHash('sha256').update(`pgplane.grants.database\u0000${database}`).digest();
   return digest.readBigInt64BE(0);
+}
+
+function isConcurrentUpdate(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  return (
+    e.code === 'XX000' && typeof e.message === 'string' && e.message.includes('tuple concurrently updated')
+  );
 }
 
 /** A dollar-quote tag that does not occur in the body, so no statement text can end the block. */
@@ -166,19 +187,37 @@ export async function applyPlan(
   replan: (snapshot: Snapshot) => Plan,
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
+  let roundTrips = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await applyOnce(client, database, scope, replan, options);
+      return { ...result, roundTrips: roundTrips + result.roundTrips };
+    } catch (error) {
+      // Rolled back, so nothing changed: retried at once, each try bounded by the same timeouts.
+      if (!(error instanceof ApplyError) || !error.concurrentUpdate || attempt > CONCURRENT_UPDATE_RETRIES)
+        throw error;
+      roundTrips += error.roundTrips;
+      options.onRetry?.(attempt, error.message);
+    }
+  }
+}
+
+async function applyOnce(
+  client: ApplyClient,
+  database: string,
+  scope: SnapshotScope,
+  replan: (snapshot: Snapshot) => Plan,
+  options: ApplyOptions,
+): Promise<ApplyResult> {
   const statementTimeout = Math.max(1, Math.floor(options.statementTimeoutMs ?? 30_000));
   const lockTimeout = Math.max(1, Math.floor(options.lockTimeoutMs ?? 5_000));
-  // Sorted keys: two reconcilers locking overlapping grantees take them in the same order (no deadlock).
-  const keys = [...new Set(scope.grantees.map((g) => advisoryLockKey(database, g)))].sort((a, b) =>
-    a < b ? -1 : a > b ? 1 : 0,
-  );
   const begin = [
     'BEGIN',
     'SET LOCAL standard_conforming_strings = on',
     // A role or database may raise it to error: then refused GRANTs would go unreported.
     'SET LOCAL client_min_messages = warning',
     `SET LOCAL statement_timeout = ${statementTimeout}`,
-    ...keys.map((k) => `SELECT pg_advisory_xact_lock(${k.toString()})`),
+    `SELECT pg_advisory_xact_lock(${advisoryLockKey(database).toString()})`,
     // Set after the advisory lock: waiting for another reconciler is bounded by statement_timeout only.
     `SET LOCAL lock_timeout = ${lockTimeout}`,
     snapshotSql(scope),
@@ -246,6 +285,8 @@ export async function applyPlan(
       statement,
       pgError.code,
       rolledBack,
+      rolledBack && isConcurrentUpdate(pgError),
+      roundTrips,
     );
   } finally {
     client.off('notice', onNotice);

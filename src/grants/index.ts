@@ -4,7 +4,7 @@
 import type { GrantParameters } from '../api/grant.js';
 import { applyPlan, type ApplyClient, type ApplyOptions } from './apply.js';
 import { observe } from './observe.js';
-import { planGrants, type Plan } from './plan.js';
+import { planGrants, planOf, type Plan } from './plan.js';
 import type { GrantRecord } from './record.js';
 import { normalisePolicy, snapshotScope } from './spec.js';
 
@@ -78,4 +78,10 @@ export async function reconcile(
     applied: applied.plan.statements.length > 0,
     roundTrips: 1 + applied.roundTrips,
   };
+}
+
+/** What a reconcile of several Grants did for one of them (its statements, drift, problems, record). */
+export function resultOf(result: ReconcileResult, name: string): ReconcileResult {
+  const plan = planOf(result.plan, name);
+  return { ...result, plan, applied: result.applied && plan.statements.length > 0 };
 }

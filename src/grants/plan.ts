@@ -72,3 +72,16 @@ export function planGrants(
   statements.sort(compareStatements);
   return { database: snapshot.database, statements, drift, records, problems };
 }
+
+/** The part of a plan (of several Grants) that serves one Grant: its statements, drift, problems, record. */
+export function planOf(plan: Plan, name: string): Plan {
+  const prefix = `Grant "${name}": `;
+  const record = plan.records[name];
+  return {
+    database: plan.database,
+    statements: plan.statements.filter((s) => s.grant === name),
+    drift: plan.drift.filter((d) => d.grant === name),
+    records: record ? { [name]: record } : {},
+    problems: plan.problems.filter((p) => p.startsWith(prefix)),
+  };
+}

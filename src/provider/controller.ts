@@ -1,13 +1,16 @@
-// Wiring: informers for Grants, ProviderConfigs, ClusterProviderConfigs and Secrets feed one
-// work queue; the queue runs the Grant reconciler with bounded concurrency, backoff and a
-// periodic drift resync; Secret and ProviderConfig changes re-reconcile the Grants that use them.
-// A second, small queue keeps the in-use finalizer on each ProviderConfig while a Grant needs it.
+// Wiring: informers for Grants, ProviderConfigs and ClusterProviderConfigs, and one watch per
+// Secret a ProviderConfig references, feed one work queue; the queue runs the Grant reconciler with
+// bounded concurrency, backoff and a periodic drift resync; Secret and ProviderConfig changes
+// re-reconcile the Grants that use them. A second, small queue keeps the in-use finalizer on each
+// ProviderConfig while a Grant needs it.
 import { randomBytes } from 'node:crypto';
 import {
   ApiException,
   CoreV1Api,
   CustomObjectsApi,
+  ListWatch,
   makeInformer,
+  Watch,
   PatchStrategy,
   setHeaderOptions,
   type Informer,
@@ -216,7 +219,11 @@ export class Controller {
   /** Per config key: its generation, so a finalizer or status change does not requeue its Grants. */
   private readonly configGenerations = new Map<string, number | undefined>();
   private readonly informers: Informer<KubernetesObject>[] = [];
-  private secrets!: ObjectCache<V1Secret>;
+  /**
+   * One watch per Secret a ProviderConfig references, started when a Grant first reads it: the
+   * provider caches those Secrets only, never every Secret of the cluster.
+   */
+  private readonly secretWatches = new Map<string, { cache: ObjectCache<V1Secret>; synced: Promise<void> }>();
   private providerConfigs!: ObjectCache<Unstructured>;
   private clusterProviderConfigs!: ObjectCache<Unstructured>;
   private stopped = false;
@@ -235,7 +242,7 @@ export class Controller {
       source: async (ref, grantNamespace) => this.source(ref, grantNamespace),
       markInUse: async (ref, grantNamespace) => this.markInUse(ref, grantNamespace),
       readSecret: async (ref) => {
-        const secret = this.secrets.get(ref.name, ref.namespace);
+        const secret = await this.watchedSecret(ref);
         return secret ? decodeSecretData(secret.data) : undefined;
       },
     };
@@ -255,6 +262,11 @@ export class Controller {
           if (deps) this.dependencies.set(key, deps);
           else this.dependencies.delete(key);
         },
+        concurrentUpdateRetried: (database, attempt, message) =>
+          this.log.info(
+            { database, attempt, err: message },
+            'catalog row updated concurrently; retrying the apply at once',
+          ),
       },
     });
     this.configQueue = this.makeConfigQueue();
@@ -381,14 +393,50 @@ export class Controller {
     if (needed !== undefined) this.configQueue.add(needed);
   }
 
+  /** The Secret from its own watch (a field selector on its name), started and listed on first use. */
+  private async watchedSecret(ref: SecretRef): Promise<V1Secret | undefined> {
+    const key = `${ref.namespace}/${ref.name}`;
+    let watch = this.secretWatches.get(key);
+    if (!watch) {
+      const core = this.kc.makeApiClient(CoreV1Api);
+      const fieldSelector = `metadata.name=${ref.name}`;
+      const informer = new ListWatch<V1Secret>(
+        `/api/v1/namespaces/${ref.namespace}/secrets`,
+        new Watch(this.kc),
+        () => core.listNamespacedSecret({ namespace: ref.namespace, fieldSelector }),
+        false,
+        undefined,
+        fieldSelector,
+      );
+      for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, (s) => this.onSecret(s));
+      this.restartOnError(informer as unknown as Informer<KubernetesObject>, `secret ${key}`);
+      this.informers.push(informer as unknown as Informer<KubernetesObject>);
+      const synced = informer.start().catch((error: unknown) => {
+        // Not cached: the next read starts a new watch.
+        this.secretWatches.delete(key);
+        void informer.stop().catch(() => undefined);
+        throw error;
+      });
+      watch = { cache: informer, synced };
+      this.secretWatches.set(key, watch);
+    }
+    await watch.synced;
+    return watch.cache.get(ref.name, ref.namespace);
+  }
+
+  private onSecret(secret: V1Secret): void {
+    const ns = secret.metadata?.namespace;
+    const name = secret.metadata?.name;
+    this.enqueueWhere(
+      (deps) => deps.secrets.some((s) => s.namespace === ns && s.name === name),
+      'secret changed',
+    );
+  }
+
   async start(): Promise<void> {
-    const core = this.kc.makeApiClient(CoreV1Api);
     const customObjects = this.kc.makeApiClient(CustomObjectsApi);
     const path = (plural: string) => `/apis/${PROVIDER_GROUP}/${PROVIDER_VERSION}/${plural}`;
 
-    const secrets = makeInformer<V1Secret>(this.kc, '/api/v1/secrets', () =>
-      core.listSecretForAllNamespaces(),
-    );
     const providerConfigs = makeInformer<Unstructured>(
       this.kc,
       path(PLURALS.ProviderConfig),
@@ -413,19 +461,8 @@ export class Controller {
       async () =>
         (await customObjects.listCustomObjectForAllNamespaces({ ...base, plural: PLURALS.Grant })) as never,
     );
-    this.secrets = secrets;
     this.providerConfigs = providerConfigs;
     this.clusterProviderConfigs = clusterProviderConfigs;
-
-    const onSecret = (secret: V1Secret): void => {
-      const ns = secret.metadata?.namespace;
-      const name = secret.metadata?.name;
-      this.enqueueWhere(
-        (deps) => deps.secrets.some((s) => s.namespace === ns && s.name === name),
-        'secret changed',
-      );
-    };
-    for (const verb of ['add', 'update', 'delete'] as const) secrets.on(verb, onSecret);
 
     const onConfig =
       (
@@ -467,13 +504,8 @@ export class Controller {
     });
 
     // Caches the reconciler reads from first, then the Grants that need them.
-    const all = [
-      secrets,
-      providerConfigs,
-      clusterProviderConfigs,
-      grants,
-    ] as unknown as Informer<KubernetesObject>[];
-    const names = ['secrets', 'providerconfigs', 'clusterproviderconfigs', 'grants'];
+    const all = [providerConfigs, clusterProviderConfigs, grants] as unknown as Informer<KubernetesObject>[];
+    const names = ['providerconfigs', 'clusterproviderconfigs', 'grants'];
     for (const [i, informer] of all.entries()) {
       this.informers.push(informer);
       this.restartOnError(informer, names[i]!);

@@ -7,6 +7,7 @@ import { pino, type Logger } from 'pino';
 import type { CliIo } from '../shared/io.js';
 import { parseDuration } from '../shared/duration.js';
 import { Controller } from './controller.js';
+import { KeepAliveKubeConfig } from './kube-config.js';
 import { ProviderMetrics, startHttp, type HealthServer } from './http.js';
 import { kubeLeaseClient, LeaderElector } from './leader.js';
 import { PoolRegistry } from './pools.js';
@@ -18,8 +19,13 @@ Runs the grants provider: reconciles grants.pgplane.io Grants against PostgreSQL
 Flags:
   --kubeconfig <path>            Kubeconfig to use (default: in-cluster, then $KUBECONFIG / ~/.kube/config).
   --poll <duration>              How often each Grant is checked for drift (default 10m).
-  --concurrency <n>              Grants reconciled at once (default 10). Alias: --max-reconcile-rate.
+  --concurrency <n>              Grants reconciled at once (default 50). Alias: --max-reconcile-rate.
+                                 The Grants of one database that are due together share one
+                                 snapshot and one transaction, so this bounds API-server work.
   --pool-size <n>                Connections per (server, database, user) (default 2).
+  --max-connections <n>          Connections to PostgreSQL at once, across every server and
+                                 database (default 10); idle ones close after 30s or when
+                                 another database needs the room.
   --leader-election              Elect one active replica through a coordination.k8s.io Lease.
   --leader-election-namespace    Namespace of the Lease (default $POD_NAMESPACE or crossplane-system).
   --metrics-address <addr>       Where /metrics, /healthz and /readyz listen (default :8080; :0 picks a port).
@@ -31,6 +37,7 @@ export interface ProviderFlags {
   readonly pollMs: number;
   readonly concurrency: number;
   readonly poolSize: number;
+  readonly maxConnections: number;
   readonly leaderElection: boolean;
   readonly leaderElectionNamespace: string;
   readonly metricsAddress: string;
@@ -57,6 +64,7 @@ export function parseProviderFlags(
       concurrency: { type: 'string' },
       'max-reconcile-rate': { type: 'string' },
       'pool-size': { type: 'string' },
+      'max-connections': { type: 'string' },
       'leader-election': { type: 'boolean' },
       'leader-election-namespace': { type: 'string' },
       'metrics-address': { type: 'string' },
@@ -71,8 +79,9 @@ export function parseProviderFlags(
   return {
     kubeconfig: values.kubeconfig,
     pollMs,
-    concurrency: positiveInt('concurrency', values.concurrency ?? values['max-reconcile-rate'], 10),
+    concurrency: positiveInt('concurrency', values.concurrency ?? values['max-reconcile-rate'], 50),
     poolSize: positiveInt('pool-size', values['pool-size'], 2),
+    maxConnections: positiveInt('max-connections', values['max-connections'], 10),
     leaderElection: values['leader-election'] ?? false,
     leaderElectionNamespace:
       values['leader-election-namespace'] ?? env['POD_NAMESPACE'] ?? 'crossplane-system',
@@ -82,7 +91,7 @@ export function parseProviderFlags(
 }
 
 function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new KeepAliveKubeConfig();
   if (path) kc.loadFromFile(path);
   else kc.loadFromDefault();
   return kc;
@@ -126,6 +135,7 @@ export async function runProvider(argv: string[], io: CliIo, signal?: AbortSigna
   const identity = `${hostname()}_${process.pid}`;
   const pools = new PoolRegistry({
     max: flags.poolSize,
+    maxConnections: flags.maxConnections,
     onError: (pool, message) => log.warn({ pool, err: message }, 'idle connection lost'),
   });
   const queueStats = { current: () => ({ queued: 0, running: 0, waiting: 0 }) };
@@ -168,6 +178,7 @@ export async function runProvider(argv: string[], io: CliIo, signal?: AbortSigna
         poll: `${flags.pollMs}ms`,
         concurrency: flags.concurrency,
         poolSize: flags.poolSize,
+        maxConnections: flags.maxConnections,
         leaderElection: flags.leaderElection,
       },
       'pgplane grants provider starting',

@@ -56,14 +56,24 @@ export interface SessionDeps {
   readonly dependencies?: DependencyObserver | undefined;
 }
 
-/** Runs fn with a client on `database` of the server the object's spec.providerConfigRef names. */
-export async function withSession<T>(
+/**
+ * An object's way to its server: the ProviderConfig and Secrets resolved (and the config marked in
+ * use), ready to open clients on any database of that server.
+ */
+export interface Session {
+  readonly connection: ServerConnection;
+  /** Removes this connection's Secret values from text the driver or the server wrote. */
+  readonly scrub: Scrub;
+  /** Runs fn with a client on `database`; a failure to connect says which config, Secret and keys. */
+  withClient<T>(database: string, fn: (client: ApplyClient) => Promise<T>): Promise<T>;
+}
+
+/** Resolves the server the object's spec.providerConfigRef names. */
+export async function openSession(
   deps: SessionDeps,
   key: string,
   object: ManagedObject<unknown>,
-  database: string,
-  fn: (client: ApplyClient, scrub: Scrub) => Promise<T>,
-): Promise<T> {
+): Promise<Session> {
   const ref = providerConfigRefOf(
     (object.spec as { providerConfigRef?: { name: string; kind?: string } } | undefined)?.providerConfigRef,
   );
@@ -79,15 +89,33 @@ export async function withSession<T>(
     return deps.configs.readSecret(secretRef);
   });
   const scrub: Scrub = (text) => redact(text, connection.secretValues);
-  try {
-    return await deps.databases.withClient(connection, database, (client) => fn(client, scrub));
-  } catch (error) {
-    if (error instanceof ReconcileFailure) throw error;
-    // Our words for the known causes: the driver's own text echoes the host and the role.
-    throw new ReconcileFailure(
-      oneLine(
-        `cannot connect to ${describeConnection(connection, database)} using ${describeSource(source)} with ${describeSecret(connection)}: ${connectFailure(error, connection.secretValues)}`,
-      ),
-    );
-  }
+  return {
+    connection,
+    scrub,
+    withClient: async (database, fn) => {
+      try {
+        return await deps.databases.withClient(connection, database, fn);
+      } catch (error) {
+        if (error instanceof ReconcileFailure) throw error;
+        // Our words for the known causes: the driver's own text echoes the host and the role.
+        throw new ReconcileFailure(
+          oneLine(
+            `cannot connect to ${describeConnection(connection, database)} using ${describeSource(source)} with ${describeSecret(connection)}: ${connectFailure(error, connection.secretValues)}`,
+          ),
+        );
+      }
+    },
+  };
+}
+
+/** Runs fn with a client on `database` of the server the object's spec.providerConfigRef names. */
+export async function withSession<T>(
+  deps: SessionDeps,
+  key: string,
+  object: ManagedObject<unknown>,
+  database: string,
+  fn: (client: ApplyClient, scrub: Scrub) => Promise<T>,
+): Promise<T> {
+  const session = await openSession(deps, key, object);
+  return session.withClient(database, (client) => fn(client, session.scrub));
 }

@@ -4,12 +4,7 @@
 // around it (finalizer, policies, conditions, status) is managed/reconciler.ts.
 import type { GrantObservation } from '../../api/provider-config.js';
 import { GrantValidationError, parseGrant, type GrantParameters } from '../../api/grant.js';
-import {
-  ApplyError,
-  reconcile as engineReconcile,
-  type GrantRecord,
-  type ReconcileResult,
-} from '../../grants/index.js';
+import { ApplyError, type GrantRecord, type ReconcileResult } from '../../grants/index.js';
 import { revocationParameters } from '../../grants/revocation.js';
 import type {
   ExternalClient,
@@ -22,10 +17,9 @@ import type {
   Wording,
 } from '../managed/reconciler.js';
 import { errorMessage, oneLine, ReconcileFailure } from '../managed/messages.js';
-import { withSession, type Scrub, type SessionDeps } from '../session.js';
+import { openSession, withSession, type Scrub, type SessionDeps } from '../session.js';
+import { GrantBatcher, type Engine } from './batcher.js';
 import { changeCounts, describeDrift, driftObservation, driftSummary } from './drift.js';
-
-export type Engine = typeof engineReconcile;
 
 /** Counters the metrics endpoint exposes. */
 export interface GrantMetricsObserver {
@@ -35,6 +29,8 @@ export interface GrantMetricsObserver {
 
 export interface GrantClientDeps extends SessionDeps {
   readonly engine: Engine;
+  /** Told when an apply is retried after "tuple concurrently updated" (logged at info). */
+  readonly onRetry?: ((database: string, attempt: number, message: string) => void) | undefined;
   readonly now: () => Date;
   readonly metrics?: GrantMetricsObserver | undefined;
 }
@@ -53,8 +49,16 @@ const wording: Wording<GrantParameters> = {
 
 export class GrantClient implements ExternalClient<GrantParameters, GrantObservation> {
   readonly wording = wording;
+  private readonly batcher: GrantBatcher;
 
-  constructor(private readonly deps: GrantClientDeps) {}
+  constructor(private readonly deps: GrantClientDeps) {
+    const engine: Engine = (client, grants, options) =>
+      deps.engine(client, grants, {
+        ...options,
+        onRetry: (attempt, message) => deps.onRetry?.(grants[0]?.parameters.database ?? '', attempt, message),
+      });
+    this.batcher = new GrantBatcher(engine, (item, scrub, call) => this.run(item.parameters, scrub, call));
+  }
 
   parse(object: ManagedObject<GrantObservation>, key: string): Parsed<GrantParameters> {
     try {
@@ -83,27 +87,14 @@ export class GrantClient implements ExternalClient<GrantParameters, GrantObserva
   }: SyncRequest<GrantParameters, GrantObservation>): Promise<Observed<GrantObservation>> {
     const before = object.status?.atProvider;
     const previous = before?.record;
-    const { result, verified } = await withSession(
-      this.deps,
-      key,
-      object,
-      parameters.database,
-      async (client, scrub) => {
-        const input = [{ name: key, parameters, previous }];
-        const first = await this.run(parameters, scrub, () =>
-          this.deps.engine(client, input, { dryRun: !apply }),
-        );
-        // After an apply, one more snapshot says what is left (extras additive mode keeps, a racing writer).
-        const check = first.applied
-          ? await this.run(parameters, scrub, () =>
-              this.deps.engine(client, [{ name: key, parameters, previous: first.plan.records[key] }], {
-                dryRun: true,
-              }),
-            )
-          : first;
-        return { result: first, verified: check };
-      },
-    );
+    // The Grants of one database that are due together share one snapshot and one transaction.
+    const session = await openSession(this.deps, key, object);
+    const { result, verified } = await this.batcher.submit(session, {
+      name: key,
+      parameters,
+      previous,
+      apply,
+    });
 
     const remaining = driftSummary(verified.plan);
     const atProvider: GrantObservation = {

@@ -12,7 +12,8 @@ import {
   type ReconcileReport,
 } from '../managed/reconciler.js';
 import type { ConfigDependencies, ConfigStore, Databases } from '../session.js';
-import { GrantClient, type Engine, type GrantMetricsObserver } from './client.js';
+import type { Engine } from './batcher.js';
+import { GrantClient, type GrantMetricsObserver } from './client.js';
 
 /** A Grant as read from the API server. */
 export type GrantObject = ManagedObject<GrantObservation>;
@@ -21,6 +22,8 @@ export type GrantStore = ManagedStore<GrantObject>;
 interface ReconcileObserver extends GrantMetricsObserver {
   /** The Secrets and ProviderConfig a Grant depends on, so their changes re-reconcile it. */
   dependencies?(key: string, deps: ConfigDependencies | undefined): void;
+  /** An apply lost a catalog row race ("tuple concurrently updated") and is retried at once. */
+  concurrentUpdateRetried?(database: string, attempt: number, message: string): void;
 }
 
 export interface ReconcilerDeps {
@@ -50,6 +53,8 @@ export class GrantReconciler {
       now,
       metrics: observer,
       dependencies: observer?.dependencies ? (key, d) => observer.dependencies?.(key, d) : undefined,
+      onRetry: (database, attempt, message) =>
+        observer?.concurrentUpdateRetried?.(database, attempt, message),
     });
     this.managed = new ManagedReconciler({
       store: deps.grants,

@@ -1,0 +1,195 @@
+// Coalesces the due Grants of one database: the Grants that come up for reconcile while a batch
+// of their database runs wait for the next, and each batch is one engine call (one snapshot for
+// every grantee, one transaction under one lock) plus one verifying snapshot. 500 Grants in 20
+// databases cost about 20 batches, not 500 × 5 round trips; a no-op poll costs one snapshot per
+// database per poll window. Grant-specific on purpose: the managed lifecycle stays one object at
+// a time, and only this client knows that its objects share a database catalog.
+import type { GrantParameters } from '../../api/grant.js';
+import {
+  resultOf,
+  type ApplyClient,
+  type GrantRecord,
+  reconcile as engineReconcile,
+  type ReconcileResult,
+} from '../../grants/index.js';
+import type { Scrub, Session } from '../session.js';
+
+/** The grants engine's reconcile (a stand-in in tests). */
+export type Engine = typeof engineReconcile;
+
+export interface BatchItem {
+  readonly name: string;
+  readonly parameters: GrantParameters;
+  readonly previous: GrantRecord | undefined;
+  /** False under an Observe-only management policy. */
+  readonly apply: boolean;
+}
+
+export interface BatchOutcome {
+  /** What the engine planned (and applied, when it did) for this Grant. */
+  readonly result: ReconcileResult;
+  /** A snapshot after the apply: what is left. The same as result when nothing was applied. */
+  readonly verified: ReconcileResult;
+}
+
+/** Turns an engine failure into the Grant's own words (client.ts). */
+export type EngineCall = (
+  item: BatchItem,
+  scrub: Scrub,
+  call: () => Promise<ReconcileResult>,
+) => Promise<ReconcileResult>;
+
+interface Pending {
+  readonly item: BatchItem;
+  readonly session: Session;
+  readonly resolve: (outcome: BatchOutcome) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface Lane {
+  readonly database: string;
+  pending: Pending[];
+  running: boolean;
+}
+
+/** Enough to amortise the snapshot, few enough that one statement block stays readable in an error. */
+const MAX_BATCH = 200;
+
+export class GrantBatcher {
+  private readonly lanes = new Map<string, Lane>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly wrap: EngineCall,
+  ) {}
+
+  /** Reconciles this Grant in the next batch of its database; resolves when that batch is done. */
+  submit(session: Session, item: BatchItem): Promise<BatchOutcome> {
+    const database = item.parameters.database;
+    // Grants through different servers, users or passwords never share a batch.
+    const key = JSON.stringify([
+      session.connection.host,
+      session.connection.port,
+      session.connection.user,
+      session.connection.credentialsFingerprint,
+      database,
+    ]);
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      lane = { database, pending: [], running: false };
+      this.lanes.set(key, lane);
+    }
+    const promise = new Promise<BatchOutcome>((resolve, reject) =>
+      lane.pending.push({ item, session, resolve, reject }),
+    );
+    if (!lane.running) {
+      lane.running = true;
+      // One turn of the event loop: the Grants whose reconciles reach this point together share it.
+      setImmediate(() => void this.drain(key, lane));
+    }
+    return promise;
+  }
+
+  private async drain(key: string, lane: Lane): Promise<void> {
+    while (lane.pending.length > 0) {
+      const batch = takeBatch(lane);
+      await this.run(lane.database, batch);
+    }
+    lane.running = false;
+    this.lanes.delete(key);
+  }
+
+  private async run(database: string, batch: readonly Pending[]): Promise<void> {
+    // The newest session: the same server and credentials for every Grant of the lane.
+    const session = batch.at(-1)!.session;
+    try {
+      await session.withClient(database, async (client) => {
+        for (const apply of [true, false]) {
+          const group = batch.filter((p) => p.item.apply === apply);
+          if (group.length > 0) await this.runGroup(client, group, apply);
+        }
+      });
+    } catch (error) {
+      // Connecting failed: the same for every Grant of the batch.
+      for (const p of batch) p.reject(error);
+    }
+  }
+
+  private async runGroup(client: ApplyClient, group: readonly Pending[], apply: boolean): Promise<void> {
+    let outcomes: Map<string, BatchOutcome> | undefined;
+    if (group.length > 1) {
+      try {
+        outcomes = await this.reconcileTogether(client, group, apply);
+      } catch {
+        // One Grant's failure (a refused privilege, a statement error) must not fail the others:
+        // each is retried alone below, so only the culprit reports an error, in its own words.
+        outcomes = undefined;
+      }
+    }
+    if (outcomes) {
+      for (const p of group) p.resolve(outcomes.get(p.item.name)!);
+      return;
+    }
+    for (const p of group) {
+      try {
+        const alone = await this.reconcileTogether(client, [p], apply);
+        p.resolve(alone.get(p.item.name)!);
+      } catch (error) {
+        p.reject(error);
+      }
+    }
+  }
+
+  private async reconcileTogether(
+    client: ApplyClient,
+    group: readonly Pending[],
+    apply: boolean,
+  ): Promise<Map<string, BatchOutcome>> {
+    const inputs = group.map((p) => ({
+      name: p.item.name,
+      parameters: p.item.parameters,
+      previous: p.item.previous,
+    }));
+    // A lone Grant's failure is worded as its own; a batch's goes to the retry above.
+    const call = (fn: () => Promise<ReconcileResult>) =>
+      group.length === 1 ? this.wrap(group[0]!.item, group[0]!.session.scrub, fn) : fn();
+    const first = await call(() => this.engine(client, inputs, { dryRun: !apply }));
+    // After an apply, one more snapshot says what is left (extras additive mode keeps, a racing writer).
+    const check = first.applied
+      ? await call(() =>
+          this.engine(
+            client,
+            inputs.map((input) => ({ ...input, previous: first.plan.records[input.name] ?? input.previous })),
+            { dryRun: true },
+          ),
+        )
+      : first;
+    return new Map(
+      group.map((p) => [
+        p.item.name,
+        { result: resultOf(first, p.item.name), verified: resultOf(check, p.item.name) },
+      ]),
+    );
+  }
+}
+
+/**
+ * The next batch: up to MAX_BATCH Grants, one per grantee. A second Grant for a grantee already
+ * in the batch waits for the next one, so it is reconciled as if alone, as before batching
+ * (in one plan, the engine would refuse it as a duplicate).
+ */
+function takeBatch(lane: Lane): Pending[] {
+  const batch: Pending[] = [];
+  const rest: Pending[] = [];
+  const grantees = new Set<string>();
+  for (const p of lane.pending) {
+    if (batch.length < MAX_BATCH && !grantees.has(p.item.parameters.grantee)) {
+      grantees.add(p.item.parameters.grantee);
+      batch.push(p);
+    } else {
+      rest.push(p);
+    }
+  }
+  lane.pending = rest;
+  return batch;
+}
