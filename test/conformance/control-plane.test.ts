@@ -347,6 +347,50 @@ describe('a namespaced XR', () => {
   });
 });
 
+describe('generated credentials (issue 17)', () => {
+  const secretOf = async (name: string): Promise<JsonObject | undefined> =>
+    admin.get({ apiVersion: 'v1', kind: 'Secret', name, namespace: TEAM });
+  const decoded = (secret: JsonObject | undefined, key: string): string | undefined => {
+    const value = getString(secret, 'data', key);
+    return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+  };
+
+  it('composes the generator and the reader through Crossplane, and the connection Secret carries the generated password', async () => {
+    await admin.apply(xr('ledger', { credentials: { source: 'Generated' } }));
+    // Crossplane, bound to its ClusterRole plus package/rbac, may create each of these (a Role
+    // granting get on Secrets included), and the XR turns Ready through them.
+    await expectComposedAndReady('ledger', [
+      'Cluster',
+      'ExternalSecret',
+      'Password',
+      'ServiceAccount',
+      'Role',
+      'RoleBinding',
+      'SecretStore',
+      'ProviderConfig',
+      'Grant',
+    ]);
+    const credentials = await secretOf('ledger-runtime-credentials');
+    const connection = await secretOf('ledger-connection');
+    const password = decoded(credentials, 'password');
+    expect(password).toBeDefined();
+    expect(decoded(connection, 'password')).toBe(password);
+    expect(decoded(connection, 'uri')).toContain(`:${encodeURIComponent(password!)}@`);
+    // The reader may read this instance's credentials Secrets and nothing else.
+    const role = await admin.get({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      name: 'ledger-credentials-reader',
+      namespace: TEAM,
+    });
+    expect(getPath(role, 'rules', '0', 'resourceNames')).toEqual([
+      'ledger-credentials',
+      'ledger-runtime-credentials',
+      'ledger-readonly-credentials',
+    ]);
+  });
+});
+
 describe("the function behind Crossplane's mutual TLS", () => {
   const target = `${FUNCTION_NAME}.${NAMESPACE}:${FUNCTION_PORT}`;
   const files = (): { ca: Buffer; cert: Buffer; key: Buffer } => ({

@@ -156,6 +156,15 @@ describe('the claim came first (pgplane composed the ExternalSecret)', () => {
   });
 });
 
+describe('a Secret whose ExternalSecret is gone', () => {
+  it('is not adopted: garbage collection is deleting it, so pgplane composes the credentials', () => {
+    // e.g. pgplane's own ExternalSecret was deleted by hand and its Secret still lingers.
+    const { response } = render(request(ADOPT, { required: [teamSecret()] }));
+    expect(desired(response)['credentials']).toMatchObject({ kind: 'ExternalSecret' });
+    expect(statusOf(response)['adoptedCredentialsSecrets']).toBeUndefined();
+  });
+});
+
 describe('a claim cannot adopt what is not its team’s', () => {
   function refused(required: JsonObject[]): string {
     const { response } = render(request(ADOPT, { required }));

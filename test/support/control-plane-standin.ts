@@ -7,7 +7,10 @@
 //     (owned by the Cluster) and the status says Ready; a Database object's schemas and
 //     extensions are created and it reports applied;
 //   - External Secrets Operator: each ExternalSecret's target Secret is written from its template
-//     with a generated password (owned by the ExternalSecret) and the status says Ready.
+//     with a generated password (owned by the ExternalSecret) and the status says Ready; one
+//     reading through a SecretStore of the kubernetes provider (generated credentials) copies the
+//     password from the Secret it names, once that exists, as ESO would; such a SecretStore
+//     reports Ready.
 // The "<cluster>-ca" Secret holds what signed the server certificate, as CloudNativePG's does:
 // here the local PostgreSQL's own self-signed certificate (ssl_cert_file). Its name is not the
 // cluster's service name, so one deviation, because of this machine and not of pgplane: the
@@ -150,7 +153,9 @@ export function startStandIn(client: KubeClient, hosts: HostsFile, namespace: st
       const template = getPath(e, 'spec', 'target', 'template');
       const data = isObject(template) && isObject(template['data']) ? template['data'] : {};
       // Hex passwords need no URL escaping, so the template's urlquery pipeline is the identity.
-      const password = randomBytes(18).toString('hex');
+      const copied = await passwordFromKubernetesStore(e, ns);
+      if (copied === null) continue;
+      const password = copied ?? randomBytes(18).toString('hex');
       const stringData: Record<string, string> = {};
       for (const [key, value] of Object.entries(data)) {
         if (typeof value === 'string')
@@ -182,6 +187,44 @@ export function startStandIn(client: KubeClient, hosts: HostsFile, namespace: st
         refreshTime: new Date().toISOString(),
         conditions: [condition('Ready', 'SecretSynced', 'stand-in: Secret written from the template')],
       });
+    }
+  }
+
+  /**
+   * The password an ExternalSecret reads through a kubernetes-provider SecretStore: undefined when
+   * it reads from no such store (a generator or a real store: the stand-in makes one up), null
+   * while the Secret it copies does not exist yet.
+   */
+  async function passwordFromKubernetesStore(e: JsonObject, ns: string): Promise<string | null | undefined> {
+    const storeName = getString(e, 'spec', 'secretStoreRef', 'name');
+    if (!storeName || getString(e, 'spec', 'secretStoreRef', 'kind') !== 'SecretStore') return undefined;
+    const store = await client.get({
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'SecretStore',
+      name: storeName,
+      namespace: ns,
+    });
+    if (!isObject(getPath(store, 'spec', 'provider', 'kubernetes'))) return undefined;
+    const data = getPath(e, 'spec', 'data');
+    const entry = Array.isArray(data) ? data.find(isObject) : undefined;
+    const key = entry ? getString(entry, 'remoteRef', 'key') : undefined;
+    const property = (entry ? getString(entry, 'remoteRef', 'property') : undefined) ?? 'password';
+    if (!key) return null;
+    const source = await client.get({ apiVersion: 'v1', kind: 'Secret', name: key, namespace: ns });
+    const encoded = getString(source, 'data', property);
+    return encoded === undefined ? null : Buffer.from(encoded, 'base64').toString('utf8');
+  }
+
+  async function secretStores(): Promise<void> {
+    for (const store of await client.list({ apiVersion: 'external-secrets.io/v1', kind: 'SecretStore' })) {
+      if (isConditionTrue(store, 'Ready')) continue;
+      await client.patchStatus(
+        refOf({ ...store, apiVersion: 'external-secrets.io/v1', kind: 'SecretStore' }),
+        {
+          capabilities: 'ReadOnly',
+          conditions: [condition('Ready', 'Valid', 'stand-in: store validated')],
+        },
+      );
     }
   }
 
@@ -220,7 +263,7 @@ export function startStandIn(client: KubeClient, hosts: HostsFile, namespace: st
 
   const loop = (async () => {
     while (running) {
-      for (const step of [deployments, clusters, externalSecrets, databaseObjects]) {
+      for (const step of [deployments, clusters, secretStores, externalSecrets, databaseObjects]) {
         try {
           await step();
         } catch (error) {

@@ -65,6 +65,10 @@ const COMPOSED_CRDS = [
   'databaseroles.postgresql.cnpg.io.yaml',
   'objectstores.barmancloud.cnpg.io.yaml',
   'externalsecrets.external-secrets.io.yaml',
+  // Generated credentials: the Password generator, the reader store, the optional push-back.
+  'passwords.generators.external-secrets.io.yaml',
+  'secretstores.external-secrets.io.yaml',
+  'pushsecrets.external-secrets.io.yaml',
   'podmonitors.monitoring.coreos.com.yaml',
   'prometheusrules.monitoring.coreos.com.yaml',
 ];

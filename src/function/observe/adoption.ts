@@ -61,6 +61,8 @@ export function credentialsOwnership(evidence: OwnershipEvidence): CredentialsOw
         `Secret ${evidence.namespace}/${evidence.secretName} is controlled by ${controller.kind} ${controller.name}`,
       );
     }
+    // Its ExternalSecret is gone and garbage collection is about to delete it: nothing is there.
+    if (controller) return { writer: 'pgplane' };
     return { writer: 'team', via: 'Secret' };
   }
   return { writer: 'pgplane' };
