@@ -10,14 +10,18 @@
 // x-kubernetes-int-or-string is `number | string`, `nullable` admits null, and a keyword it does not
 // know stops the generation rather than being dropped silently.
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { compile, type JSONSchema } from 'json-schema-to-typescript';
 import { format, resolveConfig } from 'prettier';
 import { parse } from 'yaml';
 import { getPath, isObject, type JsonObject } from '../src/shared/json.js';
 
+/** The repository root; generated paths are relative to it. */
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CRD_TYPES_DIR = 'src/function/compose/upstream';
-export const SHARED_CRDS_DIR = resolve(process.cwd(), '..', 'shared', 'crds');
+/** shared/ sits beside the clone (as CI lays it out). */
+export const SHARED_CRDS_DIR = join(REPO_ROOT, '..', 'shared', 'crds');
 const GENERATOR = 'scripts/generate-crd-types.ts';
 
 interface KindSpec {
@@ -209,17 +213,21 @@ function isScalar(type: unknown): type is (typeof SCALARS)[number] {
   return SCALARS.some((scalar) => scalar === type);
 }
 
+type EnumValue = string | number | boolean | null;
+
+function isEnumValue(value: unknown): value is EnumValue {
+  return value === null || ['string', 'number', 'boolean'].includes(typeof value);
+}
+
+/** One CRD version's schema, translated node by node; `path` names the node in errors and `names`. */
 class Translation {
+  private readonly unusedNames: Set<string>;
+
   constructor(
     private readonly source: string,
     private readonly names: Record<string, string>,
-  ) {}
-
-  private readonly unusedNames = new Set<string>();
-
-  start(): this {
-    for (const path of Object.keys(this.names)) this.unusedNames.add(path);
-    return this;
+  ) {
+    this.unusedNames = new Set(Object.keys(names));
   }
 
   /** Paths in `names` that matched no schema: a typo, or upstream moved the field. */
@@ -253,7 +261,7 @@ class Translation {
     if (node['x-kubernetes-int-or-string'] === true) return { tsType: 'number | string' };
     this.refuseTypedCombinators(node, path);
     const preserve = node['x-kubernetes-preserve-unknown-fields'] === true;
-    const enumValues = Array.isArray(node.enum) ? { enum: node.enum as JSONSchema['enum'] } : {};
+    const enumValues = Array.isArray(node.enum) ? { enum: node.enum.filter(isEnumValue) } : {};
     const { type } = node;
     if (type === undefined) {
       if (preserve) return { tsType: 'unknown' };
@@ -352,7 +360,7 @@ function rootSchema(kind: KindSpec, crd: unknown): JSONSchema {
       throw new Error(`${source}: versions ${first.name} and ${other.name} differ; give each its own type`);
   }
 
-  const translation = new Translation(source, kind.names ?? {}).start();
+  const translation = new Translation(source, kind.names ?? {});
   const { status: _status, ...properties } = isObject(first.schema.properties) ? first.schema.properties : {};
   const translated = translation.schema({ ...first.schema, properties }, '', '');
   const unmatched = translation.unmatchedNames();
@@ -429,8 +437,9 @@ export async function generateCrdTypes(crdsDir: string = SHARED_CRDS_DIR): Promi
     const path = `${CRD_TYPES_DIR}/${kind.module}.ts`;
     const imports = declarations.includes(OBJECT_META) ? `${OBJECT_META_IMPORT}\n\n` : '';
     const text = `${header(kind, origin, apiVersions)}${imports}${declarations}`;
-    const options = (await resolveConfig(path)) ?? {};
-    files[path] = await format(text, { ...options, filepath: path });
+    const filepath = join(REPO_ROOT, path);
+    const options = (await resolveConfig(filepath)) ?? {};
+    files[path] = await format(text, { ...options, filepath });
   }
   return files;
 }

@@ -3,18 +3,19 @@
 // Run: npm run generate:types (part of npm run generate).
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CRD_TYPES_DIR, generateCrdTypes } from './crd-types.js';
+import { CRD_TYPES_DIR, generateCrdTypes, REPO_ROOT } from './crd-types.js';
 
 const files = await generateCrdTypes();
-mkdirSync(CRD_TYPES_DIR, { recursive: true });
-for (const name of readdirSync(CRD_TYPES_DIR)) {
-  const path = join(CRD_TYPES_DIR, name);
+const dir = join(REPO_ROOT, CRD_TYPES_DIR);
+mkdirSync(dir, { recursive: true });
+for (const name of readdirSync(dir)) {
+  const path = `${CRD_TYPES_DIR}/${name}`;
   if (!(path in files)) {
-    rmSync(path);
+    rmSync(join(REPO_ROOT, path));
     process.stdout.write(`removed ${path}\n`);
   }
 }
 for (const [path, text] of Object.entries(files)) {
-  writeFileSync(path, text);
+  writeFileSync(join(REPO_ROOT, path), text);
   process.stdout.write(`wrote ${path}\n`);
 }

@@ -107,7 +107,7 @@ const passwordPolicySchema = z
  * libpq's keyword=value syntax treats specially inside quotes. The URI templates escape every
  * character anyway (urlquery), so any of them survives in uri and jdbc-uri.
  */
-export const DEFAULT_SYMBOL_CHARACTERS = '-_.~';
+const DEFAULT_SYMBOL_CHARACTERS = '-_.~';
 const SYMBOL_CHARACTERS_PATTERN = '^[-_.~!*+=@#%^&,:;?]+$';
 
 const generatedCredentialsSchema = z

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CRD_TYPES_DIR, generateCrdTypes, SHARED_CRDS_DIR } from '../../scripts/crd-types.js';
+import { CRD_TYPES_DIR, generateCrdTypes, REPO_ROOT, SHARED_CRDS_DIR } from '../../scripts/crd-types.js';
 
 describe('generated upstream types are up to date (run `npm run generate:types`)', () => {
   let generated: Record<string, string>;
@@ -17,13 +17,13 @@ describe('generated upstream types are up to date (run `npm run generate:types`)
   }, 120_000);
 
   it('every committed module is a generated one, and none is missing', () => {
-    const committed = readdirSync(CRD_TYPES_DIR).map((name) => join(CRD_TYPES_DIR, name));
+    const committed = readdirSync(join(REPO_ROOT, CRD_TYPES_DIR)).map((name) => `${CRD_TYPES_DIR}/${name}`);
     expect(committed.sort()).toEqual(Object.keys(generated).sort());
   });
 
   it('every module is byte-identical to a regeneration', () => {
     for (const [path, text] of Object.entries(generated)) {
-      expect({ path, text: readFileSync(path, 'utf8') }).toEqual({ path, text });
+      expect({ path, text: readFileSync(join(REPO_ROOT, path), 'utf8') }).toEqual({ path, text });
     }
   });
 

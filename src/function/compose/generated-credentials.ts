@@ -23,7 +23,7 @@ import type { SecretStore } from './upstream/eso-secret-store.js';
 
 export type GeneratedCredentials = Extract<CredentialsSource, { kind: 'Generated' }>;
 
-export const GENERATORS_API_VERSION = 'generators.external-secrets.io/v1alpha1';
+const GENERATORS_API_VERSION = 'generators.external-secrets.io/v1alpha1';
 const PUSH_SECRET_API_VERSION = 'external-secrets.io/v1alpha1';
 
 /** Resource keys of the objects generated mode adds once per instance. */
@@ -186,7 +186,7 @@ export function generatedConnectionPassword(
 }
 
 /** The remote key a role's generated password is pushed to. */
-export function pushRemoteKey(plan: InstancePlan, source: GeneratedCredentials, role: RolePlan): string {
+function pushRemoteKey(plan: InstancePlan, source: GeneratedCredentials, role: RolePlan): string {
   return source.policy.pushRemoteKeyTemplate
     .replaceAll('{namespace}', plan.namespace)
     .replaceAll('{name}', plan.name)

@@ -31,6 +31,8 @@ import {
   buildReaderStore,
   GENERATED_KEYS,
   generatedConnectionPassword,
+  generatorName,
+  readerName,
   type GeneratedCredentials,
 } from './generated-credentials.js';
 import { buildDatabase } from './database.js';
@@ -505,7 +507,7 @@ function composeGenerated(
   const credentials = readExternalSecretState(
     out.observedResource(keys.credentials),
     `ExternalSecret ${plan.namespace}/${role.credentialsSecretName} (generated password)`,
-    `check that External Secrets runs and the Password generator ${plan.namespace}/${plan.name}-password exists`,
+    `check that External Secrets runs and the Password generator ${plan.namespace}/${generatorName(plan)} exists`,
   );
   out.add(keys.credentials, buildGeneratedCredentialsExternalSecret(plan, role), credentials.ready);
   out.track(CONDITION_TYPES.credentials, credentials.problem);
@@ -525,7 +527,7 @@ function composeGenerated(
   const connection = readExternalSecretState(
     out.observedResource(keys.connection),
     `ExternalSecret ${plan.namespace}/${role.connection.secretName}`,
-    `check the SecretStore ${plan.namespace}/${plan.name}-credentials-reader`,
+    `check the SecretStore ${plan.namespace}/${readerName(plan)}`,
   );
   out.add(
     keys.connection,
@@ -548,7 +550,7 @@ function composeGeneratedShared(
   out.addWhenObserved(GENERATED_KEYS.readerBinding, buildReaderRoleBinding(plan));
   const store = readExternalSecretState(
     out.observedResource(GENERATED_KEYS.readerStore),
-    `SecretStore ${plan.namespace}/${plan.name}-credentials-reader`,
+    `SecretStore ${plan.namespace}/${readerName(plan)}`,
     'check that External Secrets may read Secrets in this namespace through it',
   );
   out.add(GENERATED_KEYS.readerStore, buildReaderStore(plan), store.ready);

@@ -100,7 +100,7 @@ export function secretCollisionErrors(names: ComposedNames): FieldError[] {
  * the object-store keys the Input names for backups. A claim naming one as a credentials or
  * connection Secret would have pgplane read it as a password, or write over it.
  */
-export function reservedSecretNames(instance: string, input: FunctionInput): Map<string, string> {
+function reservedSecretNames(instance: string, input: FunctionInput): Map<string, string> {
   const reserved = new Map<string, string>(
     ['ca', 'server', 'replication', 'superuser', 'app'].map((suffix) => [
       `${instance}-${suffix}`,
