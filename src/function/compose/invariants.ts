@@ -14,6 +14,12 @@ import type { Composition } from './instance.js';
 
 const labelValue = new RegExp(LABEL_VALUE_PATTERN);
 
+/**
+ * The one cluster-scoped kind pgplane composes: a legacy XR's deletion protection, the deprecated
+ * Usage, which is cluster-scoped and names only the (cluster-scoped) XR itself (usages.ts).
+ */
+const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set(['apiextensions.crossplane.io/Usage']);
+
 /** What is wrong with the composed set, one sentence each; empty when it holds every invariant. */
 export function checkInvariants(namespace: string, composition: Composition): string[] {
   const broken: string[] = [];
@@ -34,7 +40,8 @@ export function checkInvariants(namespace: string, composition: Composition): st
     const nameProblem = kind === 'Cluster' ? clusterNameProblem(name) : objectNameProblem(name);
     if (nameProblem) broken.push(`${what} whose name ${nameProblem}`);
     const objectNamespace = getString(resource, 'metadata', 'namespace');
-    if (objectNamespace !== namespace)
+    const clusterScoped = CLUSTER_SCOPED_KINDS.has(`${group}/${kind}`);
+    if (clusterScoped ? objectNamespace !== undefined : objectNamespace !== namespace)
       broken.push(`${what} in namespace ${String(objectNamespace)}, not the XR's ${namespace}`);
 
     const identity = `${group}/${kind}/${name}`;

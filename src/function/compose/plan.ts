@@ -63,6 +63,8 @@ export interface InstancePlan {
   };
   networkPolicy: boolean;
   monitoring: boolean;
+  /** Crossplane Usages refuse deleting the XR and its Cluster (usages.ts). */
+  deletionProtection: boolean;
 }
 
 const OWNER_PASSWORD_PROPERTY = 'password';
@@ -134,6 +136,10 @@ export function planInstance(
     ...(backup ? { backup } : {}),
     networkPolicy: spec.networkPolicy?.enabled ?? (production || spec.networkPolicy !== undefined),
     monitoring: spec.monitoring !== undefined || production,
+    // Validation refused a claim turning it off where the platform requires it.
+    deletionProtection:
+      input.deletionProtection?.required === true ||
+      (spec.deletionProtection ?? input.deletionProtection?.default ?? production),
   };
 }
 
