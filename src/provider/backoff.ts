@@ -36,3 +36,16 @@ export function exponentialBackoff(options: BackoffOptions = DEFAULT_BACKOFF): B
 export function jittered(periodMs: number, fraction: number, random: () => number = Math.random): number {
   return Math.max(0, Math.round(periodMs * (1 + fraction * (2 * random() - 1))));
 }
+
+/**
+ * The delay until a poll group's next slot: every group polls once per period at its own phase
+ * (a hash of its name), so the objects of one group come due together while groups stay spread
+ * over the period. Between half a period and one and a half: a period on average.
+ */
+export function alignedDelay(periodMs: number, group: string, nowMs: number): number {
+  let hash = 2166136261;
+  for (let i = 0; i < group.length; i++) hash = Math.imul(hash ^ group.charCodeAt(i), 16777619) >>> 0;
+  const phase = hash % periodMs;
+  const delay = (((phase - nowMs) % periodMs) + periodMs) % periodMs;
+  return delay < periodMs / 2 ? delay + periodMs : delay;
+}

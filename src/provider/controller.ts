@@ -27,7 +27,7 @@ import {
   PROVIDER_GROUP,
   PROVIDER_VERSION,
 } from '../api/provider-config.js';
-import { exponentialBackoff, jittered } from './backoff.js';
+import { alignedDelay, exponentialBackoff, jittered } from './backoff.js';
 import {
   ConnectionConfigError,
   connectionSource,
@@ -280,10 +280,18 @@ export class Controller {
           end({ result: report.result });
           if (report.failed) metrics.reconcileErrors.inc();
           this.log.debug({ grant: key, result: report.result }, 'reconciled');
-          // ±10 %: 500 Grants created together do not all poll in the same second forever after.
-          return report.requeueAfterMs === undefined
-            ? report
-            : { ...report, requeueAfterMs: jittered(report.requeueAfterMs, 0.1) };
+          if (report.requeueAfterMs === undefined) return report;
+          const group = this.reconciler.pollGroup(key);
+          // The Grants of one database poll together (one snapshot for all of them), each database
+          // at its own phase; without a group, ±10 %: objects created together do not all poll in
+          // the same second forever after.
+          return {
+            ...report,
+            requeueAfterMs:
+              group !== undefined
+                ? alignedDelay(report.requeueAfterMs, group, Date.now())
+                : jittered(report.requeueAfterMs, 0.1),
+          };
         } catch (error) {
           end({ result: 'error' });
           metrics.reconcileErrors.inc();

@@ -7,9 +7,6 @@
 import https from 'node:https';
 import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
 
-/** Sockets kept per API server: about the provider's reconcile concurrency. */
-const MAX_SOCKETS = 64;
-
 export class KeepAliveKubeConfig extends KubeConfig {
   private shared: { readonly material: string; readonly agent: https.Agent } | undefined;
 
@@ -25,7 +22,10 @@ export class KeepAliveKubeConfig extends KubeConfig {
     );
     if (this.shared?.material !== material) {
       this.shared?.agent.destroy();
-      this.shared = { material, agent: new https.Agent({ ...o, keepAlive: true, maxSockets: MAX_SOCKETS }) };
+      // No maxSockets: a request queued behind another on one socket makes node-fetch 2 report a
+      // complete response as "Premature close" (node-fetch/node-fetch#1767). The queue's
+      // concurrency already bounds how many requests are in flight.
+      this.shared = { material, agent: new https.Agent({ ...o, keepAlive: true }) };
     }
     context.setAgent(this.shared.agent);
   }

@@ -50,6 +50,7 @@ const wording: Wording<GrantParameters> = {
 export class GrantClient implements ExternalClient<GrantParameters, GrantObservation> {
   readonly wording = wording;
   private readonly batcher: GrantBatcher;
+  private readonly databases = new Map<string, string>();
 
   constructor(private readonly deps: GrantClientDeps) {
     const engine: Engine = (client, grants, options) =>
@@ -75,7 +76,16 @@ export class GrantClient implements ExternalClient<GrantParameters, GrantObserva
     }
   }
 
+  /**
+   * The Grants of one database share a snapshot, so they poll together: the database a Grant
+   * was last synced in (undefined before its first sync).
+   */
+  pollGroup(key: string): string | undefined {
+    return this.databases.get(key);
+  }
+
   forget(key: string): void {
+    this.databases.delete(key);
     this.deps.dependencies?.(key, undefined);
   }
 
@@ -87,6 +97,7 @@ export class GrantClient implements ExternalClient<GrantParameters, GrantObserva
   }: SyncRequest<GrantParameters, GrantObservation>): Promise<Observed<GrantObservation>> {
     const before = object.status?.atProvider;
     const previous = before?.record;
+    this.databases.set(key, parameters.database);
     // The Grants of one database that are due together share one snapshot and one transaction.
     const session = await openSession(this.deps, key, object);
     const { result, verified } = await this.batcher.submit(session, {

@@ -42,11 +42,12 @@ export const grantKey = objectKey;
 
 export class GrantReconciler {
   private readonly managed: ManagedReconciler<GrantParameters, GrantObservation>;
+  private readonly client: GrantClient;
 
   constructor(deps: ReconcilerDeps) {
     const now = deps.now ?? (() => new Date());
     const observer = deps.observer;
-    const client = new GrantClient({
+    const client = (this.client = new GrantClient({
       configs: deps.configs,
       databases: deps.databases,
       engine: deps.engine ?? engineReconcile,
@@ -55,7 +56,7 @@ export class GrantReconciler {
       dependencies: observer?.dependencies ? (key, d) => observer.dependencies?.(key, d) : undefined,
       onRetry: (database, attempt, message) =>
         observer?.concurrentUpdateRetried?.(database, attempt, message),
-    });
+    }));
     this.managed = new ManagedReconciler({
       store: deps.grants,
       client,
@@ -67,5 +68,10 @@ export class GrantReconciler {
 
   reconcile(key: string): Promise<ReconcileReport> {
     return this.managed.reconcile(key);
+  }
+
+  /** The group a Grant polls with (its database), so a no-op poll is one snapshot per database. */
+  pollGroup(key: string): string | undefined {
+    return this.client.pollGroup(key);
   }
 }
