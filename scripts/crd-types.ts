@@ -24,7 +24,7 @@ export const CRD_TYPES_DIR = 'src/function/compose/upstream';
 export const SHARED_CRDS_DIR = join(REPO_ROOT, '..', 'shared', 'crds');
 const GENERATOR = 'scripts/generate-crd-types.ts';
 
-interface KindSpec {
+export interface KindSpec {
   /** Module name in CRD_TYPES_DIR, without `.ts`. */
   module: string;
   /** The CRD's file in ../shared/crds. */
@@ -384,7 +384,7 @@ function asStrings(value: unknown): string[] | undefined {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined;
 }
 
-interface Provenance {
+export interface Provenance {
   repository: string;
   tag: string;
   path: string;
@@ -416,6 +416,25 @@ function header(kind: KindSpec, origin: Provenance, apiVersions: string[]): stri
   ].join('\n');
 }
 
+/** The module of one kind, formatted as the repository formats TypeScript. */
+export async function kindModule(kind: KindSpec, crd: unknown, origin: Provenance): Promise<string> {
+  const schema = rootSchema(kind, crd);
+  const declarations = await compile(schema, kind.typeName, {
+    bannerComment: '',
+    additionalProperties: false,
+    unknownAny: true,
+    maxItems: -1,
+    format: false,
+    declareExternallyReferenced: true,
+  });
+  const apiVersions = asStrings(getPath(schema, 'properties', 'apiVersion', 'enum')) ?? [];
+  const imports = declarations.includes(OBJECT_META) ? `${OBJECT_META_IMPORT}\n\n` : '';
+  const text = `${header(kind, origin, apiVersions)}${imports}${declarations}`;
+  const filepath = join(REPO_ROOT, CRD_TYPES_DIR, `${kind.module}.ts`);
+  const options = (await resolveConfig(filepath)) ?? {};
+  return format(text, { ...options, filepath });
+}
+
 /** The generated modules, path (relative to the repository root) to text, from the CRDs in crdsDir. */
 export async function generateCrdTypes(crdsDir: string = SHARED_CRDS_DIR): Promise<Record<string, string>> {
   const origins = provenance(crdsDir);
@@ -424,22 +443,7 @@ export async function generateCrdTypes(crdsDir: string = SHARED_CRDS_DIR): Promi
     const origin = origins.get(kind.crd);
     if (!origin) throw new Error(`${crdsDir}/README.md has no row for ${kind.crd}`);
     const crd: unknown = parse(readFileSync(join(crdsDir, kind.crd), 'utf8'));
-    const schema = rootSchema(kind, crd);
-    const declarations = await compile(schema, kind.typeName, {
-      bannerComment: '',
-      additionalProperties: false,
-      unknownAny: true,
-      maxItems: -1,
-      format: false,
-      declareExternallyReferenced: true,
-    });
-    const apiVersions = asStrings(getPath(schema, 'properties', 'apiVersion', 'enum')) ?? [];
-    const path = `${CRD_TYPES_DIR}/${kind.module}.ts`;
-    const imports = declarations.includes(OBJECT_META) ? `${OBJECT_META_IMPORT}\n\n` : '';
-    const text = `${header(kind, origin, apiVersions)}${imports}${declarations}`;
-    const filepath = join(REPO_ROOT, path);
-    const options = (await resolveConfig(filepath)) ?? {};
-    files[path] = await format(text, { ...options, filepath });
+    files[`${CRD_TYPES_DIR}/${kind.module}.ts`] = await kindModule(kind, crd, origin);
   }
   return files;
 }
