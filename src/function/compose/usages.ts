@@ -15,11 +15,13 @@ import { MAX_DNS_SUBDOMAIN } from '../../api/names.js';
 import { GRANT_API_VERSION, GRANT_KIND } from '../../api/grant.js';
 import { PROVIDER_CONFIG_KIND } from '../../api/provider-config.js';
 import { commonLabels } from '../../shared/labels.js';
-import { getString, type JsonObject } from '../../shared/json.js';
+import { getString } from '../../shared/json.js';
 import { describeXr } from '../xr/identity.js';
 import { CNPG_API_VERSION } from './cnpg.js';
 import type { ComposedGrant } from './grants.js';
 import type { InstancePlan } from './plan.js';
+import type { LegacyUsage } from './upstream/crossplane-legacy-usage.js';
+import type { Usage, UsageSpec } from './upstream/crossplane-usage.js';
 
 const USAGE_API_VERSION = 'protection.crossplane.io/v1beta1';
 /** v1alpha1: served by every Crossplane that has Usages (1.14 on, behind --enable-usages before 1.19). */
@@ -29,8 +31,11 @@ const USAGE_KIND = 'Usage';
 export interface ComposedUsage {
   /** Key in the composition. Stable: renaming one deletes and re-creates the Usage. */
   key: string;
-  usage: JsonObject;
+  usage: Usage | LegacyUsage;
 }
+
+/** A reference by name: valid as a Usage's `of` and `by`, and as a legacy Usage's. */
+type UsageReference = NonNullable<UsageSpec['by']>;
 
 interface Reference {
   apiVersion: string;
@@ -129,7 +134,7 @@ function legacyUsages(plan: InstancePlan): ComposedUsage[] {
   ];
 }
 
-function usage(plan: InstancePlan, name: string, component: string, spec: JsonObject): JsonObject {
+function usage(plan: InstancePlan, name: string, component: string, spec: UsageSpec): Usage {
   return {
     apiVersion: USAGE_API_VERSION,
     kind: USAGE_KIND,
@@ -138,7 +143,7 @@ function usage(plan: InstancePlan, name: string, component: string, spec: JsonOb
   };
 }
 
-function ref(target: Reference): JsonObject {
+function ref(target: Reference): UsageReference {
   return { apiVersion: target.apiVersion, kind: target.kind, resourceRef: { name: target.name } };
 }
 
