@@ -11,6 +11,7 @@ import {
   schemaName,
 } from './identifier-schemas.js';
 import { clusterNameProblem, DNS_LABEL_PATTERN, MAX_CLUSTER_NAME } from './names.js';
+import { nextFire, parseCron } from '../shared/cron.js';
 import {
   forbiddenParameterReason,
   MAX_PARAMETER_NAME,
@@ -148,6 +149,52 @@ const poolerSchema = z
 /** Six-field cron as CloudNativePG's ScheduledBackup wants it: seconds first. */
 const SIX_FIELD_CRON_PATTERN = '^\\S+( \\S+){5}$';
 
+/** A verification may take at most this long before it counts as failed: 1 minute to 2 days. */
+const VERIFY_TIMEOUT_PATTERN = '^([1-9][0-9]?h|[1-9][0-9]{0,3}m)$';
+export const MAX_VERIFY_TIMEOUT_MINUTES = 48 * 60;
+
+const MAX_SCHEDULE = 64;
+
+const verifySchema = z
+  .object({
+    schedule: z
+      .string()
+      .max(MAX_SCHEDULE)
+      .superRefine((value, ctx) => {
+        // Too long is its own error; a hostile string is not parsed at all.
+        if (value.length > MAX_SCHEDULE) return;
+        const parsed = parseCron(value);
+        if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.problem });
+        else if (!nextFire(parsed.schedule, new Date(Date.UTC(2000, 0, 1))))
+          ctx.addIssue({ code: 'custom', message: 'never fires (no such date)' });
+      })
+      .describe(
+        'When to verify that the latest backup restores: six-field cron in UTC, seconds first ("0 0 5 * * 0" is 05:00 on Sundays).',
+      ),
+    timeout: z
+      .string()
+      .max(5)
+      .regex(new RegExp(VERIFY_TIMEOUT_PATTERN), {
+        error: 'must be whole hours or minutes, like 6h or 90m',
+      })
+      .refine((value) => durationMinutes(value) <= MAX_VERIFY_TIMEOUT_MINUTES, {
+        error: 'must be at most 48h',
+      })
+      .default('6h')
+      .describe(
+        'How long a verification clone may take to become ready before the verification fails (6h, 90m; at most 48h).',
+      ),
+  })
+  .describe(
+    'Verified restores: on this schedule a throwaway, network-isolated clone is restored from the latest backup, timed until it is ready, recorded in status and removed.',
+  );
+
+/** Minutes of a verify timeout ("6h", "90m"), already matched by VERIFY_TIMEOUT_PATTERN. */
+export function durationMinutes(value: string): number {
+  const amount = Number(value.slice(0, -1));
+  return value.endsWith('h') ? amount * 60 : amount;
+}
+
 const backupSchema = z
   .object({
     schedule: z
@@ -164,6 +211,7 @@ const backupSchema = z
       .regex(/^[1-9][0-9]*[dwm]$/, { error: 'must be a number of days, weeks or months, like 30d' })
       .default('30d')
       .describe('How long backups and WAL are kept (Barman retention policy: 30d, 4w, 6m).'),
+    verify: verifySchema.optional(),
   })
   .describe('Continuous WAL archiving and scheduled base backups through the Barman Cloud plugin.');
 

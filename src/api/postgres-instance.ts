@@ -256,4 +256,34 @@ export const postgresInstanceStatusSchema = z.object({
     })
     .optional()
     .describe('This instance was created from the backups of another one (spec.restore).'),
+  verification: z
+    .object({
+      phase: z
+        .enum(['Pending', 'Running', 'Passed', 'Failed'])
+        .describe('Running while a verification clone restores; else the last result.'),
+      lastResult: z
+        .enum(['Passed', 'Failed'])
+        .optional()
+        .describe('How the last finished verification ended.'),
+      lastStarted: z
+        .string()
+        .optional()
+        .describe('When the last (or running) verification clone was created.'),
+      lastVerified: z.string().optional().describe('When a restore of the latest backup last succeeded.'),
+      backup: z.string().optional().describe('The base backup that restore used.'),
+      recoveredTo: z
+        .string()
+        .optional()
+        .describe('The point that restore recovered to: a bound on the data a restore would lose (RPO).'),
+      durationSeconds: z
+        .int()
+        .optional()
+        .describe('How long that restore took, clone creation to ready (RTO).'),
+      lastFailed: z.string().optional().describe('When a verification last failed.'),
+      lastFailure: z.string().optional().describe('Why it failed.'),
+      dueBy: z.string().optional().describe('When the next verification must have passed.'),
+      message: z.string().describe('What the verification is doing, in words.'),
+    })
+    .optional()
+    .describe('Verified restores (spec.backup.verify): the last verification and the next.'),
 });

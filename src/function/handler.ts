@@ -13,7 +13,7 @@ import {
   type State,
 } from '@crossplane-org/function-sdk-typescript';
 import type { Logger } from 'pino';
-import { getObject, isObject, type JsonObject } from '../shared/json.js';
+import { getObject, getString, isObject, type JsonObject } from '../shared/json.js';
 import { composeInstance, CONDITION_TYPES, type Composition, type Observed } from './compose/instance.js';
 import { checkInvariants } from './compose/invariants.js';
 import { planInstance } from './compose/plan.js';
@@ -27,7 +27,15 @@ const SPEC_VALID_CONDITION = 'SpecValid';
 const DEFAULT_READY_TTL = '60s';
 const DEFAULT_NOT_READY_TTL = '15s';
 
-export function runFunction(req: RunFunctionRequest, logger?: Logger): RunFunctionResponse {
+/**
+ * `now` is the time of the request: the one clock reading, at the edge (the server calls this
+ * with the default), so composing stays pure and tests and renders can fix it.
+ */
+export function runFunction(
+  req: RunFunctionRequest,
+  logger?: Logger,
+  now: Date = new Date(),
+): RunFunctionResponse {
   const input = parseInput(req.input);
   if (!input.ok) {
     return fatalResponse(
@@ -41,7 +49,7 @@ export function runFunction(req: RunFunctionRequest, logger?: Logger): RunFuncti
     return fatalResponse(req, formatErrors(describeXr(validated.identity), validated.errors));
 
   const plan = planInstance(validated.identity, validated.spec, input.input, validated.credentials);
-  const composition = composeInstance(plan, observedState(req));
+  const composition = composeInstance(plan, observedState(req, now));
   if (composition.specErrors.length > 0)
     return fatalResponse(req, formatErrors(describeXr(validated.identity), composition.specErrors));
   if (composition.refusals.length > 0) {
@@ -76,7 +84,7 @@ export function runFunction(req: RunFunctionRequest, logger?: Logger): RunFuncti
   return successResponse(req, composition, [...validated.warnings, ...composition.warnings], ttl);
 }
 
-function observedState(req: RunFunctionRequest): Observed {
+function observedState(req: RunFunctionRequest, now: Date): Observed {
   const resources: Record<string, JsonObject> = {};
   for (const [key, observed] of Object.entries(req.observed?.resources ?? {})) {
     if (isObject(observed.resource)) resources[key] = observed.resource;
@@ -91,8 +99,17 @@ function observedState(req: RunFunctionRequest): Observed {
       if (isObject(first)) required[key] = first;
     }
   }
-  const compositeStatus = getObject(req.observed?.composite?.resource, 'status');
-  return { resources, required, answered, ...(compositeStatus ? { compositeStatus } : {}) };
+  const composite = req.observed?.composite?.resource;
+  const compositeStatus = getObject(composite, 'status');
+  const compositeCreated = getString(composite, 'metadata', 'creationTimestamp');
+  return {
+    resources,
+    required,
+    answered,
+    now,
+    ...(compositeStatus ? { compositeStatus } : {}),
+    ...(compositeCreated ? { compositeCreated } : {}),
+  };
 }
 
 function baseResponse(req: RunFunctionRequest, ttl: string): RunFunctionResponse & { desired: State } {

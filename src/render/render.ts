@@ -18,6 +18,8 @@ export interface RenderRequest {
   observed?: JsonObject[];
   /** Objects Crossplane may hand the function when it asks for them (e.g. an existing Secret). */
   required?: JsonObject[];
+  /** The time the function is called at (schedules are judged by it). Default: the clock. */
+  now?: Date;
 }
 
 export interface RenderResult {
@@ -65,7 +67,7 @@ export function buildRequest(
  */
 export function render(request: RenderRequest): RenderResult {
   let answered: Record<string, JsonObject[]> = {};
-  let response = runFunction(buildRequest(request, answered));
+  let response = runFunction(buildRequest(request, answered), undefined, request.now);
   for (let round = 0; round < 5; round++) {
     // Crossplane stops at a fatal result: its (absent) requirements are not asked again.
     if (response.results.some((r) => r.severity === Severity.SEVERITY_FATAL)) break;
@@ -83,7 +85,7 @@ export function render(request: RenderRequest): RenderResult {
     }
     if (JSON.stringify(next) === JSON.stringify(answered)) break;
     answered = next;
-    response = runFunction(buildRequest(request, answered));
+    response = runFunction(buildRequest(request, answered), undefined, request.now);
   }
 
   const fatal = response.results.find((r) => r.severity === Severity.SEVERITY_FATAL);

@@ -11,7 +11,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { isObject, type JsonObject } from '../../src/shared/json.js';
 import { readSingleObject } from '../../src/shared/yaml-files.js';
 import { validateCoreKind, isCoreKind } from './core-kinds.js';
-import { compositionFor } from './examples.js';
+import { compositionFor, EXAMPLES_NOW } from './examples.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const INSTALL_SCRIPT = join(REPO_ROOT, 'test/tools/crossplane/install.sh');
@@ -103,7 +103,9 @@ export async function startFunctionServer(
   const port = (await portIsFree(host, 9443)) ? 9443 : await freePort(host);
   const target = `${host}:${port}`;
   const [file, ...args] = [...command, '--address', target];
-  const child: ChildProcess = spawn(file!, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The examples' clock (examples.ts), so renders of scheduled verifications match in-process ones.
+  const env = { ...process.env, PGPLANE_FUNCTION_NOW: EXAMPLES_NOW.toISOString() };
+  const child: ChildProcess = spawn(file!, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
   let output = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

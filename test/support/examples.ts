@@ -21,6 +21,12 @@ export const PLATFORM_REFUSED_SCENARIOS: ReadonlySet<string> = new Set([
   'invalid-restore-bootstrapped',
 ]);
 
+/**
+ * The time every example is rendered at (the function server of the conformance suites gets it
+ * too): scheduled restore verifications are judged by it, so their expectations never drift.
+ */
+export const EXAMPLES_NOW = new Date('2026-12-06T05:30:00Z');
+
 export interface ExampleCase {
   /** e.g. "agent-executor/xr@ready" */
   id: string;
@@ -80,6 +86,7 @@ export function exampleCases(): ExampleCase[] {
             input,
             observed: observedDir ? readObjects(observedDir) : [],
             required,
+            now: EXAMPLES_NOW,
           },
         });
       }

@@ -43,6 +43,7 @@ import { buildNetworkPolicy } from './network-policy.js';
 import type { InstancePlan, RolePlan } from './plan.js';
 import { buildPooler } from './pooler.js';
 import { resolveRestore, type RestoreOutcome } from './restore.js';
+import { composeVerification, VERIFY_KEYS } from './verification.js';
 import { buildDatabaseRole, extraRoles } from './roles.js';
 import { composedUsages } from './usages.js';
 
@@ -58,6 +59,10 @@ export interface Observed {
   answered?: ReadonlySet<string>;
   /** The XR's observed status: what this function returned before, as Crossplane wrote it. */
   compositeStatus?: JsonObject;
+  /** The XR's creationTimestamp. */
+  compositeCreated?: string;
+  /** The time of the request, read by the handler: compose never reads a clock. */
+  now?: Date;
 }
 
 interface ComposedResource {
@@ -161,6 +166,14 @@ class CompositionBuilder {
 
   get compositeStatus(): JsonObject | undefined {
     return this.observed.compositeStatus;
+  }
+
+  get compositeCreated(): string | undefined {
+    return this.observed.compositeCreated;
+  }
+
+  get now(): Date | undefined {
+    return this.observed.now;
   }
 
   add(key: string, resource: KubernetesObject | JsonObject, ready: boolean): void {
@@ -279,7 +292,17 @@ export function composeInstance(plan: InstancePlan, observed: Observed): Composi
   out.addWhenObserved('object-store', buildObjectStore(plan));
   out.addWhenObserved('scheduled-backup', buildScheduledBackup(plan));
   out.addWhenObserved('pod-monitor', buildPodMonitor(plan));
-  out.addWhenObserved('prometheus-rule', buildPrometheusRule(plan));
+  const verification = composeVerification(plan, {
+    now: out.now ?? new Date(0),
+    ...(out.compositeStatus ? { compositeStatus: out.compositeStatus } : {}),
+    ...(out.compositeCreated ? { compositeCreated: out.compositeCreated } : {}),
+    ...(observedCluster ? { cluster: observedCluster } : {}),
+    clusterReady: cluster.ready,
+    ...(out.observedResource('object-store') ? { objectStore: out.observedResource('object-store') } : {}),
+    ...(out.observedResource(VERIFY_KEYS.clone) ? { clone: out.observedResource(VERIFY_KEYS.clone) } : {}),
+  });
+  for (const { key, resource, ready } of verification?.resources ?? []) out.add(key, resource, ready);
+  out.addWhenObserved('prometheus-rule', buildPrometheusRule(plan, verification?.alerts));
   out.addWhenObserved('network-policy', buildNetworkPolicy(plan));
 
   const status: JsonObject = {
@@ -292,6 +315,7 @@ export function composeInstance(plan: InstancePlan, observed: Observed): Composi
     ...(adopted.length > 0 ? { adoptedCredentialsSecrets: adopted } : {}),
     ...(cluster.version ? { version: cluster.version } : {}),
     ...(restore.kind === 'recover' ? { restore: { ...restore.status } } : {}),
+    ...(verification ? { verification: { ...verification.status } } : {}),
     ...(version.kind === 'requested' || version.kind === 'upgrading'
       ? { upgrade: { from: version.from, to: version.to } }
       : {}),
@@ -303,15 +327,17 @@ export function composeInstance(plan: InstancePlan, observed: Observed): Composi
     ...majorVersionConditions(version),
     ...out.conditions(),
   ];
+  const allConditions = verification ? [...conditions, verification.condition] : conditions;
   return {
     resources: out.resources,
     requirements: out.requirements,
     ...(connectionDetails ? { connectionDetails } : {}),
     status,
-    conditions,
+    conditions: allConditions,
     warnings: out.warnings,
     refusals: out.refusals,
     specErrors: version.kind === 'refused' ? [version.error] : [],
+    // A restore not verified yet is no reason to call the function more often.
     ready: Object.values(out.resources).every((r) => r.ready) && conditions.every((c) => c.status === 'True'),
   };
 }

@@ -21,7 +21,8 @@ export function buildPodMonitor(plan: InstancePlan): PodMonitor | undefined {
   };
 }
 
-export function buildPrometheusRule(plan: InstancePlan): PrometheusRule | undefined {
+/** `extraRules`: alerts other concerns derive from observed state (restore verification). */
+export function buildPrometheusRule(plan: InstancePlan, extraRules: Rule[] = []): PrometheusRule | undefined {
   if (!plan.monitoring || plan.spec.monitoring?.alerts === false) return undefined;
   const cluster = `namespace="${plan.namespace}", pod=~"${plan.name}-[0-9]+"`;
   const labels = { severity: 'critical', namespace: plan.namespace, cluster: plan.name };
@@ -59,6 +60,7 @@ export function buildPrometheusRule(plan: InstancePlan): PrometheusRule | undefi
       annotations: { summary: `The last backup of ${plan.namespace}/${plan.name} failed` },
     });
   }
+  rules.push(...extraRules);
   return {
     apiVersion: MONITORING_API_VERSION,
     kind: 'PrometheusRule',

@@ -347,13 +347,15 @@ export function recoveryBootstrap(
   plan: InstancePlan,
   source: string,
   recoveryTarget?: RecoveryTarget,
+  { ownerSecret = true }: { ownerSecret?: boolean } = {},
 ): BootstrapConfiguration {
   return {
     recovery: {
       source,
       database: plan.spec.databaseName,
       owner: plan.spec.databaseOwner,
-      secret: { name: plan.owner.credentialsSecretName },
+      // A verification clone takes no credentials: nobody connects to it.
+      ...(ownerSecret ? { secret: { name: plan.owner.credentialsSecretName } } : {}),
       ...(recoveryTarget ? { recoveryTarget } : {}),
     },
   };

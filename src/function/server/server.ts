@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { FunctionRunnerServiceService } from '@crossplane-org/function-sdk-typescript';
 import type { Logger } from 'pino';
 import { runFunction } from '../handler.js';
+import { requestClock } from './clock.js';
 import { serveRunFunction, type CallOutcome, type Handler } from './call.js';
 import type { TransportSecurity } from './credentials.js';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './options.js';
@@ -73,7 +74,8 @@ const functionServiceDefinition = { runFunction: runFunctionMethod } satisfies g
 
 export async function startFunctionServer(opts: FunctionServerOptions): Promise<RunningFunctionServer> {
   const { logger } = opts;
-  const handler = opts.handler ?? runFunction;
+  const now = requestClock();
+  const handler: Handler = opts.handler ?? ((req, log) => runFunction(req, log, now()));
   const inThread = (request: Buffer): CallOutcome => serveRunFunction(request, handler, logger);
   const pool =
     opts.workers && opts.workers.count > 0 && !opts.handler

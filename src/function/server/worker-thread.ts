@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { runFunction } from '../handler.js';
 import { serveRunFunction } from './call.js';
+import { requestClock } from './clock.js';
 import { functionLogger } from './logger.js';
 import {
   asBuffer,
@@ -19,9 +20,10 @@ export function serveCallsFromPool(): void {
   const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []): void =>
     port.postMessage(message, transfer);
   const logger = functionLogger(debug, (line) => post({ kind: 'log', line }));
+  const now = requestClock();
 
   port.on('message', ({ id, request }: CallMessage) => {
-    const outcome = serveRunFunction(asBuffer(request), runFunction, logger);
+    const outcome = serveRunFunction(asBuffer(request), (req, log) => runFunction(req, log, now()), logger);
     if (!outcome.ok) {
       post({ kind: 'done', id, outcome });
       return;
