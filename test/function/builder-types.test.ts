@@ -4,7 +4,10 @@
 // of `npm test`): an expectTypeOf that no longer holds, or an @ts-expect-error whose error went away,
 // fails it.
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { IRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import type { ISecret } from 'kubernetes-models/v1/Secret';
+import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   buildObjectStore,
@@ -18,6 +21,15 @@ import {
 } from '../../src/function/compose/connection.js';
 import { buildCredentialsExternalSecret } from '../../src/function/compose/credentials.js';
 import { buildDatabase } from '../../src/function/compose/database.js';
+import {
+  buildGeneratedCredentialsExternalSecret,
+  buildPasswordGenerator,
+  buildPushSecret,
+  buildReaderRole,
+  buildReaderRoleBinding,
+  buildReaderServiceAccount,
+  buildReaderStore,
+} from '../../src/function/compose/generated-credentials.js';
 import { toJsonObject } from '../../src/function/compose/kubernetes-object.js';
 import { buildPodMonitor, buildPrometheusRule } from '../../src/function/compose/monitoring.js';
 import { buildNetworkPolicy } from '../../src/function/compose/network-policy.js';
@@ -35,6 +47,9 @@ import type { DatabaseRole } from '../../src/function/compose/upstream/cnpg-data
 import type { Pooler, PoolerSpec } from '../../src/function/compose/upstream/cnpg-pooler.js';
 import type { ScheduledBackup } from '../../src/function/compose/upstream/cnpg-scheduled-backup.js';
 import type { ExternalSecret } from '../../src/function/compose/upstream/eso-external-secret.js';
+import type { Password } from '../../src/function/compose/upstream/eso-password.js';
+import type { PushSecret } from '../../src/function/compose/upstream/eso-push-secret.js';
+import type { SecretStore } from '../../src/function/compose/upstream/eso-secret-store.js';
 import type { PodMonitor } from '../../src/function/compose/upstream/prometheus-pod-monitor.js';
 import type { PrometheusRule } from '../../src/function/compose/upstream/prometheus-rule.js';
 
@@ -54,6 +69,13 @@ describe('typed builders', () => {
     expectTypeOf(buildPodMonitor).returns.toEqualTypeOf<PodMonitor | undefined>();
     expectTypeOf(buildPrometheusRule).returns.toEqualTypeOf<PrometheusRule | undefined>();
     expectTypeOf(buildNetworkPolicy).returns.toEqualTypeOf<INetworkPolicy | undefined>();
+    expectTypeOf(buildPasswordGenerator).returns.toEqualTypeOf<Password>();
+    expectTypeOf(buildGeneratedCredentialsExternalSecret).returns.toEqualTypeOf<ExternalSecret>();
+    expectTypeOf(buildReaderServiceAccount).returns.toEqualTypeOf<IServiceAccount>();
+    expectTypeOf(buildReaderRole).returns.toEqualTypeOf<IRole>();
+    expectTypeOf(buildReaderRoleBinding).returns.toEqualTypeOf<IRoleBinding>();
+    expectTypeOf(buildReaderStore).returns.toEqualTypeOf<SecretStore>();
+    expectTypeOf(buildPushSecret).returns.toEqualTypeOf<PushSecret | undefined>();
   });
 
   it('the generated types refuse what the API server would prune or reject', () => {
