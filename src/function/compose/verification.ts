@@ -12,6 +12,7 @@ import { getNumber, getObject, getPath, getString, isObject, type JsonObject } f
 import { durationMinutes } from '../../api/instance-features.js';
 import { readArchive, readRecoveryWindow, type Archive } from '../observe/restore.js';
 import { CNPG_API_VERSION, CNPG_CLUSTER_LABEL } from './cnpg.js';
+import { toJsonObject } from './kubernetes-object.js';
 import type { InstancePlan } from './plan.js';
 import { archiveSource, recoveryBootstrap } from './restore.js';
 import { memoryParameters, sizeCatalog } from './sizing.js';
@@ -317,12 +318,12 @@ function cloneResources(
   return [
     {
       key: VERIFY_KEYS.clone,
-      resource: buildClone(plan, source, backup) as unknown as JsonObject,
+      resource: toJsonObject(buildClone(plan, source, backup)),
       ready: true,
     },
     {
       key: VERIFY_KEYS.networkPolicy,
-      resource: buildCloneNetworkPolicy(plan) as unknown as JsonObject,
+      resource: toJsonObject(buildCloneNetworkPolicy(plan)),
       ready: true,
     },
   ];
