@@ -151,7 +151,7 @@ const SIX_FIELD_CRON_PATTERN = '^\\S+( \\S+){5}$';
 
 /** A verification may take at most this long before it counts as failed: 1 minute to 2 days. */
 const VERIFY_TIMEOUT_PATTERN = '^([1-9][0-9]?h|[1-9][0-9]{0,3}m)$';
-export const MAX_VERIFY_TIMEOUT_MINUTES = 48 * 60;
+const MAX_VERIFY_TIMEOUT_MINUTES = 48 * 60;
 
 const MAX_SCHEDULE = 64;
 
@@ -216,7 +216,7 @@ const backupSchema = z
   .describe('Continuous WAL archiving and scheduled base backups through the Barman Cloud plugin.');
 
 /** RFC 3339 with a time zone, as CloudNativePG's recoveryTarget.targetTime takes it: 2026-11-30T14:05:00Z. */
-export const RFC3339_PATTERN =
+const RFC3339_PATTERN =
   '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$';
 const MAX_RFC3339 = 35;
 /** A PostgreSQL LSN: two hexadecimal halves, 0/3000060. */

@@ -106,7 +106,7 @@ export interface Composition {
   ready: boolean;
 }
 
-export interface Refusal {
+interface Refusal {
   reason: 'WeakPassword' | 'RestoreRefused' | 'CredentialsConflict';
   message: string;
 }

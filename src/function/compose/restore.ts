@@ -23,16 +23,16 @@ import type { BootstrapConfiguration, ExternalCluster, RecoveryTarget } from './
 type RestoreRequest = NonNullable<PostgresInstanceSpec['restore']>;
 
 /** On the Cluster: the restore it was bootstrapped with, as canonical JSON. */
-export const RESTORE_ANNOTATION = 'pgplane.io/restore';
+const RESTORE_ANNOTATION = 'pgplane.io/restore';
 
 /** Keys under which the function asks Crossplane for the restore source's objects. */
-export const RESTORE_REQUIREMENTS = {
+const RESTORE_REQUIREMENTS = {
   cluster: 'restore-source-cluster',
   objectStore: 'restore-source-object-store',
   backup: 'restore-source-backup',
 } as const;
 
-export interface Requirement {
+interface Requirement {
   apiVersion: string;
   kind: string;
   matchName: string;
@@ -46,7 +46,7 @@ export interface RecoveryBootstrap {
   annotations: Record<string, string>;
 }
 
-export interface RestoreStatus {
+interface RestoreStatus {
   phase: 'Restoring' | 'Restored';
   from: string;
   target: string;
@@ -85,13 +85,13 @@ const FROM_EXAMPLE =
   'Example: restore: {from: checkout}, naming an instance in this namespace that has spec.backup';
 
 /** A restore request as one comparable string: the fields that change what is recovered. */
-export function canonicalRestore(restore: RestoreRequest): string {
+function canonicalRestore(restore: RestoreRequest): string {
   const { from, targetTime, targetLSN, backup } = restore;
   return JSON.stringify({ from, targetTime, targetLSN, backup });
 }
 
 /** Where the recovery stops, in words: the status and messages say this. */
-export function describeTarget(restore: RestoreRequest): string {
+function describeTarget(restore: RestoreRequest): string {
   if (restore.targetTime) return restore.targetTime;
   if (restore.targetLSN) return `LSN ${restore.targetLSN}`;
   if (restore.backup) return `the end of backup ${restore.backup}`;

@@ -29,7 +29,7 @@ const CLONE_SUFFIX = '-verify';
 const CLONE_SIZE = 'small';
 const INSTANCE_STATUS_PORT = 8000;
 
-export interface VerificationStatus {
+interface VerificationStatus {
   phase: 'Pending' | 'Running' | 'Passed' | 'Failed';
   /** The outcome of the last verification that finished. */
   lastResult?: 'Passed' | 'Failed';
@@ -76,14 +76,14 @@ export interface VerificationObservation {
   clone?: JsonObject;
 }
 
-export const VERIFY_CONDITION = 'RestoreVerified';
+const VERIFY_CONDITION = 'RestoreVerified';
 
 /** RFC 3339 in UTC to the second, as Kubernetes writes timestamps. */
 function rfc3339(time: Date): string {
   return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-export function cloneName(instance: string): string {
+function cloneName(instance: string): string {
   const room = MAX_CLUSTER_NAME - CLONE_SUFFIX.length;
   return `${instance.slice(0, room).replace(/-+$/, '')}${CLONE_SUFFIX}`;
 }
