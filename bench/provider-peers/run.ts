@@ -7,7 +7,7 @@
 //   npm run bench:provider-peers -- [--sizes 50x5,500x20,2000x50] [--trials 2] [--poll 30s]
 //     [--steady 60] [--only pgplane|provider-sql] [--pgplane-src <checkout>]
 //     [--pgplane-args="--max-connections 10"] [--node-args="--max-semi-space-size=2"]
-//     [--heap-snapshot <dir>] [--logs <dir>]
+//     [--heap-snapshot <dir>] [--logs <dir>] [--semantics off] [--out results.json]
 //
 // --pgplane-src runs another checkout's provider (e.g. before a change) under the same harness;
 // --heap-snapshot writes a V8 heap snapshot of pgplane when all its Grants are Ready.
@@ -27,6 +27,7 @@ import {
 } from '@kubernetes/client-node';
 import { build } from 'esbuild';
 import pg from 'pg';
+import { runSemantics, SEMANTICS_SETUP, type Outcome } from './semantics.js';
 import {
   applyCrdFile,
   installKubeTools,
@@ -497,6 +498,57 @@ async function runTrial(
   }
 }
 
+/** The semantics scenarios (semantics.ts) for one provider, in a database and role of their own. */
+async function semanticsOf(ctx: Context, provider: ProviderName, tag: string): Promise<Outcome[]> {
+  const database = `${tag}_sem`;
+  const role = `${tag}_sem_r`;
+  const ns = `sem-${provider}`;
+  await ctx.admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  await ctx.admin.query(`CREATE DATABASE "${database}"`);
+  await ctx.admin.query(`DROP ROLE IF EXISTS "${role}"`);
+  await ctx.admin.query(`CREATE ROLE "${role}"`);
+  await withDb(database, (c) => c.query(SEMANTICS_SETUP));
+  await createSetup(ctx.kc, provider, ns);
+  const running = startProvider(ctx, provider);
+  try {
+    return await runSemantics(
+      {
+        kc: ctx.kc,
+        namespace: ns,
+        database,
+        role,
+        local: LOCAL,
+        deadlineSeconds: 60,
+        pollSeconds: ctx.pollSeconds,
+      },
+      provider,
+    );
+  } finally {
+    await running.stop();
+    if (ctx.logDir) writeFileSync(join(ctx.logDir, `${ns}.log`), running.output());
+    await dropGrants(ctx.kc, provider, ns);
+    await ctx.admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await ctx.admin.query(`DROP ROLE IF EXISTS "${role}"`);
+  }
+}
+
+function semanticsReport(results: ReadonlyMap<ProviderName, Outcome[]>, pollSeconds: number): string {
+  if (results.size === 0) return '';
+  const scenarios = [...results.values()][0]!.map((o) => o.scenario);
+  const cell = (p: ProviderName, scenario: string) => {
+    const o = results.get(p)?.find((x) => x.scenario === scenario);
+    if (!o) return '-';
+    return o.seconds === undefined ? '**no** (not within the deadline)' : `yes, ${o.seconds.toFixed(1)} s`;
+  };
+  return [
+    '',
+    `## Semantics (each scenario waits 60 s; the REVOKE one ${60 + 2 * pollSeconds} s; poll ${pollSeconds} s)`,
+    '| scenario | pgplane | provider-sql |',
+    '| --- | --- | --- |',
+    ...scenarios.map((s) => `| ${s} | ${cell('pgplane', s)} | ${cell('provider-sql', s)} |`),
+  ].join('\n');
+}
+
 // ---------------------------------------------------------------------------------------------
 // Report
 
@@ -569,6 +621,7 @@ async function main(): Promise<void> {
       'node-args': { type: 'string', default: '' },
       'heap-snapshot': { type: 'string' },
       logs: { type: 'string' },
+      semantics: { type: 'string', default: 'on' },
       out: { type: 'string' },
     },
   });
@@ -590,6 +643,7 @@ async function main(): Promise<void> {
   const admin = new pg.Client({ ...LOCAL, database: 'postgres', application_name: 'pgplane-bench' });
   await admin.connect();
   const all: Trial[] = [];
+  const semantics = new Map<ProviderName, Outcome[]>();
   const tag = `pp${process.pid}`;
   let created: { dbs: string[]; roles: string[] } = { dbs: [], roles: [] };
   try {
@@ -641,6 +695,11 @@ async function main(): Promise<void> {
       for (const r of roles) await admin.query(`DROP ROLE IF EXISTS "${r}"`);
       created = { dbs: [], roles: [] };
     }
+    if (values.semantics !== 'off')
+      for (const provider of providers) {
+        log(`semantics: ${provider}`);
+        semantics.set(provider, await semanticsOf(ctx, provider, tag));
+      }
   } finally {
     for (const db of created.dbs)
       await admin.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => undefined);
@@ -648,9 +707,13 @@ async function main(): Promise<void> {
     await admin.end();
     await cluster.stop();
   }
-  const text = `${report(all, sizes)}\n\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()}; poll ${pollSeconds}s; pgplane args: ${values['pgplane-args'] || '(defaults)'}\n`;
+  const text = `${report(all, sizes)}\n${semanticsReport(semantics, pollSeconds)}\n\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()}; poll ${pollSeconds}s; pgplane args: ${values['pgplane-args'] || '(defaults)'}\n`;
   process.stdout.write(text);
-  if (values.out) writeFileSync(values.out, `${JSON.stringify(all, null, 2)}\n`);
+  if (values.out)
+    writeFileSync(
+      values.out,
+      `${JSON.stringify({ trials: all, semantics: Object.fromEntries(semantics) }, null, 2)}\n`,
+    );
 }
 
 await main();

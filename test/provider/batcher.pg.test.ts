@@ -1,0 +1,146 @@
+// The Grant batcher against the machine's PostgreSQL: the Grants of one database that are due
+// together are reconciled in one engine call (one snapshot, one transaction) plus one verifying
+// snapshot, and one Grant the server refuses (permission denied) fails alone while the others of its batch are applied.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GrantParameters } from '../../src/api/grant.js';
+import { reconcile } from '../../src/grants/index.js';
+import type { ServerConnection } from '../../src/provider/connection.js';
+import { GrantBatcher, type Engine } from '../../src/provider/grant/batcher.js';
+import { PoolRegistry } from '../../src/provider/pools.js';
+import type { Session } from '../../src/provider/session.js';
+
+const LOCAL = { host: '127.0.0.1', port: 5432, user: 'postgres' };
+const TAG = `pgplane_batch_${process.pid}`;
+const DB = TAG;
+// A grantor that may pass on SELECT on public.open but holds nothing on public.closed.
+const GRANTOR = `${TAG}_grantor`;
+const ROLES = [1, 2, 3].map((i) => `${TAG}_r${i}`);
+
+const connection: ServerConnection = {
+  host: LOCAL.host,
+  port: LOCAL.port,
+  user: GRANTOR,
+  password: 'unused-with-trust',
+  sslmode: 'disable',
+  ssl: false,
+  credentialsFingerprint: 'fingerprint',
+  shown: { host: LOCAL.host, port: String(LOCAL.port), user: '<username>' },
+  secret: { namespace: 'test', name: 'pg' },
+  secretValues: [],
+};
+
+let admin: pg.Client;
+let pools: PoolRegistry;
+const session = (): Session => ({
+  connection,
+  scrub: (text) => text,
+  withClient: (database, fn) => pools.withClient(connection, database, fn),
+});
+
+const grant = (grantee: string, table: string): GrantParameters => ({
+  database: DB,
+  grantee,
+  mode: 'additive',
+  tables: [{ schema: 'public', objects: [table], privileges: ['SELECT'] }],
+});
+
+async function canSelect(role: string, table: string): Promise<boolean> {
+  const c = new pg.Client({ ...LOCAL, database: DB });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ ok: boolean }>('SELECT has_table_privilege($1, $2, $3) AS ok', [
+      role,
+      `public.${table}`,
+      'SELECT',
+    ]);
+    return rows[0]!.ok;
+  } finally {
+    await c.end();
+  }
+}
+
+beforeAll(async () => {
+  admin = new pg.Client({ ...LOCAL, database: 'postgres' });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${DB}"`);
+  await admin.query(`CREATE ROLE "${GRANTOR}" LOGIN`);
+  for (const role of ROLES) await admin.query(`CREATE ROLE "${role}"`);
+  const c = new pg.Client({ ...LOCAL, database: DB });
+  await c.connect();
+  await c.query(`CREATE TABLE public.open (id int); CREATE TABLE public.closed (id int);
+    GRANT USAGE ON SCHEMA public TO "${GRANTOR}";
+    GRANT SELECT ON public.open TO "${GRANTOR}" WITH GRANT OPTION`);
+  await c.end();
+  pools = new PoolRegistry({ max: 2, maxConnections: 2, applicationName: 'pgplane-batch-test' });
+});
+
+afterAll(async () => {
+  await pools.closeAll();
+  await admin.query(`DROP DATABASE IF EXISTS "${DB}" WITH (FORCE)`);
+  for (const role of [...ROLES, GRANTOR]) await admin.query(`DROP ROLE IF EXISTS "${role}"`);
+  await admin.end();
+});
+
+describe('GrantBatcher', () => {
+  it('reconciles the due Grants of one database in one engine call and one verifying snapshot', async () => {
+    let calls = 0;
+    const engine: Engine = (client, grants, options) => {
+      calls++;
+      return reconcile(client, grants, options);
+    };
+    const batcher = new GrantBatcher(engine, (_item, _scrub, call) => call());
+    const outcomes = await Promise.all(
+      ROLES.map((role, i) =>
+        batcher.submit(session(), {
+          name: `g${i}`,
+          parameters: grant(role, 'open'),
+          previous: undefined,
+          apply: true,
+        }),
+      ),
+    );
+    expect(calls).toBe(2);
+    for (const [i, o] of outcomes.entries()) {
+      expect(o.result.applied).toBe(true);
+      // Each Grant's share of the plan is its own: one GRANT to its grantee, its own record.
+      expect(o.result.plan.statements.map((s) => s.grantee)).toEqual([ROLES[i]]);
+      expect(Object.keys(o.result.plan.records)).toEqual([`g${i}`]);
+      expect(o.verified.plan.statements).toEqual([]);
+    }
+    for (const role of ROLES) expect(await canSelect(role, 'open')).toBe(true);
+    for (const role of ROLES) await admin.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "${role}"`);
+  });
+
+  it('fails only the Grant the server refuses; the others of its batch are applied', async () => {
+    const c = new pg.Client({ ...LOCAL, database: DB });
+    await c.connect();
+    for (const role of ROLES) await c.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "${role}"`);
+    await c.end();
+    const batcher = new GrantBatcher(reconcile, async (item, _scrub, call) => {
+      try {
+        return await call();
+      } catch (error) {
+        throw new Error(`Grant for ${item.parameters.grantee}: ${(error as Error).message}`);
+      }
+    });
+    const tables = ['open', 'closed', 'open'];
+    const settled = await Promise.allSettled(
+      ROLES.map((role, i) =>
+        batcher.submit(session(), {
+          name: `g${i}`,
+          parameters: grant(role, tables[i]!),
+          previous: undefined,
+          apply: true,
+        }),
+      ),
+    );
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const refused = settled[1] as PromiseRejectedResult;
+    expect(String(refused.reason)).toContain(`Grant for ${ROLES[1]}`);
+    expect(String(refused.reason)).toMatch(/permission denied for table closed/);
+    expect(await canSelect(ROLES[0]!, 'open')).toBe(true);
+    expect(await canSelect(ROLES[1]!, 'closed')).toBe(false);
+    expect(await canSelect(ROLES[2]!, 'open')).toBe(true);
+  });
+});
