@@ -39,6 +39,7 @@ describe('rendered manifests conform to the upstream CRDs', () => {
       ),
     );
     expect([...kinds].sort()).toEqual([
+      'apiextensions.crossplane.io/v1alpha1/Usage',
       'barmancloud.cnpg.io/v1/ObjectStore',
       'external-secrets.io/v1/ExternalSecret',
       'external-secrets.io/v1/SecretStore',
@@ -52,6 +53,7 @@ describe('rendered manifests conform to the upstream CRDs', () => {
       'postgresql.cnpg.io/v1/Database',
       'postgresql.cnpg.io/v1/Pooler',
       'postgresql.cnpg.io/v1/ScheduledBackup',
+      'protection.crossplane.io/v1beta1/Usage',
       'rbac.authorization.k8s.io/v1/Role',
       'rbac.authorization.k8s.io/v1/RoleBinding',
       'v1/Secret',
