@@ -107,3 +107,76 @@ describe('a legacy claim', () => {
     );
   });
 });
+
+describe('deletion protection of a legacy claim (the legacy Usage)', () => {
+  const PROTECTED = 'vault';
+  const protectedRef = { apiVersion: API, kind: 'PostgresInstance', name: PROTECTED, namespace: TEAM };
+  const legacyUsages = async (): Promise<JsonObject[]> =>
+    (await admin.list({ apiVersion: 'apiextensions.crossplane.io/v1beta1', kind: 'Usage' })).filter(
+      (u) => getString(u, 'metadata', 'labels', 'pgplane.io/instance') === PROTECTED,
+    );
+  const xrOf = async (): Promise<JsonObject | undefined> =>
+    (await admin.list({ apiVersion: API, kind: 'XPostgresInstance' })).find(
+      (x) => getString(x, 'metadata', 'labels', 'crossplane.io/claim-name') === PROTECTED,
+    );
+  const usageState = async (): Promise<string> =>
+    `${JSON.stringify(
+      (await legacyUsages()).map((u) => [getString(u, 'metadata', 'name'), getPath(u, 'status')]),
+      null,
+      1,
+    )}\n${await plane.logs()}`;
+
+  it("with protection on, the XR behind the claim refuses deletion, with the Usage's reason", async () => {
+    await admin.apply({
+      apiVersion: API,
+      kind: 'PostgresInstance',
+      metadata: { name: PROTECTED, namespace: TEAM },
+      spec: {
+        version: '15',
+        storageGB: 5,
+        databaseName: `cp_${suffix}_vault`,
+        databaseOwner: `cp_${suffix}_vault_owner`,
+        deletionProtection: true,
+      },
+    });
+    const usage = await eventually(
+      'the legacy Usage of the XR Ready',
+      async () => (await legacyUsages()).find((u) => isConditionTrue(u, 'Ready')),
+      usageState,
+      300_000,
+    );
+    const xr = await xrOf();
+    expect(getString(usage, 'spec', 'of', 'resourceRef', 'name')).toBe(getString(xr, 'metadata', 'name'));
+    const xrRef = {
+      apiVersion: API,
+      kind: 'XPostgresInstance',
+      name: getString(xr, 'metadata', 'name') ?? '',
+    };
+    const refused = await admin.delete(xrRef).then(
+      () => undefined,
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+    expect(refused).toContain(`deletion protection is on for PostgresInstance ${TEAM}/${PROTECTED}`);
+    expect(await admin.get(xrRef)).toBeDefined();
+  });
+
+  it('with protection turned off on the claim, the claim and everything it composed are deleted', async () => {
+    await admin.mergePatch(protectedRef, { spec: { deletionProtection: false } });
+    await eventually(
+      'the legacy Usage gone',
+      async () => (await legacyUsages()).length === 0,
+      usageState,
+      180_000,
+    );
+    await admin.delete(protectedRef);
+    await eventually(
+      'the claim, its XR and its Grants gone',
+      async () =>
+        (await admin.get(protectedRef)) === undefined &&
+        (await xrOf()) === undefined &&
+        (await grantsOf(admin, TEAM, PROTECTED)).length === 0,
+      usageState,
+      180_000,
+    );
+  });
+});

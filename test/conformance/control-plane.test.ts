@@ -391,6 +391,111 @@ describe('generated credentials (issue 17)', () => {
   });
 });
 
+describe('deletion protection and ordered teardown (Crossplane Usages)', () => {
+  const NAME = 'vault';
+  const xrRef = { apiVersion: XR_API, kind: 'PostgresInstance', name: NAME, namespace: TEAM };
+  const clusterRef = { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', name: NAME, namespace: TEAM };
+  const providerConfigRef = {
+    apiVersion: 'grants.pgplane.io/v1alpha1',
+    kind: 'ProviderConfig',
+    name: NAME,
+    namespace: TEAM,
+  };
+  const usages = async (): Promise<JsonObject[]> =>
+    (
+      await admin.list({ apiVersion: 'protection.crossplane.io/v1beta1', kind: 'Usage', namespace: TEAM })
+    ).filter((u) => getString(u, 'metadata', 'labels', 'pgplane.io/instance') === NAME);
+  const protectionUsages = async (): Promise<JsonObject[]> =>
+    (await usages()).filter(
+      (u) => getString(u, 'metadata', 'labels', 'app.kubernetes.io/component') === 'protection',
+    );
+  const usageState = async (): Promise<string> =>
+    `${JSON.stringify(
+      (await usages()).map((u) => [getString(u, 'metadata', 'name'), getPath(u, 'status')]),
+      null,
+      1,
+    )}\n${await describeState()}`;
+  /** The API server's answer to a DELETE: the refusal's message, or undefined when it was accepted. */
+  const refusal = async (ref: typeof xrRef): Promise<string | undefined> => {
+    try {
+      await admin.delete(ref);
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  };
+
+  it('with protection on, the Usages refuse deleting the Cluster and the XR', async () => {
+    await admin.apply(xr(NAME, { deletionProtection: true }));
+    await expectComposedAndReady(NAME, ['Cluster', 'ProviderConfig', 'Grant', 'Usage']);
+    // Every Usage Ready: Crossplane has labelled what it protects, so its webhook guards it.
+    await eventually(
+      'the Usages of vault Ready (two protecting, one per Grant and one for the ProviderConfig ordering)',
+      async () => {
+        const list = await usages();
+        return (
+          list.length === (await grantsOf(NAME)).length + 3 && list.every((u) => isConditionTrue(u, 'Ready'))
+        );
+      },
+      usageState,
+      180_000,
+    );
+    for (const ref of [clusterRef, xrRef]) {
+      const message = await refusal(ref);
+      expect(message, `DELETE ${ref.kind}`).toContain(
+        `deletion protection is on for PostgresInstance ${TEAM}/${NAME}: set spec.deletionProtection: false`,
+      );
+      expect(await admin.get(ref), `${ref.kind} still there`).toBeDefined();
+    }
+  });
+
+  it('with protection turned off, deleting the XR works, and its Grants go before the ProviderConfig and the Cluster', async () => {
+    await admin.mergePatch(xrRef, { spec: { deletionProtection: false } });
+    await eventually(
+      'the protecting Usages gone',
+      async () => (await protectionUsages()).length === 0,
+      usageState,
+    );
+    const grantCount = (await grantsOf(NAME)).length;
+    expect(grantCount).toBeGreaterThan(0);
+
+    // Watch the teardown: after every sample, what still exists. Garbage collection deletes every
+    // composed object at once; the Usages must hold the ProviderConfig until no Grant is left, and
+    // the Cluster until the ProviderConfig is gone.
+    await admin.delete(xrRef);
+    const samples: { grants: number; providerConfig: boolean; cluster: boolean }[] = [];
+    await eventually(
+      'the XR, its Grants, ProviderConfig and Cluster gone',
+      async () => {
+        const sample = {
+          grants: (await grantsOf(NAME)).length,
+          providerConfig: (await admin.get(providerConfigRef)) !== undefined,
+          cluster: (await admin.get(clusterRef)) !== undefined,
+        };
+        samples.push(sample);
+        return (
+          (await admin.get(xrRef)) === undefined &&
+          sample.grants === 0 &&
+          !sample.providerConfig &&
+          !sample.cluster
+        );
+      },
+      async () => `${JSON.stringify(samples.slice(-5))}\n${await usageState()}`,
+      300_000,
+    );
+    expect(
+      samples.filter((s) => s.grants > 0 && !s.providerConfig),
+      'a Grant outlived its ProviderConfig',
+    ).toEqual([]);
+    expect(
+      samples.filter((s) => s.providerConfig && !s.cluster),
+      'the ProviderConfig outlived the Cluster',
+    ).toEqual([]);
+    // Watched while it happened, not after: the teardown had begun and the Cluster was still there.
+    expect(samples[0]).toMatchObject({ providerConfig: true, cluster: true });
+  });
+});
+
 describe("the function behind Crossplane's mutual TLS", () => {
   const target = `${FUNCTION_NAME}.${NAMESPACE}:${FUNCTION_PORT}`;
   const files = (): { ca: Buffer; cert: Buffer; key: Buffer } => ({

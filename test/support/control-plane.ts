@@ -150,6 +150,65 @@ async function writeSecretFiles(admin: KubeClient, name: string, dir: string): P
   }
 }
 
+const WEBHOOK_SERVICE = 'crossplane-webhooks';
+const WEBHOOK_TLS_SECRET = 'crossplane-tls-server';
+
+/**
+ * Crossplane's one webhook: cluster/webhookconfigurations/usage.yaml of the release, as the Helm
+ * chart installs it (`core init` fills in the Service and the CA bundle).
+ */
+const USAGE_WEBHOOK_CONFIGURATION = {
+  apiVersion: 'admissionregistration.k8s.io/v1',
+  kind: 'ValidatingWebhookConfiguration',
+  metadata: { name: 'crossplane-no-usages' },
+  webhooks: [
+    {
+      admissionReviewVersions: ['v1'],
+      clientConfig: {
+        service: { name: 'webhook-service', namespace: 'system', path: '/validate-no-usages' },
+      },
+      failurePolicy: 'Fail',
+      name: 'nousages.protection.crossplane.io',
+      objectSelector: { matchLabels: { 'crossplane.io/in-use': 'true' } },
+      rules: [{ apiGroups: ['*'], apiVersions: ['*'], operations: ['DELETE'], resources: ['*'] }],
+      sideEffects: 'None',
+    },
+  ],
+};
+
+/**
+ * What a cluster gives Crossplane's webhook server and this machine does not: a Service the API
+ * server resolves. An ExternalName Service to localhost stands in for the chart's ClusterIP one
+ * (with no kube-proxy, a ClusterIP routes nowhere); the API server still checks the certificate
+ * against the Service's DNS name, which `core init` puts in crossplane-tls-server. Returns the
+ * environment `core init` and `core start` take.
+ */
+async function serveCrossplaneWebhooks(
+  admin: KubeClient,
+  dir: string,
+  port: number,
+): Promise<{ env: Record<string, string> }> {
+  await admin.apply({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: WEBHOOK_SERVICE, namespace: NAMESPACE },
+    spec: { type: 'ExternalName', externalName: 'localhost', ports: [{ name: 'webhook', port }] },
+  });
+  const configsDir = join(dir, 'webhookconfigurations');
+  mkdirSync(configsDir, { recursive: true });
+  writeFileSync(join(configsDir, 'usage.yaml'), stringify(USAGE_WEBHOOK_CONFIGURATION));
+  return {
+    env: {
+      ENABLE_WEBHOOKS: 'true',
+      WEBHOOK_CONFIGS_PATH: configsDir,
+      WEBHOOK_SERVICE_NAME: WEBHOOK_SERVICE,
+      WEBHOOK_SERVICE_NAMESPACE: NAMESPACE,
+      WEBHOOK_SERVICE_PORT: String(port),
+      WEBHOOK_PORT: String(port),
+    },
+  };
+}
+
 /** Builds a package with `crossplane xpkg build` (no runtime image: nothing pulls it here) and pushes it. */
 async function buildAndPush(
   cli: string,
@@ -310,12 +369,16 @@ export async function startControlPlane(options: StartControlPlaneOptions): Prom
     // The kinds pgplane composes (their operators are not installed; the stand-in plays them).
     for (const file of COMPOSED_CRDS) await applyCrdFile(admin.kc, join(SHARED_CRDS_DIR, file));
 
+    // Crossplane runs its Usage controllers (deletion protection, teardown order) only with its
+    // webhook, which refuses deleting an object in use: the API server must reach it.
+    const [webhookPort] = await freePorts(1);
+    const webhooks = await serveCrossplaneWebhooks(admin, dir, webhookPort!);
     const coreEnv = {
       ...process.env,
       KUBECONFIG: crossplaneKubeconfig,
       POD_NAMESPACE: NAMESPACE,
       POD_SERVICE_ACCOUNT: 'crossplane',
-      ENABLE_WEBHOOKS: 'false',
+      ...webhooks.env,
       TLS_CA_SECRET_NAME: 'crossplane-root-ca',
       TLS_SERVER_SECRET_NAME: 'crossplane-tls-server',
       TLS_CLIENT_SECRET_NAME: 'crossplane-tls-client',
@@ -346,8 +409,11 @@ export async function startControlPlane(options: StartControlPlaneOptions): Prom
     const cacheDir = join(dir, 'xpkg-cache');
     mkdirSync(cacheDir, { recursive: true });
     const [metricsPort, healthPort] = await freePorts(2);
+    const serverCertsDir = join(dir, 'crossplane-tls-server');
+    await writeSecretFiles(admin, WEBHOOK_TLS_SECRET, serverCertsDir);
     const core = startProcess('crossplane', tools.crossplane, dir, ['core', 'start', '--debug'], {
       ...coreEnv,
+      TLS_SERVER_CERTS_DIR: serverCertsDir,
       TLS_CLIENT_CERTS_DIR: clientCertsDir,
       CA_BUNDLE_PATH: caFile,
       XPKG_CACHE_DIR: cacheDir,
