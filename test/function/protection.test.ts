@@ -94,6 +94,24 @@ describe('deletion protection on a namespaced XR', () => {
   });
 });
 
+describe('the fields as hostile input', () => {
+  it('refuses a deletionProtection or upgrade that is not a boolean, naming the field and an example', () => {
+    const response = render(
+      withSpec(requestOf('protected/xr'), {
+        deletionProtection: 'yes',
+        upgrade: { allowWithoutBackup: 'true', force: true },
+      }),
+    ).response;
+    expect(response.results).toHaveLength(1);
+    const message = response.results[0]?.message ?? '';
+    expect(response.results[0]?.severity).toBe(Severity.SEVERITY_FATAL);
+    expect(message).toContain('spec.deletionProtection must be a boolean');
+    expect(message).toContain('Example: deletionProtection: false');
+    expect(message).toContain('spec.upgrade.allowWithoutBackup must be a boolean');
+    expect(response.desired?.resources).toEqual({});
+  });
+});
+
 describe('ordered teardown on a namespaced XR', () => {
   const response = render(requestOf('production/xr')).response;
   const all = usages(response);
