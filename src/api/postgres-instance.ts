@@ -24,6 +24,9 @@ const PRINTABLE_PATTERN = '^[^\\x00-\\x1f\\x7f]+$';
 const MAX_REMOTE_KEY = 512;
 const MAX_REMOTE_PROPERTY = 253;
 
+/** A rotation token is recorded on composed objects: one label value's worth of characters. */
+const ROTATION_TOKEN_PATTERN = '^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
+
 /** Size names are keys of the Input's catalog and appear in labels: a DNS label. */
 export const MAX_SIZE_NAME = 63;
 
@@ -72,6 +75,23 @@ const credentialsSchema = z
       .optional()
       .describe(
         'How often External Secrets re-reads the store (a password rotation propagates). Default: 1h.',
+      ),
+    rotation: z
+      .object({
+        token: z
+          .string()
+          .min(1)
+          .max(63)
+          .regex(new RegExp(ROTATION_TOKEN_PATTERN), {
+            error: 'must be letters, digits, ".", "_" or "-", starting and ending with a letter or digit',
+          })
+          .describe(
+            'Change it (a date, a ticket number) to get new passwords for every role. One rotation at a time: a change while the Secrets are still switching waits for them; a change before they switch replaces the rotation not yet applied.',
+          ),
+      })
+      .optional()
+      .describe(
+        "Password rotation, for generated credentials: new passwords are generated in the cluster, CloudNativePG applies them (the owner's too) and the connection Secrets switch with them.",
       ),
   })
   .describe(
@@ -227,6 +247,21 @@ export const postgresInstanceStatusSchema = z.object({
   readyInstances: z.int().optional().describe('Instances ready to serve.'),
   instances: z.int().optional().describe('Instances CloudNativePG runs.'),
   connectionSecretName: z.string().optional().describe('The Secret applications read.'),
+  passwordRotations: z
+    .array(
+      z.object({
+        role: z.string().describe('The PostgreSQL role.'),
+        phase: z
+          .enum(['Generating', 'Switching', 'Waiting', 'Rotated'])
+          .describe(
+            'Generating: the new password is being generated. Switching: the credentials and connection Secrets change to it. Waiting: an earlier change has not finished. Rotated: done.',
+          ),
+        token: z.string().optional().describe('The rotation token the current password was generated for.'),
+        rotatedAt: z.string().optional().describe('When the current password was generated.'),
+      }),
+    )
+    .optional()
+    .describe('Per role, where its password rotation stands (generated credentials with a rotation token).'),
   adoptedCredentialsSecrets: z
     .array(z.string())
     .optional()

@@ -379,3 +379,134 @@ describe('generated credentials', () => {
     }
   });
 });
+
+describe('password rotation (generated credentials)', () => {
+  const ROTATION = 'examples/generated-rotation';
+  const SLOT = 'billing-runtime-credentials-50282632';
+  const at = (state: string, overrides: Partial<RenderRequest> = {}) =>
+    render(request(ROTATION, { observed: readObjects(`${ROTATION}/observed/${state}`), ...overrides }))
+      .response;
+  const rotationOf = (response: RunFunctionResponse, role: string) =>
+    (statusOf(response)['passwordRotations'] as JsonObject[] | undefined)?.find((r) => r['role'] === role);
+  const withToken = (token: string): JsonObject => {
+    const xr = readSingleObject(`${ROTATION}/xr.yaml`);
+    const spec = xr.spec as JsonObject;
+    return { ...xr, spec: { ...spec, credentials: { source: 'Generated', rotation: { token } } } };
+  };
+
+  it('requested: generates a new password per role into a slot, and changes nothing in use yet', () => {
+    const response = at('requested');
+    const resources = desired(response);
+    expect(resources[`credentials-runtime-slot-${SLOT}`]).toMatchObject({
+      kind: 'ExternalSecret',
+      metadata: { name: SLOT },
+      spec: { refreshPolicy: 'CreatedOnce', target: { name: SLOT } },
+    });
+    expect(resources['credentials-runtime']).toMatchObject({ spec: { refreshPolicy: 'CreatedOnce' } });
+    expect(getPath(resources['connection'], 'spec', 'data', '0', 'remoteRef', 'key')).toBe(
+      'billing-runtime-credentials',
+    );
+    expect(rotationOf(response, 'billing_rw')).toEqual({ role: 'billing_rw', phase: 'Generating' });
+    expect(condition(response, 'PasswordRotated')).toMatchObject({
+      status: Status.STATUS_CONDITION_FALSE,
+      reason: 'Rotating',
+    });
+  });
+
+  it("has CloudNativePG manage the owner, so the owner's new password is applied too", () => {
+    const roles = getPath(desired(at('requested'))['cluster'], 'spec', 'managed', 'roles') as JsonObject[];
+    expect(roles[0]).toMatchObject({
+      name: 'billing_owner',
+      login: true,
+      passwordSecret: { name: 'billing-credentials' },
+    });
+    // Without rotation the owner stays initdb's alone.
+    const plain = getPath(
+      desired(render(request(GENERATED)).response)['cluster'],
+      'spec',
+      'managed',
+      'roles',
+    );
+    expect((plain as JsonObject[]).map((r) => r['name'])).not.toContain('billing_owner');
+  });
+
+  it('switching: the credentials and connection Secrets both copy the new slot, in one response', () => {
+    const resources = desired(at('switching'));
+    expect(resources['credentials-runtime']).toMatchObject({
+      metadata: {
+        annotations: { 'pgplane.io/password-slot': SLOT, 'pgplane.io/rotation-token': '2026-12-01' },
+      },
+      spec: {
+        secretStoreRef: { name: 'billing-credentials-reader', kind: 'SecretStore' },
+        data: [{ secretKey: 'password', remoteRef: { key: SLOT, property: 'password' } }],
+        target: { template: { metadata: { labels: { 'cnpg.io/reload': 'true' } } } },
+      },
+    });
+    expect(getPath(resources['credentials-runtime'], 'spec', 'refreshPolicy')).toBeUndefined();
+    expect(getPath(resources['connection'], 'spec', 'data', '0', 'remoteRef', 'key')).toBe(SLOT);
+    expect(getPath(resources['credentials-reader-role'], 'rules', '0', 'resourceNames')).toContain(SLOT);
+  });
+
+  it('rotated: status says when each role got its password, and the condition is True', () => {
+    const response = at('rotated');
+    expect(rotationOf(response, 'billing_rw')).toEqual({
+      role: 'billing_rw',
+      phase: 'Rotated',
+      token: '2026-12-01',
+      rotatedAt: '2026-12-01T11:00:00Z',
+    });
+    expect(condition(response, 'PasswordRotated')).toMatchObject({
+      status: Status.STATUS_CONDITION_TRUE,
+      reason: 'Rotated',
+    });
+  });
+
+  it('a second rotation keeps the slot in use until the new one exists, then drops it', () => {
+    const response = at('rotated', { xr: withToken('2027-01-15') });
+    const slots = Object.keys(desired(response)).filter((k) => k.startsWith('credentials-runtime-slot-'));
+    expect(slots).toHaveLength(2);
+    expect(slots).toContain(`credentials-runtime-slot-${SLOT}`);
+    expect(getPath(desired(response)['credentials-runtime'], 'spec', 'data', '0', 'remoteRef', 'key')).toBe(
+      SLOT,
+    );
+    expect(rotationOf(response, 'billing_rw')).toMatchObject({ phase: 'Generating', token: '2026-12-01' });
+  });
+
+  it('never runs two at once: a new token waits while the last change is not synced', () => {
+    const observed = readObjects(`${ROTATION}/observed/rotated`).map((o) =>
+      getPath(o, 'metadata', 'name') === 'billing-runtime-credentials'
+        ? { ...o, status: { conditions: [{ type: 'Ready', status: 'False', reason: 'SecretSyncing' }] } }
+        : o,
+    );
+    const response = render(request(ROTATION, { xr: withToken('2027-01-15'), observed })).response;
+    const slots = Object.keys(desired(response)).filter((k) => k.startsWith('credentials-runtime-slot-'));
+    expect(slots).toEqual([`credentials-runtime-slot-${SLOT}`]);
+    expect(rotationOf(response, 'billing_rw')).toMatchObject({ phase: 'Waiting' });
+    expect(condition(response, 'PasswordRotated')?.message).toContain(
+      'waiting for the previous password change of role billing_rw to finish before rotation "2027-01-15" starts',
+    );
+  });
+
+  it('a token changed before its password was switched to replaces that rotation (nothing was applied)', () => {
+    const response = at('switching', { xr: withToken('2027-01-15') });
+    const slots = Object.keys(desired(response)).filter((k) => k.startsWith('credentials-runtime-slot-'));
+    expect(slots).toHaveLength(1);
+    expect(slots).not.toContain(`credentials-runtime-slot-${SLOT}`);
+    expect(getPath(desired(response)['credentials-runtime'], 'spec', 'refreshPolicy')).toBe('CreatedOnce');
+  });
+
+  it('a new instance with a token generates straight into its slot: nothing to rotate from', () => {
+    const resources = desired(render(request(ROTATION)).response);
+    expect(getPath(resources['credentials-runtime'], 'spec', 'data', '0', 'remoteRef', 'key')).toBe(SLOT);
+    expect(resources[`credentials-runtime-slot-${SLOT}`]).toBeDefined();
+  });
+
+  it('is refused for passwords pgplane does not generate', () => {
+    const xr = readSingleObject(`${ADOPT}/xr.yaml`);
+    const spec = { ...(xr.spec as JsonObject), credentials: { rotation: { token: 'now' } } };
+    const { response } = render({ ...request(ADOPT), xr: { ...xr, spec } });
+    expect(fatal(response)?.message).toContain(
+      'spec.credentials.rotation is set, but the credentials source is SecretStore',
+    );
+  });
+});

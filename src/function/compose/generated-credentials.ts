@@ -16,6 +16,7 @@ import type { CredentialsSource } from '../xr/policy.js';
 import type { ConnectionPassword } from './connection.js';
 import { ESO_API_VERSION, PASSWORD } from './credentials.js';
 import type { InstancePlan, RolePlan } from './plan.js';
+import { PASSWORD_SLOT_ANNOTATION, ROTATION_TOKEN_ANNOTATION } from './rotation.js';
 import type { ExternalSecret } from './upstream/eso-external-secret.js';
 import type { Password } from './upstream/eso-password.js';
 import type { PushSecret } from './upstream/eso-push-secret.js';
@@ -70,6 +71,28 @@ export function buildPasswordGenerator(plan: InstancePlan, source: GeneratedCred
  * it while the Secret exists, so a refresh or an ESO restart does not change a working password.
  */
 export function buildGeneratedCredentialsExternalSecret(plan: InstancePlan, role: RolePlan): ExternalSecret {
+  return generatingExternalSecret(plan, role, role.credentialsSecretName, true);
+}
+
+/**
+ * A rotation's new password: generated once into a slot Secret of its own, which the credentials
+ * and connection ExternalSecrets then copy. CloudNativePG does not read it, so no reload label.
+ */
+export function buildSlotExternalSecret(plan: InstancePlan, role: RolePlan, slot: string): ExternalSecret {
+  return generatingExternalSecret(plan, role, slot, false);
+}
+
+/**
+ * Once a role's password has rotated, its credentials Secret copies the slot through the reader
+ * store; the ExternalSecret records which slot (and token), so the next call knows where the role
+ * stands.
+ */
+export function buildCopiedCredentialsExternalSecret(
+  plan: InstancePlan,
+  source: GeneratedCredentials,
+  role: RolePlan,
+  slot: { name: string; token: string },
+): ExternalSecret {
   return {
     apiVersion: ESO_API_VERSION,
     kind: 'ExternalSecret',
@@ -77,19 +100,50 @@ export function buildGeneratedCredentialsExternalSecret(plan: InstancePlan, role
       name: role.credentialsSecretName,
       namespace: plan.namespace,
       labels: commonLabels(plan.name, 'credentials'),
+      annotations: { [PASSWORD_SLOT_ANNOTATION]: slot.name, [ROTATION_TOKEN_ANNOTATION]: slot.token },
     },
     spec: {
-      refreshPolicy: 'CreatedOnce',
+      refreshInterval: source.refreshInterval,
+      secretStoreRef: { name: readerName(plan), kind: 'SecretStore' },
       target: {
         name: role.credentialsSecretName,
         creationPolicy: 'Owner',
-        template: {
-          engineVersion: 'v2',
-          type: 'kubernetes.io/basic-auth',
-          metadata: { labels: { [CNPG_RELOAD_LABEL]: 'true' } },
-          data: { username: role.name, password: PASSWORD },
-        },
+        template: basicAuthTemplate(role, true),
       },
+      data: [{ secretKey: 'password', remoteRef: { key: slot.name, property: 'password' } }],
+    },
+  };
+}
+
+type SecretTemplate = NonNullable<NonNullable<NonNullable<ExternalSecret['spec']>['target']>['template']>;
+
+function basicAuthTemplate(role: RolePlan, reload: boolean): SecretTemplate {
+  return {
+    engineVersion: 'v2',
+    type: 'kubernetes.io/basic-auth',
+    // CloudNativePG applies a changed password from a Secret with this label: rotation needs it.
+    ...(reload ? { metadata: { labels: { [CNPG_RELOAD_LABEL]: 'true' } } } : {}),
+    data: { username: role.name, password: PASSWORD },
+  };
+}
+
+function generatingExternalSecret(
+  plan: InstancePlan,
+  role: RolePlan,
+  secretName: string,
+  reload: boolean,
+): ExternalSecret {
+  return {
+    apiVersion: ESO_API_VERSION,
+    kind: 'ExternalSecret',
+    metadata: {
+      name: secretName,
+      namespace: plan.namespace,
+      labels: commonLabels(plan.name, 'credentials'),
+    },
+    spec: {
+      refreshPolicy: 'CreatedOnce',
+      target: { name: secretName, creationPolicy: 'Owner', template: basicAuthTemplate(role, reload) },
       dataFrom: [
         {
           sourceRef: {
@@ -115,7 +169,7 @@ export function buildReaderServiceAccount(plan: InstancePlan): IServiceAccount {
 }
 
 /** Read access to the generated credentials Secrets of this instance, by name, and nothing else. */
-export function buildReaderRole(plan: InstancePlan, roles: RolePlan[]): IRole {
+export function buildReaderRole(plan: InstancePlan, secretNames: string[]): IRole {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
@@ -128,7 +182,7 @@ export function buildReaderRole(plan: InstancePlan, roles: RolePlan[]): IRole {
       {
         apiGroups: [''],
         resources: ['secrets'],
-        resourceNames: roles.map((role) => role.credentialsSecretName),
+        resourceNames: secretNames,
         verbs: ['get'],
       },
       // The kubernetes provider checks its own rights before it reads.
@@ -176,12 +230,12 @@ export function buildReaderStore(plan: InstancePlan): SecretStore {
 export function generatedConnectionPassword(
   plan: InstancePlan,
   source: GeneratedCredentials,
-  role: RolePlan,
+  fromSecret: string,
 ): ConnectionPassword {
   return {
     storeRef: { name: readerName(plan), kind: 'SecretStore' },
     refreshInterval: source.refreshInterval,
-    data: [{ secretKey: 'password', remoteRef: { key: role.credentialsSecretName, property: 'password' } }],
+    data: [{ secretKey: 'password', remoteRef: { key: fromSecret, property: 'password' } }],
   };
 }
 

@@ -22,7 +22,9 @@ import {
 } from './connection.js';
 import { buildCredentialsExternalSecret, ESO_API_VERSION, type StoreCredentials } from './credentials.js';
 import {
+  buildCopiedCredentialsExternalSecret,
   buildGeneratedCredentialsExternalSecret,
+  buildSlotExternalSecret,
   buildPasswordGenerator,
   buildPushSecret,
   buildReaderRole,
@@ -44,7 +46,8 @@ import type { InstancePlan, RolePlan } from './plan.js';
 import { buildPooler } from './pooler.js';
 import { resolveRestore, type RestoreOutcome } from './restore.js';
 import { composeVerification, VERIFY_KEYS } from './verification.js';
-import { buildDatabaseRole, extraRoles } from './roles.js';
+import { buildDatabaseRole, cnpgManagedRoles, extraRoles } from './roles.js';
+import { planRotation, type RotationPhase } from './rotation.js';
 import { composedUsages } from './usages.js';
 
 export interface Observed {
@@ -115,6 +118,7 @@ export const CONDITION_TYPES = {
   restore: 'Restored',
   cluster: 'ClusterReady',
   credentials: 'CredentialsReady',
+  rotation: 'PasswordRotated',
   passwordPolicy: 'PasswordPolicy',
   connection: 'ConnectionSecretReady',
   grants: 'GrantsReady',
@@ -146,6 +150,8 @@ class CompositionBuilder {
   readonly warnings: string[] = [];
   readonly refusals: Refusal[] = [];
   private readonly problems = new Map<string, string[]>();
+  /** The reason a condition gives while it is False, where "Unavailable" would mislead. */
+  private readonly pendingReasons = new Map<string, string>();
   /** What a ready condition says instead of "Available: ready" (e.g. that a Secret was adopted). */
   private readonly notes = new Map<string, { reason: string; messages: string[] }>();
 
@@ -191,6 +197,10 @@ class CompositionBuilder {
     this.problems.set(concern, list);
   }
 
+  pendingReason(concern: string, reason: string): void {
+    this.pendingReasons.set(concern, reason);
+  }
+
   note(concern: string, reason: string, message: string): void {
     const note = this.notes.get(concern) ?? { reason, messages: [] };
     note.messages.push(message);
@@ -202,7 +212,8 @@ class CompositionBuilder {
       const note = this.notes.get(type);
       if (problems.length > 0) {
         const also = note ? `; ${note.messages.join('; ')}` : '';
-        return { type, status: 'False', reason: 'Unavailable', message: `${problems.join('; ')}${also}` };
+        const reason = this.pendingReasons.get(type) ?? 'Unavailable';
+        return { type, status: 'False', reason, message: `${problems.join('; ')}${also}` };
       }
       return note
         ? { type, status: 'True', reason: note.reason, message: `ready; ${note.messages.join('; ')}` }
@@ -257,10 +268,10 @@ export function composeInstance(plan: InstancePlan, observed: Observed): Composi
       };
 
   const roles = [plan.owner, ...extraRoles(plan)].filter((role) => role.login);
-  const { details: connectionDetails, adopted } = composeCredentials(plan, roles, out);
+  const { details: connectionDetails, adopted, rotations } = composeCredentials(plan, roles, out);
 
   if (plan.input.roleManagement === 'DatabaseRole') {
-    for (const role of extraRoles(plan)) {
+    for (const role of cnpgManagedRoles(plan)) {
       const key = `role-${role.key}`;
       const observedRole = out.observedResource(key);
       out.add(key, buildDatabaseRole(plan, role), getPath(observedRole, 'status', 'applied') === true);
@@ -313,6 +324,7 @@ export function composeInstance(plan: InstancePlan, observed: Observed): Composi
     instances: cluster.instances,
     connectionSecretName: plan.application.connection?.secretName,
     ...(adopted.length > 0 ? { adoptedCredentialsSecrets: adopted } : {}),
+    ...(rotations.length > 0 ? { passwordRotations: rotations.map((r) => ({ ...r })) } : {}),
     ...(cluster.version ? { version: cluster.version } : {}),
     ...(restore.kind === 'recover' ? { restore: { ...restore.status } } : {}),
     ...(verification ? { verification: { ...verification.status } } : {}),
@@ -409,11 +421,12 @@ function composeCredentials(
   plan: InstancePlan,
   roles: RolePlan[],
   out: CompositionBuilder,
-): { details: Record<string, string> | undefined; adopted: string[] } {
+): { details: Record<string, string> | undefined; adopted: string[]; rotations: RotationStatus[] } {
   const source = plan.credentials;
   let details: Record<string, string> | undefined;
   const adopted: string[] = [];
-  const generatedRoles: RolePlan[] = [];
+  const readable: string[] = [];
+  const rotations: RotationStatus[] = [];
   for (const role of roles) {
     const writer: CredentialsOwnership | 'unknown' =
       source.kind === 'Secret' ? { writer: 'team', via: 'Secret' } : ownershipOf(plan, role, out);
@@ -442,18 +455,19 @@ function composeCredentials(
     }
     if (source.kind === 'SecretStore') composeFromStore(plan, source, role, out);
     else if (source.kind === 'Generated') {
-      composeGenerated(plan, source, role, out);
-      generatedRoles.push(role);
+      const generated = composeGenerated(plan, source, role, out);
+      readable.push(...generated.readable);
+      if (generated.rotation) rotations.push(generated.rotation);
     }
     if (plan.identity.legacy && role === plan.application && publishesConnection(role)) {
       // The password never reaches pgplane: the claim's connection Secret gets the literals only.
       details = connectionLiterals(plan, role);
     }
   }
-  if (source.kind === 'Generated' && generatedRoles.length > 0) {
-    composeGeneratedShared(plan, source, generatedRoles, out);
+  if (source.kind === 'Generated' && readable.length > 0) {
+    composeGeneratedShared(plan, source, readable, out);
   }
-  return { details, adopted };
+  return { details, adopted, rotations };
 }
 
 /**
@@ -522,21 +536,65 @@ function composeFromStore(
   out.track(CONDITION_TYPES.connection, connection.problem);
 }
 
-/** Generated credentials: the role's password generated once, its connection Secret copied from it. */
+/** Where one role's password rotation stands, for the XR's status. */
+interface RotationStatus {
+  role: string;
+  phase: RotationPhase;
+  token?: string;
+  rotatedAt?: string;
+}
+
+/**
+ * Generated credentials: the role's password generated once (in place, or into a rotation's slot
+ * that the credentials Secret copies), its connection Secret copied from the same Secret. Answers
+ * the Secrets the reader store must be able to read, and where the role's rotation stands.
+ */
 function composeGenerated(
   plan: InstancePlan,
   source: GeneratedCredentials,
   role: RolePlan,
   out: CompositionBuilder,
-): void {
+): { readable: string[]; rotation?: RotationStatus } {
   const keys = roleKeys(plan, role);
+  const slotKey = (slot: string) => `${keys.credentials}-slot-${slot}`;
+  const observedCredentials = out.observedResource(keys.credentials);
+  const rotation = planRotation(role, source.rotationToken, {
+    credentials: observedCredentials,
+    slot: (name) => out.observedResource(slotKey(name)),
+  });
+  for (const slot of rotation.slots) {
+    const state = readExternalSecretState(
+      out.observedResource(slotKey(slot.name)),
+      `ExternalSecret ${plan.namespace}/${slot.name} (new password, rotation "${slot.token}")`,
+      `check that External Secrets runs and the Password generator ${plan.namespace}/${generatorName(plan)} exists`,
+    );
+    out.add(slotKey(slot.name), buildSlotExternalSecret(plan, role, slot.name), state.ready);
+  }
+  const copied = rotation.slots.find((slot) => slot.name === rotation.source);
   const credentials = readExternalSecretState(
-    out.observedResource(keys.credentials),
+    observedCredentials,
     `ExternalSecret ${plan.namespace}/${role.credentialsSecretName} (generated password)`,
     `check that External Secrets runs and the Password generator ${plan.namespace}/${generatorName(plan)} exists`,
   );
-  out.add(keys.credentials, buildGeneratedCredentialsExternalSecret(plan, role), credentials.ready);
+  out.add(
+    keys.credentials,
+    copied
+      ? buildCopiedCredentialsExternalSecret(plan, source, role, copied)
+      : buildGeneratedCredentialsExternalSecret(plan, role),
+    credentials.ready,
+  );
   out.track(CONDITION_TYPES.credentials, credentials.problem);
+  if (rotation.phase) {
+    out.track(CONDITION_TYPES.rotation, rotation.waitingFor);
+    out.pendingReason(CONDITION_TYPES.rotation, 'Rotating');
+    if (rotation.phase === 'Rotated') {
+      out.note(
+        CONDITION_TYPES.rotation,
+        'Rotated',
+        `role ${role.name} has the password of rotation "${rotation.token ?? ''}"${rotation.rotatedAt ? `, generated at ${rotation.rotatedAt}` : ''}`,
+      );
+    }
+  }
 
   const push = buildPushSecret(plan, source, role);
   if (push) {
@@ -549,30 +607,46 @@ function composeGenerated(
     out.track(CONDITION_TYPES.credentials, pushed.problem);
   }
 
-  if (!publishesConnection(role)) return;
+  const result = {
+    readable: [role.credentialsSecretName, ...rotation.slots.map((slot) => slot.name)],
+    ...(rotation.phase
+      ? {
+          rotation: {
+            role: role.name,
+            phase: rotation.phase,
+            ...(rotation.token ? { token: rotation.token } : {}),
+            ...(rotation.rotatedAt ? { rotatedAt: rotation.rotatedAt } : {}),
+          },
+        }
+      : {}),
+  };
+  if (!publishesConnection(role)) return result;
   const connection = readExternalSecretState(
     out.observedResource(keys.connection),
     `ExternalSecret ${plan.namespace}/${role.connection.secretName}`,
     `check the SecretStore ${plan.namespace}/${readerName(plan)}`,
   );
+  // The connection Secret copies what the credentials Secret copies, so both switch together.
+  const from = rotation.source ?? role.credentialsSecretName;
   out.add(
     keys.connection,
-    buildConnectionExternalSecret(plan, generatedConnectionPassword(plan, source, role), role),
+    buildConnectionExternalSecret(plan, generatedConnectionPassword(plan, source, from), role),
     connection.ready,
   );
   out.track(CONDITION_TYPES.connection, connection.problem);
+  return result;
 }
 
 /** The generator and the reader store every generated role shares. */
 function composeGeneratedShared(
   plan: InstancePlan,
   source: GeneratedCredentials,
-  roles: RolePlan[],
+  readable: string[],
   out: CompositionBuilder,
 ): void {
   out.addWhenObserved(GENERATED_KEYS.generator, buildPasswordGenerator(plan, source));
   out.addWhenObserved(GENERATED_KEYS.readerAccount, buildReaderServiceAccount(plan));
-  out.addWhenObserved(GENERATED_KEYS.readerRole, buildReaderRole(plan, roles));
+  out.addWhenObserved(GENERATED_KEYS.readerRole, buildReaderRole(plan, readable));
   out.addWhenObserved(GENERATED_KEYS.readerBinding, buildReaderRoleBinding(plan));
   const store = readExternalSecretState(
     out.observedResource(GENERATED_KEYS.readerStore),

@@ -31,10 +31,20 @@ function roleAttributes(role: RolePlan): RoleAttributes {
   };
 }
 
+/**
+ * The roles CloudNativePG manages: every role but the owner, and the owner too once its password
+ * rotates. CNPG applies a changed password only to roles it manages, and initdb's owner is not
+ * one after bootstrap unless it is listed.
+ */
+export function cnpgManagedRoles(plan: InstancePlan): RolePlan[] {
+  const rotates = plan.credentials.kind === 'Generated' && plan.credentials.rotationToken !== undefined;
+  return rotates ? [plan.owner, ...extraRoles(plan)] : extraRoles(plan);
+}
+
 /** The Cluster's spec.managed.roles, or nothing when roles are DatabaseRole objects. */
 export function managedRoles(plan: InstancePlan): RoleConfiguration[] {
   if (plan.input.roleManagement !== 'ManagedRoles') return [];
-  return extraRoles(plan).map(roleAttributes);
+  return cnpgManagedRoles(plan).map(roleAttributes);
 }
 
 export function buildDatabaseRole(plan: InstancePlan, role: RolePlan): DatabaseRole {

@@ -26,7 +26,13 @@ export interface SecretStore {
 export type CredentialsSource =
   | { kind: 'SecretStore'; store: SecretStore; remoteKey: string; refreshInterval: string }
   | { kind: 'Secret' }
-  | { kind: 'Generated'; policy: GeneratedCredentialsPolicy; refreshInterval: string };
+  | {
+      kind: 'Generated';
+      policy: GeneratedCredentialsPolicy;
+      refreshInterval: string;
+      /** spec.credentials.rotation.token: a change asks for new passwords. */
+      rotationToken?: string;
+    };
 
 const DEFAULT_REFRESH_INTERVAL = '1h';
 
@@ -129,6 +135,7 @@ export function resolveCredentials(
       remoteKey?: string | undefined;
       passwordProperty?: string | undefined;
       refreshInterval?: string | undefined;
+      rotation?: { token: string } | undefined;
     };
   },
   input: FunctionInput,
@@ -137,6 +144,13 @@ export function resolveCredentials(
   const platformStore = input.credentials?.secretStoreRef;
   const store = asked?.secretStoreRef ?? platformStore;
   const source = asked?.source ?? input.credentials?.defaultSource ?? (store ? 'SecretStore' : 'Secret');
+  if (source !== 'Generated' && asked?.rotation !== undefined) {
+    return fail({
+      field: 'spec.credentials.rotation',
+      problem: `is set, but the credentials source is ${source}: pgplane rotates only passwords it generates; ${source === 'Secret' ? 'change the password in your Secret' : 'change the password in the store'} (CloudNativePG applies it), or use source: Generated`,
+      example: 'credentials: {source: Generated, rotation: {token: "2026-12-01"}}',
+    });
+  }
   if (source === 'Secret') return { ok: true, source: { kind: 'Secret' } };
   const refreshInterval =
     asked?.refreshInterval ?? input.credentials?.refreshInterval ?? DEFAULT_REFRESH_INTERVAL;
@@ -216,6 +230,7 @@ export function resolveCredentials(
 function generatedSource(
   asked:
     | {
+        rotation?: { token: string } | undefined;
         secretStoreRef?: SecretStore | undefined;
         remoteKey?: string | undefined;
         passwordProperty?: string | undefined;
@@ -239,6 +254,7 @@ function generatedSource(
       kind: 'Generated',
       policy: input.credentials?.generated ?? DEFAULT_GENERATED_CREDENTIALS,
       refreshInterval,
+      ...(asked?.rotation ? { rotationToken: asked.rotation.token } : {}),
     },
   };
 }
