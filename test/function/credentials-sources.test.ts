@@ -461,6 +461,28 @@ describe('password rotation (generated credentials)', () => {
     });
   });
 
+  it('is not done while External Secrets has not synced the switched spec (a Ready left over)', () => {
+    const observed = readObjects(`${ROTATION}/observed/rotated`).map((o) =>
+      getPath(o, 'metadata', 'name') === 'billing-runtime-credentials'
+        ? {
+            ...o,
+            metadata: { ...(o.metadata as JsonObject), generation: 3 },
+            status: { ...(o.status as JsonObject), syncedResourceVersion: '2-5f0c' },
+          }
+        : o,
+    );
+    const response = render(request(ROTATION, { observed })).response;
+    expect(rotationOf(response, 'billing_rw')).toMatchObject({ phase: 'Switching' });
+    const synced = observed.map((o) =>
+      getPath(o, 'metadata', 'name') === 'billing-runtime-credentials'
+        ? { ...o, status: { ...(o.status as JsonObject), syncedResourceVersion: '3-5f0c' } }
+        : o,
+    );
+    expect(rotationOf(render(request(ROTATION, { observed: synced })).response, 'billing_rw')).toMatchObject({
+      phase: 'Rotated',
+    });
+  });
+
   it('a second rotation keeps the slot in use until the new one exists, then drops it', () => {
     const response = at('rotated', { xr: withToken('2027-01-15') });
     const slots = Object.keys(desired(response)).filter((k) => k.startsWith('credentials-runtime-slot-'));

@@ -9,7 +9,7 @@
 // the role used before is dropped. The slot a credentials ExternalSecret copies is recorded on it
 // (PASSWORD_SLOT_ANNOTATION), so the next call knows where the role stands.
 import { createHash } from 'node:crypto';
-import { getString, type JsonObject } from '../../shared/json.js';
+import { getNumber, getString, type JsonObject } from '../../shared/json.js';
 import { findCondition } from '../observe/conditions.js';
 import type { RolePlan } from './plan.js';
 
@@ -48,6 +48,18 @@ interface ObservedRotation {
 const isReady = (object: JsonObject | undefined): boolean =>
   findCondition(object, 'Ready')?.status === 'True';
 
+/**
+ * Ready for the spec it has now: External Secrets records the generation it synced as the start of
+ * status.syncedResourceVersion ("<generation>-<hash of labels and annotations>"), so a Ready left
+ * over from before a switch does not count. (Without a generation to compare, Ready is all there is.)
+ */
+function isSynced(object: JsonObject | undefined): boolean {
+  if (!isReady(object)) return false;
+  const generation = getNumber(object, 'metadata', 'generation');
+  if (generation === undefined) return true;
+  return getString(object, 'status', 'syncedResourceVersion')?.startsWith(`${generation}-`) ?? false;
+}
+
 export function planRotation(
   role: RolePlan,
   token: string | undefined,
@@ -62,7 +74,7 @@ export function planRotation(
     slots: slot ? [slot] : [],
     ...(slot
       ? {
-          phase: isReady(observed.credentials) ? ('Rotated' as const) : ('Switching' as const),
+          phase: isSynced(observed.credentials) ? ('Rotated' as const) : ('Switching' as const),
           token: slot.token,
         }
       : {}),
@@ -83,7 +95,7 @@ export function planRotation(
     ...(rotatedAt ? { rotatedAt } : {}),
   };
   // Never two at once: the credentials Secret must have caught up with the last change first.
-  if (!isReady(observed.credentials)) {
+  if (!isSynced(observed.credentials)) {
     return {
       ...base,
       slots: inUse,
