@@ -4,7 +4,7 @@
 // databases, trials alternating between the two. Prints each trial and the ratios
 // pgplane/provider-sql of the medians. Method and results: bench/README.md, "Provider peers".
 //
-//   npm run bench:provider-peers -- [--sizes 50x5,500x20,2000x50] [--trials 2] [--poll 30s]
+//   npm run bench:provider-peers -- [--sizes 50x5,500x20,2000x50|none] [--trials 2] [--poll 30s]
 //     [--steady 60] [--only pgplane|provider-sql] [--pgplane-src <checkout>]
 //     [--pgplane-args="--max-connections 10"] [--node-args="--max-semi-space-size=2"]
 //     [--heap-snapshot <dir>] [--logs <dir>] [--semantics off] [--out results.json]
@@ -53,6 +53,8 @@ interface Trial {
   readonly size: Size;
   readonly trial: number;
   readonly readySeconds: number;
+  /** How long the bench took to create the Grants (part of readySeconds, the same for both). */
+  readonly createSeconds: number;
   readonly ready: number;
   readonly cpuSeconds: number;
   readonly peakRssMiB: number;
@@ -442,6 +444,7 @@ async function runTrial(
           }),
         ),
       );
+    const createSeconds = (Date.now() - started) / 1000;
     const deadline = started + 20 * 60_000;
     let ready = 0;
     for (;;) {
@@ -478,6 +481,7 @@ async function runTrial(
       size,
       trial,
       readySeconds,
+      createSeconds,
       ready,
       cpuSeconds: cpu,
       peakRssMiB: rss,
@@ -560,6 +564,7 @@ const median = (values: number[]): number => {
 
 const METRICS: { key: keyof Trial; label: string; digits: number }[] = [
   { key: 'readySeconds', label: 'time until all Ready (s)', digits: 1 },
+  { key: 'createSeconds', label: '(of which the bench creating the Grants)', digits: 1 },
   { key: 'cpuSeconds', label: 'CPU until converged (s)', digits: 2 },
   { key: 'peakRssMiB', label: 'peak RSS (MiB)', digits: 0 },
   { key: 'connectionsOpened', label: 'PG connections opened', digits: 0 },
@@ -625,7 +630,8 @@ async function main(): Promise<void> {
       out: { type: 'string' },
     },
   });
-  const sizes: Size[] = values.sizes.split(',').map((s) => {
+  // "none": the semantics scenarios only.
+  const sizes: Size[] = (values.sizes === 'none' ? [] : values.sizes.split(',')).map((s) => {
     const [grants, databases] = s.split('x').map(Number);
     if (!grants || !databases) throw new Error(`--sizes: "${s}" is not <grants>x<databases>`);
     return { grants, databases };
