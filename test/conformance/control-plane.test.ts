@@ -389,6 +389,137 @@ describe('generated credentials (issue 17)', () => {
       'ledger-readonly-credentials',
     ]);
   });
+
+  it('rotates on a new token: new passwords generated, the credentials and connection Secrets switch together, the owner managed by CNPG', async () => {
+    const before = decoded(await secretOf('ledger-runtime-credentials'), 'password');
+    await admin.apply(xr('ledger', { credentials: { source: 'Generated', rotation: { token: 'first' } } }));
+    const rotations = await eventually(
+      'every role of ledger Rotated',
+      async () => {
+        const found = await admin.get({
+          apiVersion: XR_API,
+          kind: 'PostgresInstance',
+          name: 'ledger',
+          namespace: TEAM,
+        });
+        const list = getPath(found, 'status', 'passwordRotations');
+        return Array.isArray(list) &&
+          list.length === 3 &&
+          list.every((r) => getString(r, 'phase') === 'Rotated')
+          ? list
+          : undefined;
+      },
+      async () =>
+        `${JSON.stringify(getPath(await admin.get({ apiVersion: XR_API, kind: 'PostgresInstance', name: 'ledger', namespace: TEAM }), 'status'), null, 1)}\n${await describeState()}`,
+      240_000,
+    );
+    expect(rotations.map((r) => getString(r, 'token'))).toEqual(['first', 'first', 'first']);
+    const after = decoded(await secretOf('ledger-runtime-credentials'), 'password');
+    expect(after).toBeDefined();
+    expect(after).not.toBe(before);
+    await eventually(
+      'the connection Secret carrying the rotated password',
+      async () => (decoded(await secretOf('ledger-connection'), 'password') === after ? true : undefined),
+      describeState,
+      120_000,
+    );
+    const cluster = await admin.get({
+      apiVersion: 'postgresql.cnpg.io/v1',
+      kind: 'Cluster',
+      name: 'ledger',
+      namespace: TEAM,
+    });
+    const managed = getPath(cluster, 'spec', 'managed', 'roles');
+    expect(Array.isArray(managed) ? managed.map((r) => getString(r, 'name')) : []).toContain(
+      db('ledger_owner'),
+    );
+  });
+});
+
+describe('restore (issue 13)', () => {
+  const composedCluster = (name: string) =>
+    admin.get({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', name, namespace: TEAM });
+  const xrOf = (name: string) =>
+    admin.get({ apiVersion: XR_API, kind: 'PostgresInstance', name, namespace: TEAM });
+
+  it("composes a restored instance's Cluster from the source's archive, read through Crossplane's required resources", async () => {
+    // The source: an instance with backups, composed as usual.
+    await admin.apply(
+      xr('ledgersrc', {
+        crossplane: { compositionRef: { name: 'postgresinstances-production.database.pgplane.io' } },
+        backup: { schedule: '0 30 2 * * *', retention: '7d' },
+      }),
+    );
+    const source = await eventually(
+      'the source Cluster with its WAL archiver',
+      async () => {
+        const cluster = await composedCluster('ledgersrc');
+        return getPath(cluster, 'spec', 'plugins', '0', 'parameters') ? cluster : undefined;
+      },
+      describeState,
+      240_000,
+    );
+    // A new Cluster archives under a folder of its own incarnation (the XR's uid).
+    const serverName = getString(source, 'spec', 'plugins', '0', 'parameters', 'serverName') ?? '';
+    const uid = getString(await xrOf('ledgersrc'), 'metadata', 'uid') ?? '';
+    expect(serverName).toBe(`ledgersrc-${uid.replace(/-/g, '').slice(0, 8)}`);
+    // What the Barman Cloud plugin would report once the first base backup completed.
+    const store = {
+      apiVersion: 'barmancloud.cnpg.io/v1',
+      kind: 'ObjectStore',
+      name: 'ledgersrc-backup',
+      namespace: TEAM,
+    };
+    await eventually('the source ObjectStore', async () => admin.get(store), describeState, 120_000);
+    await admin.patchStatus(store, {
+      serverRecoveryWindow: {
+        [serverName]: {
+          firstRecoverabilityPoint: '2026-11-30T02:30:00Z',
+          lastSuccessfulBackupTime: '2026-11-30T02:31:00Z',
+        },
+      },
+    });
+
+    await admin.apply(
+      xr('ledgercopy', {
+        databaseName: db('ledgersrc'),
+        databaseOwner: db('ledgersrc_owner'),
+        restore: { from: 'ledgersrc' },
+      }),
+    );
+    const restored = await eventually(
+      'the restored Cluster, bootstrapping from the source archive',
+      async () => composedCluster('ledgercopy'),
+      async () =>
+        `${JSON.stringify(getPath(await xrOf('ledgercopy'), 'status'), null, 1)}\n${await describeState()}`,
+      240_000,
+    );
+    // toMatchObject: the API server adds the CRD's defaults.
+    expect(getPath(restored, 'spec', 'bootstrap')).toMatchObject({
+      recovery: {
+        source: 'ledgersrc',
+        database: db('ledgersrc'),
+        owner: db('ledgersrc_owner'),
+        secret: { name: 'ledgercopy-credentials' },
+      },
+    });
+    expect(getPath(restored, 'spec', 'externalClusters')).toMatchObject([
+      {
+        name: 'ledgersrc',
+        plugin: {
+          name: 'barman-cloud.cloudnative-pg.io',
+          parameters: { barmanObjectName: 'ledgersrc-backup', serverName },
+        },
+      },
+    ]);
+    await eventually(
+      'the restored instance reporting Restored',
+      async () => getPath(await xrOf('ledgercopy'), 'status', 'restore', 'phase') === 'Restored' || undefined,
+      async () =>
+        `${JSON.stringify(getPath(await xrOf('ledgercopy'), 'status'), null, 1)}\n${await describeState()}`,
+      240_000,
+    );
+  });
 });
 
 describe('deletion protection and ordered teardown (Crossplane Usages)', () => {

@@ -98,8 +98,12 @@ export function startStandIn(client: KubeClient, hosts: HostsFile, namespace: st
       const instances = getNumber(c, 'spec', 'instances') ?? 1;
       if (isConditionTrue(c, 'Ready') && getNumber(c, 'status', 'instances') === instances) continue;
       hosts.add(`${name}-rw.${ns}.svc`);
-      const owner = getString(c, 'spec', 'bootstrap', 'initdb', 'owner') ?? 'app';
-      const database = getString(c, 'spec', 'bootstrap', 'initdb', 'database') ?? 'app';
+      // A restored Cluster (bootstrap.recovery) holds the source's database and owner.
+      const bootstrap = (key: string) =>
+        getString(c, 'spec', 'bootstrap', 'initdb', key) ??
+        getString(c, 'spec', 'bootstrap', 'recovery', key);
+      const owner = bootstrap('owner') ?? 'app';
+      const database = bootstrap('database') ?? 'app';
       await ensureRole(owner, true);
       const managed = getPath(c, 'spec', 'managed', 'roles');
       for (const role of Array.isArray(managed) ? managed.filter(isObject) : []) {
@@ -146,10 +150,30 @@ export function startStandIn(client: KubeClient, hosts: HostsFile, namespace: st
 
   async function externalSecrets(): Promise<void> {
     for (const e of await client.list({ apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret' })) {
-      if (isConditionTrue(e, 'Ready')) continue;
+      // Synced for the spec it has now, as ESO records it ("<generation>-<hash>"): a changed spec
+      // (a rotation's switch) is synced again.
+      const generation = getNumber(e, 'metadata', 'generation') ?? 0;
+      const syncedVersion = `${generation}-stand-in`;
+      if (isConditionTrue(e, 'Ready') && getString(e, 'status', 'syncedResourceVersion') === syncedVersion)
+        continue;
       const object = { ...e, apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret' };
       const ns = getString(e, 'metadata', 'namespace') ?? '';
       const target = getString(e, 'spec', 'target', 'name') ?? getString(e, 'metadata', 'name') ?? '';
+      const synced = async (): Promise<void> =>
+        client.patchStatus(refOf(object), {
+          binding: { name: target },
+          refreshTime: new Date().toISOString(),
+          syncedResourceVersion: syncedVersion,
+          conditions: [condition('Ready', 'SecretSynced', 'stand-in: Secret written from the template')],
+        });
+      // CreatedOnce: a Secret that exists is never written again, as ESO does.
+      if (
+        getString(e, 'spec', 'refreshPolicy') === 'CreatedOnce' &&
+        (await client.get({ apiVersion: 'v1', kind: 'Secret', name: target, namespace: ns }))
+      ) {
+        await synced();
+        continue;
+      }
       const template = getPath(e, 'spec', 'target', 'template');
       const data = isObject(template) && isObject(template['data']) ? template['data'] : {};
       // Hex passwords need no URL escaping, so the template's urlquery pipeline is the identity.
@@ -182,11 +206,7 @@ export function startStandIn(client: KubeClient, hosts: HostsFile, namespace: st
         type,
         stringData,
       });
-      await client.patchStatus(refOf(object), {
-        binding: { name: target },
-        refreshTime: new Date().toISOString(),
-        conditions: [condition('Ready', 'SecretSynced', 'stand-in: Secret written from the template')],
-      });
+      await synced();
     }
   }
 
