@@ -74,7 +74,7 @@ describe('least-privilege roles by default', () => {
         ],
       },
       providerConfigRef: { name: 'agent-executor', kind: 'ProviderConfig' },
-      deletionPolicy: 'Orphan',
+      deletionPolicy: 'Delete',
     });
     expect(getPath(desired(response, 'grant-readonly'), 'spec', 'forProvider', 'tables')).toEqual([
       { schema: 'public', objects: ['*'], privileges: ['SELECT'], defaultPrivilegesFor: ['agent_executor'] },

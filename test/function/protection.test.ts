@@ -129,6 +129,18 @@ describe('ordered teardown on a namespaced XR', () => {
     expect(target(all['usage-provider-config']!, 'of')).toBe('Cluster/checkout');
   });
 
+  it('makes each Grant revoke when it goes, since the Usages keep its server until then', () => {
+    for (const [, grant] of grants) expect(getPath(grant, 'spec', 'deletionPolicy')).toBe('Delete');
+  });
+
+  it('orphans the Grants of a hibernated instance: there is no server to revoke on', () => {
+    const hibernated = render(withSpec(requestOf('production/xr'), { hibernate: true })).response;
+    const policies = Object.values(resources(hibernated))
+      .filter((r) => r['kind'] === 'Grant')
+      .map((g) => getPath(g, 'spec', 'deletionPolicy'));
+    expect(policies).toEqual(['Orphan', 'Orphan', 'Orphan', 'Orphan']);
+  });
+
   it('composes no ordering Usages when there are no Grants to order', () => {
     const noGrants = render(withSpec(requestOf('minimal/xr'), { roles: { leastPrivilege: false } })).response;
     expect(usages(noGrants)).toEqual({});
@@ -182,5 +194,14 @@ describe('deletion protection on a legacy XR', () => {
 
   it('composes no ordering Usages: a legacy Usage cannot name the namespaced Grants', () => {
     expect(usages(render(requestOf('agent-executor/xr-legacy')).response)).toEqual({});
+  });
+
+  it('orphans its Grants: with no ordering the Cluster may go first, and a revoke would wait forever', () => {
+    const legacy = resources(render(requestOf('agent-executor/xr-legacy')).response);
+    const policies = Object.values(legacy)
+      .filter((r) => r['kind'] === 'Grant')
+      .map((g) => getPath(g, 'spec', 'deletionPolicy'));
+    expect(policies.length).toBeGreaterThan(0);
+    expect(new Set(policies)).toEqual(new Set(['Orphan']));
   });
 });

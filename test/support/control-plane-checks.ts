@@ -23,17 +23,18 @@ const ACL_QUERY = {
 } as const;
 
 /**
- * What the catalog lacks of a Grant's database and schema privileges (empty: all in place).
- * Reads the ACLs themselves, so PUBLIC and inherited memberships do not blur the answer.
+ * A Grant's database and schema privileges, split by whether the catalog holds them. Reads the
+ * ACLs themselves, so PUBLIC and inherited memberships do not blur the answer.
  */
-export async function catalogMatches(grant: JsonObject): Promise<string[]> {
+async function catalogPrivileges(grant: JsonObject): Promise<{ missing: string[]; present: string[] }> {
   const forProvider = getPath(grant, 'spec', 'forProvider');
-  if (!isObject(forProvider)) return ['no spec.forProvider'];
+  if (!isObject(forProvider)) return { missing: ['no spec.forProvider'], present: [] };
   const grantee = getString(forProvider, 'grantee') ?? '';
   const database = getString(forProvider, 'database') ?? '';
   const client = new pg.Client({ ...LOCAL_SERVER, database });
   await client.connect();
   const missing: string[] = [];
+  const present: string[] = [];
   try {
     const oid =
       grantee === 'PUBLIC'
@@ -42,25 +43,38 @@ export async function catalogMatches(grant: JsonObject): Promise<string[]> {
             (await client.query<{ oid: string }>('SELECT oid FROM pg_roles WHERE rolname = $1', [grantee]))
               .rows[0]?.oid ?? '',
           );
-    if (oid === '') return [`role ${grantee} does not exist`];
+    if (oid === '') return { missing: [`role ${grantee} does not exist`], present };
     const granted = async (kind: keyof typeof ACL_QUERY, name: string): Promise<string[]> =>
       (await client.query<{ p: string }>(ACL_QUERY[kind], [name, oid])).rows.map((r) => r.p);
     const onDatabase = await granted('database', database);
     const privileges = forProvider['databasePrivileges'];
     for (const p of Array.isArray(privileges) ? privileges : []) {
-      if (!onDatabase.includes(String(p)))
-        missing.push(`${grantee} lacks ${String(p)} on database ${database}`);
+      const what = `${String(p)} on database ${database}`;
+      if (onDatabase.includes(String(p))) present.push(`${grantee} holds ${what}`);
+      else missing.push(`${grantee} lacks ${what}`);
     }
     const schemas = forProvider['schemas'];
     for (const schema of Array.isArray(schemas) ? schemas.filter(isObject) : []) {
       const name = getString(schema, 'name') ?? '';
       const onSchema = await granted('schema', name);
       for (const p of Array.isArray(schema['privileges']) ? schema['privileges'] : []) {
-        if (!onSchema.includes(String(p))) missing.push(`${grantee} lacks ${String(p)} on schema ${name}`);
+        const what = `${String(p)} on schema ${name}`;
+        if (onSchema.includes(String(p))) present.push(`${grantee} holds ${what}`);
+        else missing.push(`${grantee} lacks ${what}`);
       }
     }
   } finally {
     await client.end();
   }
-  return missing;
+  return { missing, present };
+}
+
+/** What the catalog lacks of a Grant's database and schema privileges (empty: all in place). */
+export async function catalogMatches(grant: JsonObject): Promise<string[]> {
+  return (await catalogPrivileges(grant)).missing;
+}
+
+/** Which of a Grant's database and schema privileges the catalog still holds (empty: all revoked). */
+export async function catalogRemaining(grant: JsonObject): Promise<string[]> {
+  return (await catalogPrivileges(grant)).present;
 }

@@ -58,11 +58,23 @@ function grant(plan: InstancePlan, key: string, forProvider: GrantPolicy): Compo
       spec: {
         forProvider: { database: plan.spec.databaseName, mode: 'authoritative', ...forProvider },
         providerConfigRef: { name: plan.name, kind: PROVIDER_CONFIG_KIND },
-        // The database goes away with the instance; revoking first would only stall deletion.
-        deletionPolicy: 'Orphan',
+        deletionPolicy: grantDeletionPolicy(plan),
       },
     },
   };
+}
+
+/**
+ * Deleting a Grant revokes what it granted (an `access` entry removed from a claim must take its
+ * privileges with it) wherever the revoke can reach the server: on namespaced XRs, where Usages
+ * (usages.ts) keep the ProviderConfig and the Cluster until every Grant is gone. A legacy XR has
+ * no such ordering (its Usage cannot name namespaced objects), so its Cluster may go first and a
+ * revoke would wait forever for a server that no longer exists; a hibernated Cluster has no
+ * server to revoke on either. Those Grants orphan: the privileges go with the database, or stay
+ * until the instance wakes and the Grant is composed with Delete again.
+ */
+function grantDeletionPolicy(plan: InstancePlan): 'Delete' | 'Orphan' {
+  return plan.identity.legacy || plan.spec.hibernate ? 'Orphan' : 'Delete';
 }
 
 /** Wildcards over every schema the roles cover: existing objects now, future ones by default privileges. */
