@@ -155,7 +155,7 @@ function carried(plan: InstancePlan, observed: RestoreObservation, recorded: str
   // Read back from the API server, which validated them against the Cluster CRD these types are
   // generated from: they are the shape CNPG bootstrapped with, passed on unchanged.
   const spec = getObject(observed.cluster, 'spec');
-  const bootstrap = getObject(spec, 'bootstrap') as BootstrapConfiguration | undefined;
+  const bootstrap: BootstrapConfiguration | undefined = getObject(spec, 'bootstrap');
   const externalClusters = getPath(spec, 'externalClusters');
   const request = parseRecorded(recorded) ?? { from: '?' };
   return {
@@ -164,12 +164,20 @@ function carried(plan: InstancePlan, observed: RestoreObservation, recorded: str
     recovery: {
       bootstrap: bootstrap ?? {},
       externalClusters: Array.isArray(externalClusters)
-        ? (externalClusters.filter(isObject) as unknown as ExternalCluster[])
+        ? externalClusters.filter(isExternalCluster)
         : [],
       annotations: { [RESTORE_ANNOTATION]: recorded },
     },
     status: restoreStatus(plan, request, observed, sourceArchive(observed.cluster, request.from)),
   };
+}
+
+/**
+ * An observed externalClusters entry. The API server validated it against the Cluster CRD its type
+ * is generated from, so its name (the one required field) is all there is left to check.
+ */
+function isExternalCluster(value: unknown): value is ExternalCluster {
+  return isObject(value) && typeof value['name'] === 'string';
 }
 
 /** The archive a carried-forward Cluster recovered from, as its externalClusters entry names it. */
