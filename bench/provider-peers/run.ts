@@ -13,9 +13,9 @@
 // --heap-snapshot writes a V8 heap snapshot of pgplane when all its Grants are Ready.
 // Never fails on the numbers; exits non-zero when a provider cannot run or a trial does not converge.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
@@ -712,6 +712,7 @@ async function main(): Promise<void> {
     for (const r of created.roles) await admin.query(`DROP ROLE IF EXISTS "${r}"`).catch(() => undefined);
     await admin.end();
     await cluster.stop();
+    rmSync(dirname(pgplaneBundle), { recursive: true, force: true });
   }
   const text = `${report(all, sizes)}\n${semanticsReport(semantics, pollSeconds)}\n\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()}; poll ${pollSeconds}s; pgplane args: ${values['pgplane-args'] || '(defaults)'}\n`;
   process.stdout.write(text);
