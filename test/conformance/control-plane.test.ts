@@ -33,6 +33,7 @@ import {
 } from '../support/control-plane.js';
 import { dropCreatedObjects } from '../support/control-plane-standin.js';
 import { LOCAL_SERVER } from '../support/postgres.js';
+import { serverAccepts } from '../support/scram.js';
 import { crossplaneCa, crossplaneClient, type CrossplaneKeyPair } from '../support/tls.js';
 
 const XR_API = 'database.pgplane.io/v1alpha1';
@@ -362,6 +363,20 @@ describe('generated credentials (issue 17)', () => {
     const value = getString(secret, 'data', key);
     return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
   };
+  // Each role's credentials Secret (which CNPG reads) and connection Secret (which the app reads).
+  const ROLES = [
+    { credentials: 'ledger-credentials', connection: 'ledger-connection-owner' },
+    { credentials: 'ledger-runtime-credentials', connection: 'ledger-connection' },
+    { credentials: 'ledger-readonly-credentials', connection: 'ledger-connection-readonly' },
+  ];
+  /** Each role's name and the password its credentials Secret holds now. */
+  const currentPasswords = async () =>
+    Promise.all(
+      ROLES.map(async (r) => {
+        const secret = await secretOf(r.credentials);
+        return { ...r, role: decoded(secret, 'username') ?? '', password: decoded(secret, 'password') ?? '' };
+      }),
+    );
 
   it('composes the generator and the reader through Crossplane, and the connection Secret carries the generated password', async () => {
     await admin.apply(xr('ledger', { credentials: { source: 'Generated' } }));
@@ -400,6 +415,13 @@ describe('generated credentials (issue 17)', () => {
 
   it('rotates on a new token: new passwords generated, the credentials and connection Secrets switch together, the owner managed by CNPG', async () => {
     const before = decoded(await secretOf('ledger-runtime-credentials'), 'password');
+    // PostgreSQL accepts each role's generated password (the owner's set at bootstrap) before.
+    const old = await currentPasswords();
+    expect(old.map((r) => r.role)).toEqual([db('ledger_owner'), db('ledger_rw'), db('ledger_ro')]);
+    for (const { role, password } of old) {
+      expect(password).not.toBe('');
+      expect(await serverAccepts(role, password), `${role} accepts its generated password`).toBe(true);
+    }
     await admin.apply(xr('ledger', { credentials: { source: 'Generated', rotation: { token: 'first' } } }));
     const rotations = await eventually(
       'every role of ledger Rotated',
@@ -441,6 +463,28 @@ describe('generated credentials (issue 17)', () => {
     expect(Array.isArray(managed) ? managed.map((r) => getString(r, 'name')) : []).toContain(
       db('ledger_owner'),
     );
+
+    // Issue 17: the old password stops working, for every role, the owner included (whose
+    // initdb secret CNPG never reads again: only managed.roles can carry its rotation).
+    const rotated = await currentPasswords();
+    for (const [i, { role, password, connection }] of rotated.entries()) {
+      const previous = old[i]!.password;
+      expect(password, `${role}'s credentials Secret`).not.toBe(previous);
+      await eventually(
+        `${role}'s connection Secret carrying its rotated password`,
+        async () => (decoded(await secretOf(connection), 'password') === password ? true : undefined),
+        describeState,
+        120_000,
+      );
+      // CloudNativePG applies a changed passwordSecret on its own time, after the switch.
+      await eventually(
+        `PostgreSQL accepting ${role}'s rotated password and refusing the old one`,
+        async () =>
+          (await serverAccepts(role, password)) && !(await serverAccepts(role, previous)) ? true : undefined,
+        describeState,
+        60_000,
+      );
+    }
   });
 });
 

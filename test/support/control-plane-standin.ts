@@ -6,6 +6,11 @@
 //     PostgreSQL 15 on 127.0.0.1:5432, the "<cluster>-app" and "<cluster>-ca" Secrets are written
 //     (owned by the Cluster) and the status says Ready; a Database object's schemas and
 //     extensions are created and it reports applied;
+//   - CloudNativePG's passwords, as it sets them: the owner's from bootstrap.initdb.secret (or the
+//     "<cluster>-app" Secret it generates) once, at bootstrap, and never again; each managed role's
+//     from its passwordSecret, again whenever that Secret changes (its resourceVersion). Stored as
+//     SCRAM-SHA-256 verifiers, so test/support/scram.ts can tell which password the server would
+//     accept although this server trusts every login;
 //   - External Secrets Operator: each ExternalSecret's target Secret is written from its template
 //     with a generated password (owned by the ExternalSecret) and the status says Ready; one
 //     reading through a SecretStore of the kubernetes provider (generated credentials) copies the
@@ -16,7 +21,7 @@
 // cluster's service name, so one deviation, because of this machine and not of pgplane: the
 // credentials Secrets (kubernetes.io/basic-auth, which the ProviderConfig names) get
 // sslmode=require, so the provider encrypts without checking the name. Passwords never leave this
-// module (trust authentication accepts any).
+// module but as the Secrets and verifiers above (trust authentication accepts any).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
@@ -25,6 +30,7 @@ import { ident } from '../../src/shared/sql-ident.js';
 import { isConditionTrue, refOf, type KubeClient } from './control-plane-client.js';
 import type { HostsFile } from './hosts-file.js';
 import { LOCAL_SERVER } from './postgres.js';
+import { setPassword } from './scram.js';
 
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
@@ -56,6 +62,10 @@ export function startStandIn(client: KubeClient, hosts: HostsFile, namespace: st
   const roles = new Set<string>();
   let running = true;
   let lastError = '';
+  // Clusters bootstrapped (by uid), and per managed role the Secret version whose password is set
+  // ("<secret>/<resourceVersion>"), as CloudNativePG records it in status.managedRolesStatus.
+  const bootstrapped = new Set<string>();
+  const appliedPasswords = new Map<string, string>();
 
   const sql = async (text: string): Promise<void> => {
     await db.query(text);
@@ -72,6 +82,22 @@ export function startStandIn(client: KubeClient, hosts: HostsFile, namespace: st
     const found = await db.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
     if (found.rowCount === 0) await sql(`CREATE ROLE ${quoteIdent(name)}${login ? ' LOGIN' : ''}`);
     roles.add(name);
+  };
+  const roleExists = async (name: string): Promise<boolean> =>
+    ((await db.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name])).rowCount ?? 0) > 0;
+  const applyPassword = async (role: string, password: string): Promise<void> => {
+    const connection = await db.connect();
+    try {
+      await setPassword(connection, role, password);
+    } finally {
+      connection.release();
+    }
+  };
+  const secretIn = (ns: string, name: string) =>
+    client.get({ apiVersion: 'v1', kind: 'Secret', name, namespace: ns });
+  const decodedKey = (secret: JsonObject | undefined, key: string): string | undefined => {
+    const value = getString(secret, 'data', key);
+    return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
   };
 
   async function deployments(): Promise<void> {
@@ -104,7 +130,19 @@ export function startStandIn(client: KubeClient, hosts: HostsFile, namespace: st
         getString(c, 'spec', 'bootstrap', 'recovery', key);
       const owner = bootstrap('owner') ?? 'app';
       const database = bootstrap('database') ?? 'app';
+      // initdb waits for the Secret it names; without one, CNPG generates "<cluster>-app" once.
+      const uid = getString(c, 'metadata', 'uid') ?? name;
+      const initdb = getPath(c, 'spec', 'bootstrap', 'initdb');
+      const initdbSecret = isObject(initdb) ? getString(initdb, 'secret', 'name') : undefined;
+      const ownerPassword = initdbSecret
+        ? decodedKey(await secretIn(ns, initdbSecret), 'password')
+        : (decodedKey(await secretIn(ns, `${name}-app`), 'password') ?? randomBytes(18).toString('hex'));
+      if (ownerPassword === undefined) continue;
       await ensureRole(owner, true);
+      // The owner's password, at bootstrap only: CNPG never reads bootstrap.initdb.secret again, so
+      // a rotated owner password reaches PostgreSQL only through managed.roles.
+      if (isObject(initdb) && !bootstrapped.has(uid)) await applyPassword(owner, ownerPassword);
+      bootstrapped.add(uid);
       const managed = getPath(c, 'spec', 'managed', 'roles');
       for (const role of Array.isArray(managed) ? managed.filter(isObject) : []) {
         const roleName = getString(role, 'name');
@@ -123,13 +161,18 @@ export function startStandIn(client: KubeClient, hosts: HostsFile, namespace: st
           }
         }
       }
-      const password = randomBytes(18).toString('hex');
       await client.apply({
         apiVersion: 'v1',
         kind: 'Secret',
         metadata: { name: `${name}-app`, namespace: ns, ownerReferences: [ownerRef(object)] },
         type: 'kubernetes.io/basic-auth',
-        stringData: { username: owner, password, host: `${name}-rw`, port: '5432', dbname: database },
+        stringData: {
+          username: owner,
+          password: ownerPassword,
+          host: `${name}-rw`,
+          port: '5432',
+          dbname: database,
+        },
       });
       await client.apply({
         apiVersion: 'v1',
@@ -146,6 +189,38 @@ export function startStandIn(client: KubeClient, hosts: HostsFile, namespace: st
         ],
       });
     }
+  }
+
+  /**
+   * Each managed role's password, from its passwordSecret, set again whenever that Secret's
+   * resourceVersion moves, as CloudNativePG's role reconciler does; a Secret whose username is not
+   * the role's is refused, as CNPG refuses it. Runs for Ready Clusters too: a rotation changes the
+   * Secret, not the Cluster.
+   */
+  async function managedRolePasswords(): Promise<void> {
+    const refused: string[] = [];
+    for (const c of await client.list({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster' })) {
+      const ns = getString(c, 'metadata', 'namespace') ?? '';
+      const uid = getString(c, 'metadata', 'uid') ?? '';
+      const managed = getPath(c, 'spec', 'managed', 'roles');
+      for (const role of Array.isArray(managed) ? managed.filter(isObject) : []) {
+        const roleName = getString(role, 'name');
+        const secretName = getString(role, 'passwordSecret', 'name');
+        if (!roleName || !secretName || !(await roleExists(roleName))) continue;
+        const secret = await secretIn(ns, secretName);
+        const password = decodedKey(secret, 'password');
+        const version = `${secretName}/${getString(secret, 'metadata', 'resourceVersion') ?? ''}`;
+        if (password === undefined || appliedPasswords.get(`${uid}/${roleName}`) === version) continue;
+        const username = decodedKey(secret, 'username');
+        if (username !== undefined && username !== roleName) {
+          refused.push(`Secret ${ns}/${secretName} names user ${username}, not role ${roleName}`);
+          continue;
+        }
+        await applyPassword(roleName, password);
+        appliedPasswords.set(`${uid}/${roleName}`, version);
+      }
+    }
+    if (refused.length > 0) throw new Error(`passwordSecret refused: ${refused.join('; ')}`);
   }
 
   async function externalSecrets(): Promise<void> {
@@ -283,7 +358,14 @@ export function startStandIn(client: KubeClient, hosts: HostsFile, namespace: st
 
   const loop = (async () => {
     while (running) {
-      for (const step of [deployments, clusters, secretStores, externalSecrets, databaseObjects]) {
+      for (const step of [
+        deployments,
+        clusters,
+        secretStores,
+        externalSecrets,
+        managedRolePasswords,
+        databaseObjects,
+      ]) {
         try {
           await step();
         } catch (error) {
