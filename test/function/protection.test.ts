@@ -59,6 +59,7 @@ describe('deletion protection on a namespaced XR', () => {
       'usage-grant-readonly',
       'usage-grant-runtime',
       'usage-provider-config',
+      'usage-provider-config-credentials',
     ]);
   });
 
@@ -129,6 +130,18 @@ describe('ordered teardown on a namespaced XR', () => {
     expect(target(all['usage-provider-config']!, 'of')).toBe('Cluster/checkout');
   });
 
+  it('keeps the Secret the ProviderConfig logs in with until the ProviderConfig is gone', () => {
+    // Otherwise the credentials ExternalSecret goes with the XR, its Secret with it, and the Grants
+    // could never connect to revoke.
+    const credentials = all['usage-provider-config-credentials']!;
+    expect(target(credentials, 'by')).toBe('ProviderConfig/checkout');
+    expect(target(credentials, 'of')).toBe(
+      `Secret/${getString(resources(response)['provider-config'], 'spec', 'connectionSecretRef', 'name') ?? ''}`,
+    );
+    expect(getString(credentials, 'spec', 'of', 'apiVersion')).toBe('v1');
+    expect(getPath(credentials, 'spec', 'replayDeletion')).toBe(true);
+  });
+
   it('makes each Grant revoke when it goes, since the Usages keep its server until then', () => {
     for (const [, grant] of grants) expect(getPath(grant, 'spec', 'deletionPolicy')).toBe('Delete');
   });
@@ -154,7 +167,7 @@ describe('ordered teardown on a namespaced XR', () => {
     const names = Object.values(usages(render(request).response)).map(
       (u) => getString(u, 'metadata', 'name') ?? '',
     );
-    expect(names.length).toBe(6);
+    expect(names.length).toBe(7);
     expect(new Set(names).size).toBe(names.length);
     for (const name of names) expect(name).toMatch(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/);
   });

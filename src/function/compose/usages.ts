@@ -1,7 +1,7 @@
 // Crossplane Usages: deletion protection (the XR and its CNPG Cluster refuse deletion while
 // spec.deletionProtection is on) and ordered teardown (every Grant goes before the ProviderConfig
-// it connects through, and that before the Cluster it connects to, so a Grant never outlives the
-// database it has to revoke in).
+// it connects through, and that before the Cluster it connects to and the Secret it logs in with,
+// so a Grant never outlives the database it has to revoke in).
 //
 // Which Usage API depends on the XR's shape. A namespaced (Crossplane v2) XR composes
 // protection.crossplane.io Usages beside its objects. A legacy XR gets the deprecated
@@ -48,6 +48,7 @@ const USAGE_KEYS = {
   cluster: 'usage-cluster',
   xr: 'usage-xr',
   providerConfig: 'usage-provider-config',
+  providerConfigCredentials: 'usage-provider-config-credentials',
   grant: (grantKey: string) => `usage-grant-${grantKey}`,
 } as const;
 
@@ -85,17 +86,29 @@ function namespacedUsages(plan: InstancePlan, grants: readonly ComposedGrant[]):
     );
   }
   if (grants.length === 0) return usages;
-  // A chain, so N Grants need N + 1 Usages: Grants → ProviderConfig → Cluster. replayDeletion: when
-  // the garbage collector's delete of the used object was refused, Crossplane repeats it as soon as
-  // the Usage goes, instead of waiting for the collector's back-off.
-  usages.push({
-    key: USAGE_KEYS.providerConfig,
-    usage: usage(plan, `${plan.name}-provider-config-uses-cluster`, 'teardown', {
-      of: ref(cluster),
-      by: ref(providerConfig),
-      replayDeletion: true,
-    }),
-  });
+  // A chain, so N Grants need N + 2 Usages: Grants → ProviderConfig → Cluster, and the ProviderConfig
+  // → the owner's credentials Secret it logs in with. Without the last, garbage collection deletes
+  // the credentials ExternalSecret with the XR, its Secret goes with it, and the Grants could never
+  // connect to revoke. replayDeletion: when the garbage collector's delete of the used object was
+  // refused, Crossplane repeats it as soon as the Usage goes, instead of waiting for the back-off.
+  usages.push(
+    {
+      key: USAGE_KEYS.providerConfig,
+      usage: usage(plan, `${plan.name}-provider-config-uses-cluster`, 'teardown', {
+        of: ref(cluster),
+        by: ref(providerConfig),
+        replayDeletion: true,
+      }),
+    },
+    {
+      key: USAGE_KEYS.providerConfigCredentials,
+      usage: usage(plan, `${plan.name}-provider-config-uses-credentials`, 'teardown', {
+        of: ref({ apiVersion: 'v1', kind: 'Secret', name: plan.owner.credentialsSecretName }),
+        by: ref(providerConfig),
+        replayDeletion: true,
+      }),
+    },
+  );
   for (const { key, grant } of grants) {
     const grantName = getString(grant, 'metadata', 'name') ?? '';
     usages.push({
