@@ -163,9 +163,7 @@ function carried(plan: InstancePlan, observed: RestoreObservation, recorded: str
     requirements: {},
     recovery: {
       bootstrap: bootstrap ?? {},
-      externalClusters: Array.isArray(externalClusters)
-        ? externalClusters.filter(isExternalCluster)
-        : [],
+      externalClusters: Array.isArray(externalClusters) ? externalClusters.filter(isExternalCluster) : [],
       annotations: { [RESTORE_ANNOTATION]: recorded },
     },
     status: restoreStatus(plan, request, observed, sourceArchive(observed.cluster, request.from)),
