@@ -16,7 +16,7 @@ const VERIFIER = /^SCRAM-SHA-256\$(\d+):([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+):([A
  * password through SASLprep first, which leaves ASCII unchanged (or is skipped for it) and which
  * node:crypto does not implement, so a non-ASCII password throws rather than get a wrong answer.
  */
-export function verifierAccepts(verifier: string, password: string): boolean {
+function verifierAccepts(verifier: string, password: string): boolean {
   if ([...password].some((c) => c.charCodeAt(0) > 0x7f))
     throw new Error('verifierAccepts: only ASCII passwords are supported (no SASLprep here)');
   const match = VERIFIER.exec(verifier);
