@@ -613,23 +613,31 @@ describe('deletion protection and ordered teardown (Crossplane Usages)', () => {
     await expectComposedAndReady(NAME, ['Cluster', 'ProviderConfig', 'Grant', 'Usage']);
     // Every Usage Ready: Crossplane has labelled what it protects, so its webhook guards it.
     await eventually(
-      'the Usages of vault Ready (two protecting, one per Grant and one for the ProviderConfig ordering)',
+      'the Usages of vault Ready (two protecting, one per Grant and two for the ProviderConfig ordering)',
       async () => {
         const list = await usages();
         return (
-          list.length === (await grantsOf(NAME)).length + 3 && list.every((u) => isConditionTrue(u, 'Ready'))
+          list.length === (await grantsOf(NAME)).length + 4 && list.every((u) => isConditionTrue(u, 'Ready'))
         );
       },
       usageState,
       180_000,
     );
-    for (const ref of [clusterRef, xrRef]) {
-      const message = await refusal(ref);
-      expect(message, `DELETE ${ref.kind}`).toContain(
-        `deletion protection is on for PostgresInstance ${TEAM}/${NAME}: set spec.deletionProtection: false`,
-      );
+    // The XR has only the protecting Usage, so the refusal quotes its reason. The Cluster also has
+    // the teardown ordering's, and Crossplane quotes whichever it finds first: the refusal itself is
+    // the proof there, and the protecting Usage of the Cluster is among the Ready ones above.
+    expect(await refusal(xrRef), 'DELETE PostgresInstance').toContain(
+      `deletion protection is on for PostgresInstance ${TEAM}/${NAME}: set spec.deletionProtection: false`,
+    );
+    const clusterRefusal = await refusal(clusterRef);
+    expect(clusterRefusal, 'DELETE Cluster').toContain('nousages.protection.crossplane.io');
+    expect(clusterRefusal, 'DELETE Cluster').toContain('denied the request: This resource is in-use by');
+    expect(
+      (await protectionUsages()).map((u) => getString(u, 'spec', 'of', 'kind')).sort(),
+      'what the protecting Usages name',
+    ).toEqual(['Cluster', 'PostgresInstance']);
+    for (const ref of [clusterRef, xrRef])
       expect(await admin.get(ref), `${ref.kind} still there`).toBeDefined();
-    }
   });
 
   it('with protection turned off, deleting the XR works, and its Grants go before the ProviderConfig and the Cluster', async () => {
