@@ -52,3 +52,29 @@ describe('roles derived from the database name', () => {
     expect(managedRoleNames(a)).toEqual(managedRoleNames(a));
   });
 });
+
+describe('the long-names example', () => {
+  const xr = readSingleObject('examples/long-names/xr.yaml');
+  const result = render({ xr, input });
+
+  it('renders: no default pushed a name past a limit', () => {
+    expect(result.fatal).toBeUndefined();
+  });
+
+  it('composes every PostgreSQL role name within 63 bytes, and distinct', () => {
+    const cluster = result.objects.find((o) => o.kind === 'Cluster');
+    const roles = (getPath(cluster, 'spec', 'managed', 'roles') as { name: string }[]).map((r) => r.name);
+    expect(roles.length).toBe(3);
+    expect(new Set(roles).size).toBe(roles.length);
+    for (const role of roles) expect(Buffer.byteLength(role)).toBeLessThanOrEqual(63);
+  });
+
+  it('names every composed object within Kubernetes limits', () => {
+    for (const object of result.objects) {
+      const name = getPath(object, 'metadata', 'name');
+      expect(typeof name).toBe('string');
+      expect((name as string).length, `${String(object.kind)} ${String(name)}`).toBeLessThanOrEqual(253);
+      expect(name).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+    }
+  });
+});
