@@ -167,12 +167,21 @@ describe('installed from the Configuration (README "Install in a cluster")', () 
         ),
       describeState,
     );
-    const xrd = await admin.get({
-      apiVersion: 'apiextensions.crossplane.io/v2',
-      kind: 'CompositeResourceDefinition',
-      name: 'postgresinstances.database.pgplane.io',
-    });
-    expect(isConditionTrue(xrd, 'Established')).toBe(true);
+    // Waited for, like the Provider: Crossplane establishes the XRD's API once the Configuration's
+    // package revision has installed it, which on a loaded machine can come after the above.
+    await eventually(
+      'the XRD Established',
+      async () =>
+        isConditionTrue(
+          await admin.get({
+            apiVersion: 'apiextensions.crossplane.io/v2',
+            kind: 'CompositeResourceDefinition',
+            name: 'postgresinstances.database.pgplane.io',
+          }),
+          'Established',
+        ),
+      describeState,
+    );
   });
 });
 
