@@ -48,15 +48,25 @@ export function buildCredentialsExternalSecret(
       target: {
         name: role.credentialsSecretName,
         creationPolicy: 'Owner',
-        template: {
-          engineVersion: 'v2',
-          type: 'kubernetes.io/basic-auth',
-          // CNPG reloads a role's password when a Secret with this label changes: rotation just works.
-          metadata: { labels: { [CNPG_RELOAD_LABEL]: 'true' } },
-          data: { username: role.name, password: PASSWORD },
-        },
+        template: basicAuthTemplate(role, true),
       },
       data: passwordData(source, role),
     },
+  };
+}
+
+type SecretTemplate = NonNullable<NonNullable<NonNullable<ExternalSecret['spec']>['target']>['template']>;
+
+/**
+ * The kubernetes.io/basic-auth Secret CNPG reads a role's password from, in every credentials
+ * source that composes one: username a literal (the role), password from the ExternalSecret's data.
+ */
+export function basicAuthTemplate(role: RolePlan, reload: boolean): SecretTemplate {
+  return {
+    engineVersion: 'v2',
+    type: 'kubernetes.io/basic-auth',
+    // CloudNativePG applies a changed password from a Secret with this label: rotation needs it.
+    ...(reload ? { metadata: { labels: { [CNPG_RELOAD_LABEL]: 'true' } } } : {}),
+    data: { username: role.name, password: PASSWORD },
   };
 }

@@ -8,13 +8,13 @@
 //   (a ServiceAccount, a Role limited to their names, a RoleBinding), through which the connection
 //   ExternalSecrets copy the password, as they copy it from the platform's store in store mode;
 // - where the platform names a store for it, a PushSecret per role writing the password back.
-import { CNPG_RELOAD_LABEL, commonLabels } from '../../shared/labels.js';
+import { commonLabels } from '../../shared/labels.js';
 import type { IRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { CredentialsSource } from '../xr/policy.js';
 import type { ConnectionPassword } from './connection.js';
-import { ESO_API_VERSION, PASSWORD } from './credentials.js';
+import { basicAuthTemplate, ESO_API_VERSION } from './credentials.js';
 import type { InstancePlan, RolePlan } from './plan.js';
 import { PASSWORD_SLOT_ANNOTATION, ROTATION_TOKEN_ANNOTATION } from './rotation.js';
 import type { ExternalSecret } from './upstream/eso-external-secret.js';
@@ -112,18 +112,6 @@ export function buildCopiedCredentialsExternalSecret(
       },
       data: [{ secretKey: 'password', remoteRef: { key: slot.name, property: 'password' } }],
     },
-  };
-}
-
-type SecretTemplate = NonNullable<NonNullable<NonNullable<ExternalSecret['spec']>['target']>['template']>;
-
-function basicAuthTemplate(role: RolePlan, reload: boolean): SecretTemplate {
-  return {
-    engineVersion: 'v2',
-    type: 'kubernetes.io/basic-auth',
-    // CloudNativePG applies a changed password from a Secret with this label: rotation needs it.
-    ...(reload ? { metadata: { labels: { [CNPG_RELOAD_LABEL]: 'true' } } } : {}),
-    data: { username: role.name, password: PASSWORD },
   };
 }
 
