@@ -2,7 +2,8 @@
 // writes it. This zod schema is the single source of truth: the CLI and the provider validate
 // with it, and the Grant CRD's openAPIV3Schema is generated from it.
 import { z } from 'zod';
-import { MAX_IDENTIFIER_BYTES } from './names.js';
+import { postgresName as pgName } from './identifier-schemas.js';
+import { managedDocument, managedSpec, ManagedValidationError, parseManaged } from './managed-resource.js';
 
 export const GRANT_API_VERSION = 'grants.pgplane.io/v1alpha1';
 export const GRANT_KIND = 'Grant';
@@ -26,23 +27,6 @@ export const COLUMN_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'REFERENCES'] as
 
 /** The wildcard: every existing object in the schema (backfill) and every future one (default privileges). */
 export const WILDCARD = '*';
-
-/**
- * Any PostgreSQL name: quotes, spaces, dots, unicode are all legal because pgplane always
- * quotes. Only the empty name, NUL bytes and names longer than 63 bytes are refused.
- */
-const pgName = z
-  .string()
-  .min(1, { error: 'is empty; write the name exactly as it is in the catalog, e.g. "orders"' })
-  // In characters for the API server's schema; the refinement below counts the bytes.
-  .max(MAX_IDENTIFIER_BYTES, {
-    error: `is longer than ${MAX_IDENTIFIER_BYTES} bytes; PostgreSQL names are at most ${MAX_IDENTIFIER_BYTES} bytes (longer ones are silently truncated)`,
-  })
-  .refine((v) => !v.includes('\u0000'), { error: 'contains a NUL byte, which PostgreSQL names cannot hold' })
-  .refine((v) => Buffer.byteLength(v, 'utf8') <= MAX_IDENTIFIER_BYTES, {
-    error: (issue) =>
-      `is ${Buffer.byteLength(String(issue.input), 'utf8')} bytes; PostgreSQL names are at most ${MAX_IDENTIFIER_BYTES} bytes (longer ones are silently truncated)`,
-  });
 
 /**
  * How long each list of a privilege policy may be. A Grant written by a platform team may be long
@@ -275,41 +259,17 @@ export const grantParameters = z
   })
   .describe('The whole privilege policy of one grantee in one database.');
 
-export const grantSchema = z
-  .object({
-    apiVersion: z
-      .literal(GRANT_API_VERSION, { error: `must be ${GRANT_API_VERSION}` })
-      .describe('API version.'),
-    kind: z.literal(GRANT_KIND, { error: `must be ${GRANT_KIND}` }).describe('Kind.'),
-    metadata: z
-      .object({
-        name: z
-          .string()
-          .min(1, { error: 'is empty; every Grant needs a name' })
-          .describe('Name of the Grant.'),
-        namespace: z.string().optional().describe('Namespace of the Grant.'),
-      })
-      .loose()
-      .describe('Standard object metadata.'),
-    spec: z
-      .object({
-        forProvider: grantParameters,
-        providerConfigRef: z
-          .object({ name: z.string().min(1), kind: z.string().optional() })
-          .optional()
-          .describe('The ProviderConfig that says how to connect to the server.'),
-        managementPolicies: z
-          .array(z.enum(['Observe', 'Create', 'Update', 'Delete', 'LateInitialize', '*']))
-          .optional()
-          .describe('Crossplane management policies; ["Observe"] reports drift and applies nothing.'),
-        deletionPolicy: z
-          .enum(['Delete', 'Orphan'])
-          .optional()
-          .describe('Delete revokes what the Grant manages when it is deleted; Orphan leaves it.'),
-      })
-      .describe('Desired state.'),
-  })
-  .describe('A Grant: privileges of one role in one PostgreSQL database, kept as declared.');
+export const grantSchema = managedDocument({
+  apiVersion: GRANT_API_VERSION,
+  kind: GRANT_KIND,
+  spec: managedSpec(grantParameters, {
+    deletionPolicy: {
+      default: 'Delete',
+      describe: 'Delete revokes what the Grant manages when it is deleted; Orphan leaves it.',
+    },
+  }),
+  description: 'A Grant: privileges of one role in one PostgreSQL database, kept as declared.',
+});
 
 export type GrantDocument = z.infer<typeof grantSchema>;
 export type GrantParameters = z.infer<typeof grantParameters>;
@@ -332,27 +292,11 @@ const EXAMPLES: Record<string, string> = {
   memberships: 'memberships: [{role: app_readers, admin: false}]',
 };
 
-export class GrantValidationError extends Error {
-  constructor(
-    readonly problems: readonly string[],
-    readonly source: string,
-  ) {
-    super(`invalid Grant ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+export class GrantValidationError extends ManagedValidationError {
+  constructor(problems: readonly string[], source: string) {
+    super(GRANT_KIND, problems, source);
     this.name = 'GrantValidationError';
   }
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
-    '',
-  );
-}
-
-function exampleFor(path: readonly PropertyKey[]): string {
-  const section = path[0] === 'spec' && path[1] === 'forProvider' ? path[2] : path[0];
-  const example = typeof section === 'string' ? EXAMPLES[section] : undefined;
-  return example ?? `spec.forProvider: {database: app, grantee: app_readonly, ${EXAMPLES.tables}}`;
 }
 
 /**
@@ -360,21 +304,10 @@ function exampleFor(path: readonly PropertyKey[]): string {
  * wrong and a correct example, because the person reading them is fixing a YAML file.
  */
 export function parseGrant(document: unknown, origin = 'document'): GrantDocument {
-  const result = grantSchema.safeParse(document);
-  if (result.success) return result.data;
-  const name = readName(document);
-  const source = name ? `"${name}" (${origin})` : `(${origin})`;
-  const problems = result.error.issues.map((issue) => {
-    const field = formatPath(issue.path) || '(document)';
-    return `${field}: ${issue.message}. Example: ${exampleFor(issue.path)}`;
+  return parseManaged(grantSchema, document, origin, {
+    kind: GRANT_KIND,
+    examples: EXAMPLES,
+    fallback: `spec.forProvider: {database: app, grantee: app_readonly, ${EXAMPLES.tables}}`,
+    error: GrantValidationError,
   });
-  throw new GrantValidationError(problems, source);
-}
-
-function readName(document: unknown): string | undefined {
-  if (typeof document !== 'object' || document === null) return undefined;
-  const metadata = (document as { metadata?: unknown }).metadata;
-  if (typeof metadata !== 'object' || metadata === null) return undefined;
-  const name = (metadata as { name?: unknown }).name;
-  return typeof name === 'string' ? name : undefined;
 }

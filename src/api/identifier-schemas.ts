@@ -64,3 +64,20 @@ export const labelKey = withProblem(
 );
 
 export const labelValue = z.string().max(MAX_DNS_LABEL).regex(new RegExp(LABEL_VALUE_PATTERN));
+
+/**
+ * Any PostgreSQL name: quotes, spaces, dots, unicode are all legal because pgplane always
+ * quotes. Only the empty name, NUL bytes and names longer than 63 bytes are refused.
+ */
+export const postgresName = z
+  .string()
+  .min(1, { error: 'is empty; write the name exactly as it is in the catalog, e.g. "orders"' })
+  // In characters for the API server's schema; the refinement below counts the bytes.
+  .max(MAX_IDENTIFIER_BYTES, {
+    error: `is longer than ${MAX_IDENTIFIER_BYTES} bytes; PostgreSQL names are at most ${MAX_IDENTIFIER_BYTES} bytes (longer ones are silently truncated)`,
+  })
+  .refine((v) => !v.includes('\u0000'), { error: 'contains a NUL byte, which PostgreSQL names cannot hold' })
+  .refine((v) => Buffer.byteLength(v, 'utf8') <= MAX_IDENTIFIER_BYTES, {
+    error: (issue) =>
+      `is ${Buffer.byteLength(String(issue.input), 'utf8')} bytes; PostgreSQL names are at most ${MAX_IDENTIFIER_BYTES} bytes (longer ones are silently truncated)`,
+  });

@@ -41,8 +41,11 @@ function identifierProblem(value: string): string | undefined {
 }
 
 export function roleNameProblem(value: string): string | undefined {
-  const identifier = identifierProblem(value);
-  if (identifier) return identifier;
+  return identifierProblem(value) ?? reservedRoleProblem(value);
+}
+
+/** Why a role name of any spelling is one no tenant may take, or undefined when it is free. */
+export function reservedRoleProblem(value: string): string | undefined {
   if (RESERVED_ROLES.has(value.toLowerCase()))
     return `is a reserved role name (${[...RESERVED_ROLES].join(', ')} cannot be used)`;
   if (value.toLowerCase().startsWith('pg_'))
@@ -57,8 +60,11 @@ export function roleNameProblem(value: string): string | undefined {
 const RESERVED_DATABASES = new Set(['postgres', 'template0', 'template1']);
 
 export function databaseNameProblem(value: string): string | undefined {
-  const identifier = identifierProblem(value);
-  if (identifier) return identifier;
+  return identifierProblem(value) ?? reservedDatabaseProblem(value);
+}
+
+/** Why a database name of any spelling is one every cluster already has, or undefined. */
+export function reservedDatabaseProblem(value: string): string | undefined {
   if (RESERVED_DATABASES.has(value.toLowerCase()))
     return `is a database every PostgreSQL cluster already has (${[...RESERVED_DATABASES].join(', ')} cannot be used)`;
   return undefined;

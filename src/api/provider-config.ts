@@ -6,13 +6,18 @@ import type { JsonObject } from '../shared/json.js';
 import { GRANT_API_VERSION, GRANT_KIND, grantSchema } from './grant.js';
 import { customResourceDefinition } from './openapi.js';
 import { grantRecordSchema } from './grant-record.js';
+import { DATABASE_KIND, databaseObservationSchema, databaseSchema } from './database.js';
+import { ROLE_KIND, roleObservationSchema, roleSchema } from './role.js';
 
-export const PROVIDER_GROUP = 'grants.pgplane.io';
-export const PROVIDER_VERSION = 'v1alpha1';
+import { PROVIDER_GROUP, PROVIDER_VERSION } from './provider-group.js';
+
+export { PROVIDER_GROUP, PROVIDER_VERSION };
 export const PROVIDER_CONFIG_KIND = 'ProviderConfig';
 export const CLUSTER_PROVIDER_CONFIG_KIND = 'ClusterProviderConfig';
 export const PLURALS = {
   Grant: 'grants',
+  Role: 'roles',
+  Database: 'databases',
   ProviderConfig: 'providerconfigs',
   ClusterProviderConfig: 'clusterproviderconfigs',
 } as const;
@@ -196,13 +201,7 @@ const grantObservationSchema = z
   .describe('What the provider observed in the database.');
 export type GrantObservation = z.infer<typeof grantObservationSchema>;
 
-const grantStatusSchema = z
-  .object({
-    conditions: z.array(conditionSchema).optional().describe('Synced and Ready.'),
-    observedGeneration: z.number().int().optional(),
-    atProvider: grantObservationSchema.optional(),
-  })
-  .describe('Observed state of the Grant.');
+const grantStatusSchema = managedStatus(GRANT_KIND, grantObservationSchema);
 
 const providerConfigStatusSchema = z
   .object({ conditions: z.array(conditionSchema).optional() })
@@ -232,6 +231,58 @@ function grantDefinition(): JsonObject {
       { name: 'Grantee', type: 'string', jsonPath: '.spec.forProvider.grantee' },
       { name: 'Missing', type: 'integer', jsonPath: '.status.atProvider.drift.missing', priority: 1 },
       { name: 'Extra', type: 'integer', jsonPath: '.status.atProvider.drift.extra', priority: 1 },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    ],
+  });
+}
+
+function managedStatus(kind: string, atProvider: z.ZodType) {
+  return z
+    .object({
+      conditions: z.array(conditionSchema).optional().describe('Synced and Ready.'),
+      observedGeneration: z.number().int().optional(),
+      atProvider: atProvider.optional(),
+    })
+    .describe(`Observed state of the ${kind}.`);
+}
+
+function roleDefinition(): JsonObject {
+  return customResourceDefinition({
+    group: PROVIDER_GROUP,
+    version: PROVIDER_VERSION,
+    kind: ROLE_KIND,
+    plural: PLURALS.Role,
+    scope: 'Namespaced',
+    categories: ['crossplane', 'managed', 'pgplane'],
+    description: roleSchema.description ?? 'A Role.',
+    spec: roleSchema.shape.spec,
+    status: managedStatus(ROLE_KIND, roleObservationSchema),
+    subresources: true,
+    printerColumns: [
+      ...CONDITION_COLUMNS,
+      { name: 'Role', type: 'string', jsonPath: '.spec.forProvider.name' },
+      { name: 'Login', type: 'boolean', jsonPath: '.spec.forProvider.login' },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    ],
+  });
+}
+
+function databaseDefinition(): JsonObject {
+  return customResourceDefinition({
+    group: PROVIDER_GROUP,
+    version: PROVIDER_VERSION,
+    kind: DATABASE_KIND,
+    plural: PLURALS.Database,
+    scope: 'Namespaced',
+    categories: ['crossplane', 'managed', 'pgplane'],
+    description: databaseSchema.description ?? 'A Database.',
+    spec: databaseSchema.shape.spec,
+    status: managedStatus(DATABASE_KIND, databaseObservationSchema),
+    subresources: true,
+    printerColumns: [
+      ...CONDITION_COLUMNS,
+      { name: 'Database', type: 'string', jsonPath: '.spec.forProvider.name' },
+      { name: 'Owner', type: 'string', jsonPath: '.status.atProvider.owner' },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
   });
@@ -281,6 +332,8 @@ function clusterProviderConfigDefinition(): JsonObject {
 export function providerCrdFiles(): Record<string, JsonObject> {
   const files: Record<string, JsonObject> = {
     [`package/provider/crds/${PROVIDER_GROUP}_${PLURALS.Grant}.yaml`]: grantDefinition(),
+    [`package/provider/crds/${PROVIDER_GROUP}_${PLURALS.Role}.yaml`]: roleDefinition(),
+    [`package/provider/crds/${PROVIDER_GROUP}_${PLURALS.Database}.yaml`]: databaseDefinition(),
     [`package/provider/crds/${PROVIDER_GROUP}_${PLURALS.ProviderConfig}.yaml`]: providerConfigDefinition(),
     [`package/provider/crds/${PROVIDER_GROUP}_${PLURALS.ClusterProviderConfig}.yaml`]:
       clusterProviderConfigDefinition(),

@@ -243,7 +243,9 @@ export class Controller {
       markInUse: async (ref, grantNamespace) => this.markInUse(ref, grantNamespace),
       readSecret: async (ref) => {
         const secret = await this.watchedSecret(ref);
-        return secret ? decodeSecretData(secret.data) : undefined;
+        return secret
+          ? { data: decodeSecretData(secret.data), version: secret.metadata?.resourceVersion ?? '' }
+          : undefined;
       },
     };
     this.reconciler = new GrantReconciler({

@@ -12,7 +12,6 @@ import {
   resolveConnection,
   type ConnectionSource,
   type ProviderConfigRef,
-  type SecretReader,
   type SecretRef,
   type ServerConnection,
 } from './connection.js';
@@ -28,7 +27,13 @@ export interface ConfigStore {
    * cannot disappear while an object still has something to remove through it (usage.ts).
    */
   markInUse(ref: ProviderConfigRef, objectNamespace: string): Promise<void>;
-  readSecret: SecretReader;
+  /** A Secret's decoded data and its resourceVersion (which changes with its content); undefined when missing. */
+  readSecret(ref: SecretRef): Promise<StoredSecret | undefined>;
+}
+
+export interface StoredSecret {
+  readonly data: Readonly<Record<string, string>>;
+  readonly version: string;
 }
 
 export interface Databases {
@@ -66,6 +71,11 @@ export interface Session {
   readonly scrub: Scrub;
   /** Runs fn with a client on `database`; a failure to connect says which config, Secret and keys. */
   withClient<T>(database: string, fn: (client: ApplyClient) => Promise<T>): Promise<T>;
+  /**
+   * Reads a Secret the object's spec names (a Role's password), in the object's namespace, and
+   * records it as a dependency: a change of its content re-reconciles the object.
+   */
+  readSecret(ref: SecretRef): Promise<StoredSecret | undefined>;
 }
 
 /** Resolves the server the object's spec.providerConfigRef names. */
@@ -83,15 +93,19 @@ export async function openSession(
   remember();
   const source = await deps.configs.source(ref, object.metadata.namespace);
   await deps.configs.markInUse(ref, object.metadata.namespace);
-  const { connection } = await resolveConnection(source, async (secretRef) => {
-    secretsRead = [...secretsRead, secretRef];
-    remember();
+  const read = async (secretRef: SecretRef): Promise<StoredSecret | undefined> => {
+    if (!secretsRead.some((s) => s.namespace === secretRef.namespace && s.name === secretRef.name)) {
+      secretsRead = [...secretsRead, secretRef];
+      remember();
+    }
     return deps.configs.readSecret(secretRef);
-  });
+  };
+  const { connection } = await resolveConnection(source, async (secretRef) => (await read(secretRef))?.data);
   const scrub: Scrub = (text) => redact(text, connection.secretValues);
   return {
     connection,
     scrub,
+    readSecret: read,
     withClient: async (database, fn) => {
       try {
         return await deps.databases.withClient(connection, database, fn);

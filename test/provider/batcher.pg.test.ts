@@ -36,6 +36,7 @@ const session = (): Session => ({
   connection,
   scrub: (text) => text,
   withClient: (database, fn) => pools.withClient(connection, database, fn),
+  readSecret: () => Promise.resolve(undefined),
 });
 
 const grant = (grantee: string, table: string): GrantParameters => ({

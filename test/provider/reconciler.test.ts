@@ -130,7 +130,8 @@ function harness(
         if (sourceError) throw sourceError;
         return { kind: ref.kind, name: ref.name, namespace, spec: sourceSpec };
       },
-      readSecret: async (ref: SecretRef) => (ref.name === 'owner' ? secretData : undefined),
+      readSecret: async (ref: SecretRef) =>
+        ref.name === 'owner' ? { data: secretData, version: '1' } : undefined,
       markInUse: async (ref: ProviderConfigRef, namespace: string) => {
         inUse.push(`${ref.kind} ${namespace}/${ref.name}`);
         connections.push('mark in use');
