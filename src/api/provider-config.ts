@@ -107,6 +107,14 @@ const providerConfigFields = {
     .max(65535)
     .optional()
     .describe('Server port; overrides the Secret. Default 5432.'),
+  defaultDatabase: z
+    .string()
+    .min(1)
+    .max(63)
+    .optional()
+    .describe(
+      'The database Roles and Databases are managed through (roles and databases belong to the whole server, but a session needs a database to connect to). Default "postgres".',
+    ),
   sslmode: z
     .enum(SSL_MODES)
     .optional()

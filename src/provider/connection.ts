@@ -64,6 +64,8 @@ export interface ServerConnection {
   readonly password: string;
   readonly sslmode: SslMode;
   readonly ssl: false | ConnectionOptions;
+  /** Where server-wide objects (roles, databases) are managed from: the ProviderConfig's defaultDatabase. */
+  readonly defaultDatabase: string;
   /** Changes when the password or CA changes, so pools holding old credentials are replaced. */
   readonly credentialsFingerprint: string;
   /**
@@ -228,6 +230,7 @@ export function buildConnection(
     password,
     sslmode,
     ssl,
+    defaultDatabase: spec.defaultDatabase ?? 'postgres',
     credentialsFingerprint,
     shown,
     secret: refs.connection,

@@ -18,6 +18,7 @@ const connection: ServerConnection = {
   password: 'unused-with-trust',
   sslmode: 'disable',
   ssl: false,
+  defaultDatabase: 'postgres',
   credentialsFingerprint: 'fingerprint',
   shown: { host: LOCAL.host, port: String(LOCAL.port), user: '<username>' },
   secret: { namespace: 'test', name: 'pg' },
