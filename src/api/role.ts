@@ -144,7 +144,8 @@ export const roleObservationSchema = z
     inRoles: z.array(z.string()).optional().describe('The roles it is a member of.'),
     password: z
       .object({
-        secret: z.string().describe('The Secret the password was read from.'),
+        secret: z.string().describe('The Secret the password was read from (namespace/name).'),
+        key: z.string().describe('The key of that Secret: a new key sets the password again.'),
         version: z
           .string()
           .describe("The Secret's resourceVersion when it was set: a new version sets the password again."),
