@@ -1,10 +1,11 @@
 // The APIs pgplane publishes, as generated Kubernetes objects: the PostgresInstance XRDs
-// (namespaced v2 and legacy v1 with a claim) and the function Input CRD. scripts/generate-apis.ts
+// (namespaced v2 and legacy v1 with a claim), the PostgresDatabase XRD and the function Input CRD. scripts/generate-apis.ts
 // writes them; a test fails when the committed YAML differs.
 import { stringify } from 'yaml';
 import type { JsonObject } from '../shared/json.js';
 import { functionInputSchema, INPUT_API_VERSION, INPUT_KIND } from './function-input.js';
 import { customResourceDefinition, toOpenApiSchema } from './openapi.js';
+import { postgresDatabaseSpecSchema, postgresDatabaseStatusSchema } from './postgres-database.js';
 import { postgresInstanceSpecSchema, postgresInstanceStatusSchema } from './postgres-instance.js';
 import { providerCrdFiles } from './provider-config.js';
 
@@ -101,6 +102,54 @@ function legacyDefinition(): JsonObject {
   };
 }
 
+const DATABASE_DESCRIPTION =
+  "One service's PostgreSQL database, its owner, roles and connection Secrets, on a shared PostgresInstance or a server the platform registered; isolated from every other database there.";
+
+const DATABASE_PRINTER_COLUMNS: JsonObject[] = [
+  { name: 'Database', type: 'string', jsonPath: '.status.databaseName' },
+  { name: 'Backend', type: 'string', jsonPath: '.status.backend.kind' },
+  { name: 'On', type: 'string', jsonPath: '.status.backend.name' },
+  { name: 'Endpoint', type: 'string', jsonPath: '.status.endpoint', priority: 1 },
+];
+
+function databaseDefinition(): JsonObject {
+  return {
+    apiVersion: 'apiextensions.crossplane.io/v2',
+    kind: 'CompositeResourceDefinition',
+    metadata: { name: `postgresdatabases.${XR_GROUP}` },
+    spec: {
+      group: XR_GROUP,
+      names: {
+        kind: 'PostgresDatabase',
+        plural: 'postgresdatabases',
+        categories: ['crossplane', 'pgplane'],
+        shortNames: ['pgdb'],
+      },
+      scope: 'Namespaced',
+      defaultCompositionRef: { name: `postgresdatabases.${XR_GROUP}` },
+      versions: [
+        {
+          name: XR_VERSION,
+          served: true,
+          referenceable: true,
+          additionalPrinterColumns: DATABASE_PRINTER_COLUMNS,
+          schema: {
+            openAPIV3Schema: {
+              description: DATABASE_DESCRIPTION,
+              type: 'object',
+              properties: {
+                spec: toOpenApiSchema(postgresDatabaseSpecSchema),
+                status: toOpenApiSchema(postgresDatabaseStatusSchema),
+              },
+              required: ['spec'],
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
 function inputDefinition(): JsonObject {
   const [group, version] = INPUT_API_VERSION.split('/') as [string, string];
   return customResourceDefinition({
@@ -121,6 +170,7 @@ export function generatedApiFiles(): Record<string, JsonObject> {
   return {
     'apis/namespaced/definition.yaml': namespacedDefinition(),
     'apis/legacy/definition.yaml': legacyDefinition(),
+    'apis/namespaced/database-definition.yaml': databaseDefinition(),
     'package/function/input/pgplane.fn.crossplane.io_inputs.yaml': inputDefinition(),
     ...providerCrdFiles(),
   };

@@ -308,9 +308,28 @@ const claimPolicySchema = z
     "What claims may choose. Claims are written by teams the platform does not trust with its secret store, other teams' data or the superuser: they get only what is offered here.",
   );
 
+/** The kinds of XR this function composes; the Composition's Input says which one it serves. */
+export const SERVED_KINDS = ['PostgresInstance', 'PostgresDatabase'] as const;
+export type ServedKind = (typeof SERVED_KINDS)[number];
+
 export const functionInputSchema = z.object({
   apiVersion: z.literal(INPUT_API_VERSION).optional(),
   kind: z.literal(INPUT_KIND).optional(),
+  serves: z
+    .enum(SERVED_KINDS)
+    .default('PostgresInstance')
+    .describe(
+      "What the Composition's XRs are: PostgresInstance (a CloudNativePG cluster) or PostgresDatabase (one service's database on a shared instance or a registered server). The function never reads the XR's group or kind: a platform's own API works under either.",
+    ),
+  instanceKind: z
+    .object({
+      apiVersion: z.string().min(1).default('database.pgplane.io/v1alpha1'),
+      kind: z.string().min(1).default('PostgresInstance'),
+    })
+    .default({ apiVersion: 'database.pgplane.io/v1alpha1', kind: 'PostgresInstance' })
+    .describe(
+      "The API of the PostgresInstances a PostgresDatabase's spec.instanceRef names (a platform with its own group sets it). Default: database.pgplane.io/v1alpha1 PostgresInstance.",
+    ),
   sizes: z
     .record(z.string().max(MAX_SIZE_NAME).regex(new RegExp(SIZE_NAME_PATTERN)), sizeSchema)
     .optional()

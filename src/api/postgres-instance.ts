@@ -158,6 +158,19 @@ export const postgresInstanceSpecSchema = z.object({
     .describe(
       'true stops all pods and keeps the volumes (CloudNativePG hibernation): no compute cost, no data lost.',
     ),
+  sharing: z
+    .object({
+      enabled: z
+        .boolean()
+        .default(false)
+        .describe(
+          'PostgresDatabases in this namespace may each create their own database and roles on this instance (spec.instanceRef).',
+        ),
+    })
+    .optional()
+    .describe(
+      "Lets other services' PostgresDatabases live on this instance, each isolated in its own database.",
+    ),
   ...featureFields,
 });
 
@@ -231,6 +244,7 @@ export const FIELD_EXAMPLES: Readonly<Record<string, string>> = {
   upgrade: 'upgrade: {allowWithoutBackup: true}',
   'upgrade.allowWithoutBackup': 'upgrade: {allowWithoutBackup: true}',
   networkPolicy: 'networkPolicy: {allowedNamespaces: [agents]}',
+  sharing: 'sharing: {enabled: true}',
 };
 
 /** What the function reports in the XR's status (Crossplane adds conditions beside it). */
