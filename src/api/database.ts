@@ -117,6 +117,16 @@ export const databaseObservationSchema = z
     encoding: z.string().optional(),
     lcCollate: z.string().optional(),
     lcCtype: z.string().optional(),
+    localeProvider: z
+      .enum(['libc', 'icu', 'builtin'])
+      .optional()
+      .describe(
+        'How the default collation is provided: libc (lcCollate, lcCtype), or (PostgreSQL 15+) icu or builtin (providerLocale).',
+      ),
+    providerLocale: z
+      .string()
+      .optional()
+      .describe('The ICU or builtin locale, when localeProvider is not libc.'),
     connectionLimit: z.number().int().optional(),
     template: z
       .string()
