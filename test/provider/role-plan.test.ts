@@ -27,12 +27,18 @@ const existing = (overrides: Partial<ObservedRole> = {}): ObservedRole => ({
   privileged: [],
   comment: ownershipComment(owner),
   inRoles: [],
+  grantors: {},
   ...overrides,
 });
 
-const snapshot = (role: ObservedRole | undefined, targets: string[] = []): RoleSnapshot => ({
+const snapshot = (
+  role: ObservedRole | undefined,
+  targets: string[] = [],
+  version = 150004,
+): RoleSnapshot => ({
   role,
   targets: targets.map((name) => ({ name, privileged: [] })),
+  version,
 });
 
 const password = (overrides: Partial<PasswordInput> = {}): PasswordInput => ({
@@ -166,6 +172,17 @@ describe('planRole: memberships', () => {
     ]);
   });
 
+  it('on PostgreSQL 16+ revokes a membership from each of its grantors; before 16 it is one row', () => {
+    const role = existing({ inRoles: ['admins'], grantors: { admins: ['postgres', 'a "b"'] } });
+    expect(sqlOf(plan({ spec: spec(), observed: snapshot(role, [], 160000) }))).toEqual([
+      'REVOKE "admins" FROM "app" GRANTED BY "postgres"',
+      'REVOKE "admins" FROM "app" GRANTED BY "a ""b"""',
+    ]);
+    expect(sqlOf(plan({ spec: spec(), observed: snapshot(role, [], 150004) }))).toEqual([
+      'REVOKE "admins" FROM "app"',
+    ]);
+  });
+
   it('refuses a membership in a role that does not exist, and still grants the others', () => {
     const p = plan({
       spec: spec({ inRoles: ['ghost', 'readers'] }),
@@ -178,7 +195,11 @@ describe('planRole: memberships', () => {
   it('refuses a membership in a privileged role: a member could SET ROLE to it', () => {
     const p = plan({
       spec: spec({ inRoles: ['admin'] }),
-      observed: { role: existing(), targets: [{ name: 'admin', privileged: ['SUPERUSER'] }] },
+      observed: {
+        role: existing(),
+        targets: [{ name: 'admin', privileged: ['SUPERUSER'] }],
+        version: 180001,
+      },
     });
     expect(p.statements).toEqual([]);
     expect(p.problem).toMatch(/inRoles names role "admin", which has SUPERUSER/);

@@ -378,10 +378,19 @@ describe.each(SERVERS)('Role client on PostgreSQL $major', (target) => {
         `ALTER ROLE "${name}" NOLOGIN CONNECTION LIMIT 9; REVOKE "${group}" FROM "${name}"; GRANT "${extra}" TO "${name}"`,
       ),
     );
+    // A membership another role granted (PostgreSQL 16+ keeps it apart from the superuser's).
+    const grantor = await server.createRole(uniqueName('adm'), 'NOLOGIN CREATEROLE');
+    const third = await server.createRole(uniqueName('third'), 'NOLOGIN');
+    await admin((c) =>
+      c.query(
+        `GRANT "${third}" TO "${grantor}" WITH ADMIN OPTION; SET ROLE "${grantor}"; GRANT "${third}" TO "${name}"; RESET ROLE; GRANT "${third}" TO "${name}"`,
+      ),
+    );
     const expected = [
       'login is false on the server, the spec says true',
       'connectionLimit is 9 on the server, the spec says -1',
       `a member of "${extra}" on the server, which the spec does not list`,
+      `a member of "${third}" on the server, which the spec does not list`,
       `not a member of "${group}" on the server, the spec says it is`,
     ];
     const observed = await sync(object, false);
@@ -389,13 +398,14 @@ describe.each(SERVERS)('Role client on PostgreSQL $major', (target) => {
     expect(observed.drift?.observed).toBe(expected.join('; '));
     expect(observed.drift?.changed).toBe(true);
     expect(observed.atProvider.drift).toEqual(expected);
-    expect(await roleRow(name)).toMatchObject({ rolcanlogin: false, rolconnlimit: 9, member_of: [extra] });
+    expect(await roleRow(name)).toMatchObject({ rolcanlogin: false, rolconnlimit: 9 });
+    expect((await roleRow(name))?.member_of).toContain(extra);
     expect((await sync(object, false)).drift?.changed).toBe(false);
 
     const corrected = await sync(object);
     expect(corrected.applied).toEqual({
       reason: 'RoleUpdated',
-      note: `updated role "${name}" (3 statement(s)): ${expected.join('; ')}`,
+      note: expect.stringContaining(`: ${expected.join('; ')}`),
     });
     expect(corrected.drift).toBeUndefined();
     expect(corrected.atProvider.drift).toBeUndefined();

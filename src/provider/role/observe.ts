@@ -17,6 +17,11 @@ export interface ObservedRole {
   readonly comment: string | null;
   /** Sorted, each once (PostgreSQL 16+ may hold one membership from several grantors). */
   readonly inRoles: readonly string[];
+  /**
+   * Who granted each membership. PostgreSQL 16+ keeps one grant per grantor, and a REVOKE takes
+   * only the current user's unless it names the grantor (GRANTED BY).
+   */
+  readonly grantors: Readonly<Record<string, readonly string[]>>;
 }
 
 /** A role the spec wants this role to be a member of. */
@@ -30,6 +35,8 @@ export interface RoleSnapshot {
   readonly role: ObservedRole | undefined;
   /** Those of the requested roles that exist. */
   readonly targets: readonly MembershipTarget[];
+  /** server_version_num, e.g. 180001. */
+  readonly version: number;
 }
 
 const PRIVILEGED = `array_remove(ARRAY[
@@ -56,14 +63,25 @@ export const OBSERVE_ROLE_SQL = `SELECT
         (SELECT json_agg(DISTINCT g.rolname ORDER BY g.rolname)
            FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
           WHERE m.member = r.oid),
-        '[]'::json))
+        '[]'::json),
+      'grantors', COALESCE(
+        (SELECT json_object_agg(x.rolname, x.grantors)
+           FROM (SELECT g.rolname, json_agg(DISTINCT gr.rolname) AS grantors
+                   FROM pg_auth_members m
+                   JOIN pg_roles g ON g.oid = m.roleid
+                   JOIN pg_roles gr ON gr.oid = m.grantor
+                  WHERE m.member = r.oid
+                  GROUP BY g.rolname) x),
+        '{}'::json))
      FROM pg_roles r WHERE r.rolname = $1) AS role,
+  current_setting('server_version_num')::int AS version,
   (SELECT COALESCE(json_agg(json_build_object('name', t.rolname, 'privileged', ${privileged('t')})), '[]'::json)
      FROM pg_roles t WHERE t.rolname = ANY($2::text[])) AS targets`;
 
 interface Row {
   role: ObservedRole | null;
   targets: MembershipTarget[];
+  version: number;
 }
 
 export async function observeRole(
@@ -73,7 +91,7 @@ export async function observeRole(
 ): Promise<RoleSnapshot> {
   const { rows } = await client.query<Row>(OBSERVE_ROLE_SQL, [name, [...inRoles]]);
   const row = rows[0];
-  return { role: row?.role ?? undefined, targets: row?.targets ?? [] };
+  return { role: row?.role ?? undefined, targets: row?.targets ?? [], version: row?.version ?? 0 };
 }
 
 /** The databases where a role still owns objects or holds privileges (pg_shdepend), for a refused DROP. */

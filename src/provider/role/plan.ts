@@ -62,6 +62,9 @@ const ATTRIBUTES = [
   ['createrole', 'CREATEROLE'],
 ] as const;
 
+/** From PostgreSQL 16, one membership may be granted by several grantors, each revoked apart. */
+const PG16 = 160000;
+
 const flag = (keyword: string, on: boolean): string => (on ? keyword : `NO${keyword}`);
 
 /** "infinity", "-infinity" or milliseconds since the epoch: how two VALID UNTIL values compare. */
@@ -116,7 +119,11 @@ function membershipChanges(
   const drift: string[] = [];
   const problems: string[] = [];
   for (const name of [...current].filter((r) => !wanted.has(r)).sort()) {
-    statements.push({ sql: `REVOKE ${ident(name)} FROM ${role}` });
+    // Before 16 a membership is one row, whoever granted it (and its grantor may be long gone).
+    const grantors = observed.version >= PG16 ? (observed.role?.grantors[name] ?? []) : [];
+    if (grantors.length === 0) statements.push({ sql: `REVOKE ${ident(name)} FROM ${role}` });
+    for (const grantor of grantors)
+      statements.push({ sql: `REVOKE ${ident(name)} FROM ${role} GRANTED BY ${ident(grantor)}` });
     drift.push(`a member of "${name}" on the server, which the spec does not list`);
   }
   for (const name of spec.inRoles.filter((r) => !current.has(r))) {
