@@ -7,6 +7,7 @@ import {
   Status,
   Target,
   type Condition,
+  type ResourceSelector,
   type Result,
   type RunFunctionRequest,
   type RunFunctionResponse,
@@ -14,7 +15,15 @@ import {
 } from '@crossplane-org/function-sdk-typescript';
 import type { Logger } from 'pino';
 import { getObject, getString, isObject, type JsonObject } from '../shared/json.js';
-import { composeInstance, CONDITION_TYPES, type Composition, type Observed } from './compose/instance.js';
+import {
+  CONDITION_TYPES,
+  DATABASE_CONDITION_TYPES,
+  type Composition,
+  type Observed,
+  type RefusalReason,
+  type ResourceRequirement,
+} from './compose/composition-builder.js';
+import { composeInstance } from './compose/instance.js';
 import { checkInvariants } from './compose/invariants.js';
 import { planInstance } from './compose/plan.js';
 import { parseDuration } from '../shared/duration.js';
@@ -91,12 +100,15 @@ function observedState(req: RunFunctionRequest, now: Date): Observed {
   }
   // Crossplane v2 answers `requirements.resources` in requiredResources; v1.x in extraResources.
   const required: Record<string, JsonObject> = {};
+  const requiredLists: Record<string, JsonObject[]> = {};
   const answered = new Set<string>();
   for (const answers of [req.extraResources, req.requiredResources]) {
     for (const [key, found] of Object.entries(answers ?? {})) {
       answered.add(key);
-      const first = found.items[0]?.resource;
-      if (isObject(first)) required[key] = first;
+      const items = found.items.map((item) => item.resource).filter(isObject);
+      // A requirement by name has at most one object; a list requirement (by labels) keeps them all.
+      if (items[0]) required[key] = items[0];
+      requiredLists[key] = items;
     }
   }
   const composite = req.observed?.composite?.resource;
@@ -105,6 +117,7 @@ function observedState(req: RunFunctionRequest, now: Date): Observed {
   return {
     resources,
     required,
+    requiredLists,
     answered,
     now,
     ...(compositeStatus ? { compositeStatus } : {}),
@@ -124,8 +137,7 @@ function baseResponse(req: RunFunctionRequest, ttl: string): RunFunctionResponse
   };
 }
 
-type FatalReason =
-  'InvalidSpec' | 'InternalError' | 'WeakPassword' | 'RestoreRefused' | 'CredentialsConflict';
+type FatalReason = 'InvalidSpec' | 'InternalError' | RefusalReason;
 
 /** The condition a FATAL result also sets: what is wrong, the spec or a password; a pgplane bug is neither. */
 const FATAL_CONDITIONS: Readonly<Record<FatalReason, string | undefined>> = {
@@ -133,6 +145,8 @@ const FATAL_CONDITIONS: Readonly<Record<FatalReason, string | undefined>> = {
   WeakPassword: CONDITION_TYPES.passwordPolicy,
   RestoreRefused: CONDITION_TYPES.restore,
   CredentialsConflict: CONDITION_TYPES.credentials,
+  NameConflict: DATABASE_CONDITION_TYPES.backend,
+  BackendRefused: DATABASE_CONDITION_TYPES.backend,
   InternalError: undefined,
 };
 
@@ -196,10 +210,7 @@ function successResponse(
   });
 
   const selectors = Object.fromEntries(
-    Object.entries(composition.requirements).map(([key, r]) => [
-      key,
-      { apiVersion: r.apiVersion, kind: r.kind, matchName: r.matchName, namespace: r.namespace },
-    ]),
+    Object.entries(composition.requirements).map(([key, r]) => [key, selector(r)]),
   );
   if (Object.keys(selectors).length > 0) {
     rsp.requirements = { extraResources: selectors, resources: selectors, schemas: {} };
@@ -222,6 +233,17 @@ function successResponse(
     })),
   );
   return rsp;
+}
+
+/** A requirement as Crossplane's ResourceSelector: by name, or a list by labels (all, when none). */
+function selector(r: ResourceRequirement): ResourceSelector {
+  return {
+    apiVersion: r.apiVersion,
+    kind: r.kind,
+    ...(r.matchName !== undefined ? { matchName: r.matchName } : {}),
+    ...(r.matchLabels !== undefined ? { matchLabels: { labels: { ...r.matchLabels } } } : {}),
+    ...(r.namespace !== undefined ? { namespace: r.namespace } : {}),
+  };
 }
 
 function warningResult(message: string): Result {

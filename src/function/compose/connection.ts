@@ -9,7 +9,7 @@ import {
   URI_PASSWORD,
   type StoreCredentials,
 } from './credentials.js';
-import type { InstancePlan, RolePlan } from './plan.js';
+import type { TenantPlan, RolePlan } from './plan.js';
 import type { ExternalSecret, ExternalSecretData } from './upstream/eso-external-secret.js';
 
 /** Every connection goes over TLS (the Cluster refuses plain-text connections). */
@@ -21,7 +21,7 @@ export function publishesConnection(role: RolePlan): role is PublishedRole {
   return role.connection !== undefined;
 }
 
-export function connectionLiterals(plan: InstancePlan, role: PublishedRole): Record<string, string> {
+export function connectionLiterals(plan: TenantPlan, role: PublishedRole): Record<string, string> {
   return {
     endpoint: role.connection.endpoint,
     port: String(plan.port),
@@ -31,7 +31,7 @@ export function connectionLiterals(plan: InstancePlan, role: PublishedRole): Rec
   };
 }
 
-function uris(plan: InstancePlan, role: PublishedRole, encodedPassword: string): Record<string, string> {
+function uris(plan: TenantPlan, role: PublishedRole, encodedPassword: string): Record<string, string> {
   const { endpoint } = role.connection;
   const { port } = plan;
   const database = encodeURIComponent(plan.spec.databaseName);
@@ -64,7 +64,7 @@ export function storeConnectionPassword(source: StoreCredentials, role: RolePlan
  * passes through Crossplane or this function.
  */
 export function buildConnectionExternalSecret(
-  plan: InstancePlan,
+  plan: TenantPlan,
   source: ConnectionPassword,
   role: PublishedRole,
 ): ExternalSecret {
@@ -100,14 +100,14 @@ export function buildConnectionExternalSecret(
 
 /** The full set of connection values, once the password is known (existing-Secret mode). */
 export function connectionValues(
-  plan: InstancePlan,
+  plan: TenantPlan,
   role: PublishedRole,
   password: string,
 ): Record<string, string> {
   return { ...connectionLiterals(plan, role), password, ...uris(plan, role, encodeURIComponent(password)) };
 }
 
-export function buildConnectionSecret(plan: InstancePlan, role: PublishedRole, password: string): ISecret {
+export function buildConnectionSecret(plan: TenantPlan, role: PublishedRole, password: string): ISecret {
   const values = connectionValues(plan, role, password);
   return {
     apiVersion: 'v1',

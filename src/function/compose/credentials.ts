@@ -2,7 +2,7 @@
 // secret store. CNPG bootstraps the owner, and creates the other roles, from these Secrets.
 import { CNPG_RELOAD_LABEL, commonLabels } from '../../shared/labels.js';
 import type { CredentialsSource } from '../xr/policy.js';
-import type { InstancePlan, RolePlan } from './plan.js';
+import type { TenantPlan, RolePlan } from './plan.js';
 import type { ExternalSecret, ExternalSecretData } from './upstream/eso-external-secret.js';
 
 export const ESO_API_VERSION = 'external-secrets.io/v1';
@@ -30,7 +30,7 @@ export function passwordData(source: StoreCredentials, role: RolePlan): External
  * equal the role name, and a store entry can drift from the claim; a literal cannot.
  */
 export function buildCredentialsExternalSecret(
-  plan: InstancePlan,
+  plan: TenantPlan,
   source: StoreCredentials,
   role: RolePlan,
 ): ExternalSecret {

@@ -3,14 +3,21 @@
 import { kubernetesNameFragment } from '../../api/names.js';
 import { commonLabels } from '../../shared/labels.js';
 import { CNPG_API_VERSION } from './cnpg.js';
-import type { InstancePlan } from './plan.js';
+import type { TenantPlan } from './plan.js';
 import type { Database } from './upstream/cnpg-database.js';
 
 /** Only when the claim asks for schemas or extensions; initdb already created the database itself. */
-export function buildDatabase(plan: InstancePlan): Database | undefined {
+export function buildDatabase(plan: TenantPlan): Database | undefined {
   const schemas = plan.spec.schemas ?? [];
   const extensions = plan.spec.extensions ?? [];
   if (schemas.length === 0 && extensions.length === 0) return undefined;
+  return buildCnpgDatabase(plan, plan.name);
+}
+
+/** The application database on `cluster`, with its schemas and extensions; never dropped. */
+export function buildCnpgDatabase(plan: TenantPlan, cluster: string): Database {
+  const schemas = plan.spec.schemas ?? [];
+  const extensions = plan.spec.extensions ?? [];
   return {
     apiVersion: CNPG_API_VERSION,
     kind: 'Database',
@@ -20,7 +27,7 @@ export function buildDatabase(plan: InstancePlan): Database | undefined {
       labels: commonLabels(plan.name, 'database'),
     },
     spec: {
-      cluster: { name: plan.name },
+      cluster: { name: cluster },
       name: plan.spec.databaseName,
       owner: plan.spec.databaseOwner,
       ensure: 'present',

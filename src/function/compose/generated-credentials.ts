@@ -15,7 +15,7 @@ import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { CredentialsSource } from '../xr/policy.js';
 import type { ConnectionPassword } from './connection.js';
 import { basicAuthTemplate, ESO_API_VERSION } from './credentials.js';
-import type { InstancePlan, RolePlan } from './plan.js';
+import type { TenantPlan, RolePlan } from './plan.js';
 import { PASSWORD_SLOT_ANNOTATION, ROTATION_TOKEN_ANNOTATION } from './rotation.js';
 import type { ExternalSecret } from './upstream/eso-external-secret.js';
 import type { Password } from './upstream/eso-password.js';
@@ -36,16 +36,16 @@ export const GENERATED_KEYS = {
   readerStore: 'credentials-reader-store',
 } as const;
 
-export function generatorName(plan: InstancePlan): string {
+export function generatorName(plan: TenantPlan): string {
   return `${plan.name}-password`;
 }
 
 /** The store (and its ServiceAccount, Role, RoleBinding) connection ExternalSecrets read the generated Secrets through. */
-export function readerName(plan: InstancePlan): string {
+export function readerName(plan: TenantPlan): string {
   return `${plan.name}-credentials-reader`;
 }
 
-export function buildPasswordGenerator(plan: InstancePlan, source: GeneratedCredentials): Password {
+export function buildPasswordGenerator(plan: TenantPlan, source: GeneratedCredentials): Password {
   const { policy } = source;
   return {
     apiVersion: GENERATORS_API_VERSION,
@@ -70,7 +70,7 @@ export function buildPasswordGenerator(plan: InstancePlan, source: GeneratedCred
  * Runs the generator once into the role's credentials Secret. CreatedOnce: ESO never regenerates
  * it while the Secret exists, so a refresh or an ESO restart does not change a working password.
  */
-export function buildGeneratedCredentialsExternalSecret(plan: InstancePlan, role: RolePlan): ExternalSecret {
+export function buildGeneratedCredentialsExternalSecret(plan: TenantPlan, role: RolePlan): ExternalSecret {
   return generatingExternalSecret(plan, role, role.credentialsSecretName, true);
 }
 
@@ -78,7 +78,7 @@ export function buildGeneratedCredentialsExternalSecret(plan: InstancePlan, role
  * A rotation's new password: generated once into a slot Secret of its own, which the credentials
  * and connection ExternalSecrets then copy. CloudNativePG does not read it, so no reload label.
  */
-export function buildSlotExternalSecret(plan: InstancePlan, role: RolePlan, slot: string): ExternalSecret {
+export function buildSlotExternalSecret(plan: TenantPlan, role: RolePlan, slot: string): ExternalSecret {
   return generatingExternalSecret(plan, role, slot, false);
 }
 
@@ -88,7 +88,7 @@ export function buildSlotExternalSecret(plan: InstancePlan, role: RolePlan, slot
  * stands.
  */
 export function buildCopiedCredentialsExternalSecret(
-  plan: InstancePlan,
+  plan: TenantPlan,
   source: GeneratedCredentials,
   role: RolePlan,
   slot: { name: string; token: string },
@@ -116,7 +116,7 @@ export function buildCopiedCredentialsExternalSecret(
 }
 
 function generatingExternalSecret(
-  plan: InstancePlan,
+  plan: TenantPlan,
   role: RolePlan,
   secretName: string,
   reload: boolean,
@@ -143,7 +143,7 @@ function generatingExternalSecret(
   };
 }
 
-export function buildReaderServiceAccount(plan: InstancePlan): IServiceAccount {
+export function buildReaderServiceAccount(plan: TenantPlan): IServiceAccount {
   return {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
@@ -157,7 +157,7 @@ export function buildReaderServiceAccount(plan: InstancePlan): IServiceAccount {
 }
 
 /** Read access to the generated credentials Secrets of this instance, by name, and nothing else. */
-export function buildReaderRole(plan: InstancePlan, secretNames: string[]): IRole {
+export function buildReaderRole(plan: TenantPlan, secretNames: string[]): IRole {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
@@ -179,7 +179,7 @@ export function buildReaderRole(plan: InstancePlan, secretNames: string[]): IRol
   };
 }
 
-export function buildReaderRoleBinding(plan: InstancePlan): IRoleBinding {
+export function buildReaderRoleBinding(plan: TenantPlan): IRoleBinding {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'RoleBinding',
@@ -193,7 +193,7 @@ export function buildReaderRoleBinding(plan: InstancePlan): IRoleBinding {
   };
 }
 
-export function buildReaderStore(plan: InstancePlan): SecretStore {
+export function buildReaderStore(plan: TenantPlan): SecretStore {
   return {
     apiVersion: ESO_API_VERSION,
     kind: 'SecretStore',
@@ -216,7 +216,7 @@ export function buildReaderStore(plan: InstancePlan): SecretStore {
 
 /** Connection ExternalSecrets copy the password from the generated Secret, through the reader store. */
 export function generatedConnectionPassword(
-  plan: InstancePlan,
+  plan: TenantPlan,
   source: GeneratedCredentials,
   fromSecret: string,
 ): ConnectionPassword {
@@ -228,7 +228,7 @@ export function generatedConnectionPassword(
 }
 
 /** The remote key a role's generated password is pushed to. */
-function pushRemoteKey(plan: InstancePlan, source: GeneratedCredentials, role: RolePlan): string {
+function pushRemoteKey(plan: TenantPlan, source: GeneratedCredentials, role: RolePlan): string {
   return source.policy.pushRemoteKeyTemplate
     .replaceAll('{namespace}', plan.namespace)
     .replaceAll('{name}', plan.name)
@@ -237,7 +237,7 @@ function pushRemoteKey(plan: InstancePlan, source: GeneratedCredentials, role: R
 
 /** Writes a role's generated password back to the platform's store; never deletes it there. */
 export function buildPushSecret(
-  plan: InstancePlan,
+  plan: TenantPlan,
   source: GeneratedCredentials,
   role: RolePlan,
 ): PushSecret | undefined {

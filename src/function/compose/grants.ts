@@ -6,7 +6,7 @@ import { GRANT_API_VERSION, GRANT_KIND, type grantParameters, type grantSchema }
 import { PROVIDER_CONFIG_KIND, type providerConfigSpecSchema } from '../../api/provider-config.js';
 import type { AccessEntry } from '../../api/instance-features.js';
 import { commonLabels } from '../../shared/labels.js';
-import type { InstancePlan, RolePlan } from './plan.js';
+import type { TenantPlan, RolePlan } from './plan.js';
 
 /** A Grant as the provider parses it (the input of its zod schema: defaults may be left out). */
 type Grant = z.input<typeof grantSchema>;
@@ -30,21 +30,27 @@ export interface ComposedGrant {
   grant: Grant;
 }
 
-export function buildProviderConfig(plan: InstancePlan): ProviderConfig {
+/** Where the provider reaches the server: a CNPG cluster by name, or a host and its TLS settings. */
+export type ProviderConfigServer = Omit<ProviderConfig['spec'], 'connectionSecretRef'>;
+
+/**
+ * The provider connects as the owner: grants on objects the owner owns need no superuser. By
+ * default the server is this instance's own cluster, whose "<cluster>-ca" Secret lets the provider
+ * verify its certificate; a PostgresDatabase names the shared instance's cluster, or a host.
+ */
+export function buildProviderConfig(
+  plan: TenantPlan,
+  server: ProviderConfigServer = { cluster: plan.name },
+): ProviderConfig {
   return {
     apiVersion: GRANT_API_VERSION,
     kind: PROVIDER_CONFIG_KIND,
     metadata: { name: plan.name, namespace: plan.namespace, labels: commonLabels(plan.name, 'grants') },
-    spec: {
-      // The owner's credentials: grants on objects the owner owns need no superuser. CNPG's
-      // "<cluster>-ca" Secret lets the provider verify the server certificate.
-      cluster: plan.name,
-      connectionSecretRef: { name: plan.owner.credentialsSecretName },
-    },
+    spec: { ...server, connectionSecretRef: { name: plan.owner.credentialsSecretName } },
   };
 }
 
-function grant(plan: InstancePlan, key: string, forProvider: GrantPolicy): ComposedGrant {
+function grant(plan: TenantPlan, key: string, forProvider: GrantPolicy): ComposedGrant {
   return {
     key,
     grant: {
@@ -73,12 +79,12 @@ function grant(plan: InstancePlan, key: string, forProvider: GrantPolicy): Compo
  * server to revoke on either. Those Grants orphan: the privileges go with the database, or stay
  * until the instance wakes and the Grant is composed with Delete again.
  */
-function grantDeletionPolicy(plan: InstancePlan): 'Delete' | 'Orphan' {
+function grantDeletionPolicy(plan: TenantPlan): 'Delete' | 'Orphan' {
   return plan.identity.legacy || plan.spec.hibernate ? 'Orphan' : 'Delete';
 }
 
 /** Wildcards over every schema the roles cover: existing objects now, future ones by default privileges. */
-function everyObject<P extends string>(plan: InstancePlan, privileges: P[]) {
+function everyObject<P extends string>(plan: TenantPlan, privileges: P[]) {
   return plan.schemas.map((schema) => ({
     schema,
     objects: ['*'],
@@ -87,7 +93,7 @@ function everyObject<P extends string>(plan: InstancePlan, privileges: P[]) {
   }));
 }
 
-function runtimeGrant(plan: InstancePlan, role: RolePlan): ComposedGrant {
+function runtimeGrant(plan: TenantPlan, role: RolePlan): ComposedGrant {
   return grant(plan, role.key, {
     grantee: role.name,
     databasePrivileges: ['CONNECT', 'TEMPORARY'],
@@ -98,7 +104,7 @@ function runtimeGrant(plan: InstancePlan, role: RolePlan): ComposedGrant {
   });
 }
 
-function readOnlyGrant(plan: InstancePlan, role: RolePlan): ComposedGrant {
+function readOnlyGrant(plan: TenantPlan, role: RolePlan): ComposedGrant {
   return grant(plan, role.key, {
     grantee: role.name,
     databasePrivileges: ['CONNECT'],
@@ -112,11 +118,24 @@ function readOnlyGrant(plan: InstancePlan, role: RolePlan): ComposedGrant {
  * Before PostgreSQL 15 every role may CREATE in schema public through PUBLIC, which would let the
  * runtime role create (and own, and then alter) tables. Keep PUBLIC at USAGE, as 15+ does.
  */
-function publicGrant(plan: InstancePlan): ComposedGrant {
+function publicGrant(plan: TenantPlan): ComposedGrant {
   return grant(plan, 'public', { grantee: 'PUBLIC', schemas: [{ name: 'public', privileges: ['USAGE'] }] });
 }
 
-function accessGrant(plan: InstancePlan, role: RolePlan, entry: AccessEntry): ComposedGrant {
+/**
+ * A database several tenants share a server with: PUBLIC loses CONNECT and TEMPORARY on it (every
+ * role on the server has them by default), so only the roles its own Grants name can connect, and
+ * keeps USAGE alone on schema public, as publicGrant does.
+ */
+function isolationGrant(plan: TenantPlan): ComposedGrant {
+  return grant(plan, 'public', {
+    grantee: 'PUBLIC',
+    databasePrivileges: [],
+    schemas: [{ name: 'public', privileges: ['USAGE'] }],
+  });
+}
+
+function accessGrant(plan: TenantPlan, role: RolePlan, entry: AccessEntry): ComposedGrant {
   const { role: _role, login: _login, ...privileges } = entry;
   return grant(plan, role.key, {
     grantee: role.name,
@@ -125,11 +144,13 @@ function accessGrant(plan: InstancePlan, role: RolePlan, entry: AccessEntry): Co
   });
 }
 
-export function composedGrants(plan: InstancePlan): ComposedGrant[] {
+/** `isolated`: the database shares its server with other tenants (a PostgresDatabase). */
+export function composedGrants(plan: TenantPlan, options: { isolated?: boolean } = {}): ComposedGrant[] {
   const grants: ComposedGrant[] = [];
   if (plan.runtime) grants.push(runtimeGrant(plan, plan.runtime));
   if (plan.readOnly) grants.push(readOnlyGrant(plan, plan.readOnly));
-  if (plan.runtime) grants.push(publicGrant(plan));
+  if (options.isolated) grants.push(isolationGrant(plan));
+  else if (plan.runtime) grants.push(publicGrant(plan));
   for (const [index, role] of plan.access.entries()) {
     const entry = plan.spec.access?.[index];
     if (entry) grants.push(accessGrant(plan, role, entry));

@@ -10,7 +10,7 @@ import {
 } from '../../api/names.js';
 import { getObject, getString, type JsonObject } from '../../shared/json.js';
 import { PASSWORD_PLACEHOLDERS } from './credentials.js';
-import type { Composition } from './instance.js';
+import type { Composition } from './composition-builder.js';
 
 const labelValue = new RegExp(LABEL_VALUE_PATTERN);
 

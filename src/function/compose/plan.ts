@@ -30,18 +30,18 @@ export interface RolePlan {
   connection?: { secretName: string; endpoint: string };
 }
 
-export interface InstancePlan {
+/**
+ * What the role, credentials, connection and grants builders read: one application database and
+ * its roles. An InstancePlan is one; so is a PostgresDatabase's plan (postgres-database/plan.ts),
+ * whose database lives on a cluster or server it does not compose.
+ */
+export interface TenantPlan {
   identity: XrIdentity;
-  spec: PostgresInstanceSpec;
+  spec: TenantSpec;
   input: FunctionInput;
-  /** Name of the CNPG Cluster and prefix of its Services. */
+  /** Prefix of every composed object's name, and the instance label. */
   name: string;
   namespace: string;
-  version: PostgresVersion;
-  size: Size;
-  image: Image;
-  storageClass?: string;
-  placement: Placement;
   credentials: CredentialsSource;
   owner: RolePlan;
   runtime?: RolePlan;
@@ -51,9 +51,25 @@ export interface InstancePlan {
   application: RolePlan;
   /** Schemas the least-privilege roles cover: public plus spec.schemas. */
   schemas: string[];
+  port: number;
+}
+
+/** The spec fields of one application database, shared by PostgresInstance and PostgresDatabase. */
+export type TenantSpec = Pick<
+  PostgresInstanceSpec,
+  'databaseName' | 'databaseOwner' | 'access' | 'schemas' | 'extensions'
+> &
+  Partial<Pick<PostgresInstanceSpec, 'hibernate'>>;
+
+export interface InstancePlan extends TenantPlan {
+  spec: PostgresInstanceSpec;
+  version: PostgresVersion;
+  size: Size;
+  image: Image;
+  storageClass?: string;
+  placement: Placement;
   /** Read-write Service of the cluster (migrations, the provider). */
   primaryEndpoint: string;
-  port: number;
   pooler?: { name: string; endpoint: string };
   backup?: {
     objectStoreName: string;

@@ -2,12 +2,12 @@
 // platform runs CNPG 1.30 or later and prefers it, as standalone DatabaseRole objects.
 import { commonLabels } from '../../shared/labels.js';
 import { CNPG_API_VERSION } from './cnpg.js';
-import type { InstancePlan, RolePlan } from './plan.js';
+import type { InstancePlan, RolePlan, TenantPlan } from './plan.js';
 import type { RoleConfiguration } from './upstream/cnpg-cluster.js';
 import type { DatabaseRole, DatabaseRoleSpec } from './upstream/cnpg-database-role.js';
 
 /** Every role pgplane creates besides the owner, which initdb creates. */
-export function extraRoles(plan: InstancePlan): RolePlan[] {
+export function extraRoles(plan: TenantPlan): RolePlan[] {
   return [plan.runtime, plan.readOnly, ...plan.access].filter((role): role is RolePlan => role !== undefined);
 }
 
@@ -36,7 +36,7 @@ function roleAttributes(role: RolePlan): RoleAttributes {
  * rotates. CNPG applies a changed password only to roles it manages, and initdb's owner is not
  * one after bootstrap unless it is listed.
  */
-export function cnpgManagedRoles(plan: InstancePlan): RolePlan[] {
+export function cnpgManagedRoles(plan: TenantPlan): RolePlan[] {
   const rotates = plan.credentials.kind === 'Generated' && plan.credentials.rotationToken !== undefined;
   return rotates ? [plan.owner, ...extraRoles(plan)] : extraRoles(plan);
 }
@@ -47,7 +47,11 @@ export function managedRoles(plan: InstancePlan): RoleConfiguration[] {
   return cnpgManagedRoles(plan).map(roleAttributes);
 }
 
-export function buildDatabaseRole(plan: InstancePlan, role: RolePlan): DatabaseRole {
+/**
+ * A role as a CNPG DatabaseRole of `cluster`: the instance's own Cluster, or the shared instance's
+ * Cluster a PostgresDatabase creates its roles on.
+ */
+export function buildDatabaseRole(plan: TenantPlan, role: RolePlan, cluster = plan.name): DatabaseRole {
   return {
     apiVersion: CNPG_API_VERSION,
     kind: 'DatabaseRole',
@@ -57,7 +61,7 @@ export function buildDatabaseRole(plan: InstancePlan, role: RolePlan): DatabaseR
       labels: commonLabels(plan.name, 'role'),
     },
     spec: {
-      cluster: { name: plan.name },
+      cluster: { name: cluster },
       ...roleAttributes(role),
       // Dropping a role that owns objects fails; keep it when the object goes away.
       databaseRoleReclaimPolicy: 'retain',
