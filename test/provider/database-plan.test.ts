@@ -58,10 +58,13 @@ describe('a missing database', () => {
     });
     expect(p.problem).toBeUndefined();
     expect(p.create?.sql).toBe(
-      `CREATE DATABASE "orders" WITH OWNER "orders_owner" TEMPLATE "template0" ENCODING 'UTF8' LOCALE_PROVIDER libc LOCALE 'C' CONNECTION LIMIT 20`,
+      `CREATE DATABASE "orders" WITH TEMPLATE "template0" ENCODING 'UTF8' LOCALE_PROVIDER libc LOCALE 'C' CONNECTION LIMIT 20`,
     );
+    // The owner comes after the mark, in one transaction: until it commits the session owns the
+    // new database, so a failure can still drop it.
     expect(p.statements.map((s) => s.sql)).toEqual([
       `COMMENT ON DATABASE "orders" IS 'managed by grants.pgplane.io Database team/orders (uid ${OWNER.uid})'`,
+      'ALTER DATABASE "orders" OWNER TO "orders_owner"',
     ]);
     expect(p.drift).toEqual(['database "orders" does not exist']);
   });
@@ -88,11 +91,15 @@ describe('a missing database', () => {
     ['an injection attempt', '"; DROP DATABASE x; --', '"""; DROP DATABASE x; --"'],
     ['a single quote and spaces', "o'rders and more", `"o'rders and more"`],
     ['unicode', 'bestellungen_ü_日本', '"bestellungen_ü_日本"'],
-  ])('quotes a name with %s as one identifier, in CREATE and in COMMENT', (_what, name, quotedName) => {
-    const p = plan({ spec: spec({ name, owner: name }), facts: facts() });
-    expect(p.create?.sql).toBe(`CREATE DATABASE ${quotedName} WITH OWNER ${quotedName} CONNECTION LIMIT -1`);
-    expect(p.statements[0]?.sql.startsWith(`COMMENT ON DATABASE ${quotedName} IS 'managed by`)).toBe(true);
-  });
+  ])(
+    'quotes a name with %s as one identifier, in CREATE, COMMENT and OWNER TO',
+    (_what, name, quotedName) => {
+      const p = plan({ spec: spec({ name, owner: name }), facts: facts() });
+      expect(p.create?.sql).toBe(`CREATE DATABASE ${quotedName} WITH CONNECTION LIMIT -1`);
+      expect(p.statements[0]?.sql.startsWith(`COMMENT ON DATABASE ${quotedName} IS 'managed by`)).toBe(true);
+      expect(p.statements[1]?.sql).toBe(`ALTER DATABASE ${quotedName} OWNER TO ${quotedName}`);
+    },
+  );
 
   it('quotes encoding and locale as literals', () => {
     // The schema only admits plain setting names; the statement does not rely on it.

@@ -166,7 +166,10 @@ export class DatabaseClient implements ExternalClient<DatabaseParameters, Databa
     }
   }
 
-  /** CREATE DATABASE, then the mark; a database that cannot be marked is dropped again, still empty. */
+  /**
+   * CREATE DATABASE, then the mark and the owner in one transaction; a database that cannot be
+   * finished so is dropped again (still empty, and still the session's own, so it can be).
+   */
   private async create(
     client: Queryable,
     spec: DatabaseParameters,
@@ -195,7 +198,7 @@ export class DatabaseClient implements ExternalClient<DatabaseParameters, Databa
       );
       throw new ReconcileFailure(
         oneLine(
-          `created database ${quoted(spec.name)} but could not mark it as this Database's: ${describe(error, scrub)}; ${undone}`,
+          `created database ${quoted(spec.name)} but could not mark it as this Database's${spec.owner !== undefined ? ` and hand it to owner ${quoted(spec.owner)}` : ''}: ${describe(error, scrub)}; ${undone}`,
         ),
       );
     }

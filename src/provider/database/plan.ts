@@ -1,5 +1,5 @@
 // What to do to bring one database in line with its Database: CREATE DATABASE when it is missing
-// (then the ownership mark), ALTER DATABASE for the owner and the connection limit, and a refusal
+// (then the ownership mark and the owner), ALTER DATABASE for the owner and the connection limit, and a refusal
 // naming the field, the server's value and the spec's for what CREATE DATABASE fixes for ever
 // (encoding, locale, template), which no statement can change. Pure: the client observes and applies.
 import type { DatabaseParameters } from '../../api/database.js';
@@ -68,10 +68,15 @@ export function sameLocale(a: string, b: string): boolean {
   return normal(a) === normal(b);
 }
 
-/** The CREATE DATABASE for the spec: every name an identifier, every setting a literal. */
+/**
+ * The CREATE DATABASE for the spec: every name an identifier, every setting a literal. Without
+ * OWNER: the session's role owns the new database until the transaction after it has marked it and
+ * handed it to spec.owner, so if that transaction fails the session may still drop it again (a
+ * non-superuser may create a database for a role it cannot act as, PostgreSQL 16+ SET without
+ * INHERIT, and then neither comment on it nor drop it).
+ */
 export function createStatement(spec: DatabaseParameters, serverVersion: number): DdlStatement {
   const options: string[] = [];
-  if (spec.owner !== undefined) options.push(`OWNER ${ident(spec.owner)}`);
   if (spec.template !== undefined) options.push(`TEMPLATE ${ident(spec.template)}`);
   if (spec.encoding !== undefined) options.push(`ENCODING ${literal(spec.encoding)}`);
   const locale = requestedLocale(spec);
@@ -92,6 +97,13 @@ export function createStatement(spec: DatabaseParameters, serverVersion: number)
 
 export function markStatement(name: string, owner: Owner): DdlStatement {
   return { sql: `COMMENT ON DATABASE ${ident(name)} IS ${literal(ownershipComment(owner))}` };
+}
+
+/** ALTER DATABASE ... OWNER TO the spec's owner, or (unset) the session's role: the ProviderConfig's. */
+function ownerTo(name: string, owner: string | undefined): DdlStatement {
+  return {
+    sql: `ALTER DATABASE ${ident(name)} OWNER TO ${owner !== undefined ? ident(owner) : 'CURRENT_USER'}`,
+  };
 }
 
 /** A setting CREATE DATABASE fixes, found different on the server: why, and how to get the new value. */
@@ -161,7 +173,10 @@ export function planDatabase(input: DatabasePlanInput): DatabasePlan {
   if (!db) {
     return {
       create: createStatement(spec, facts.serverVersion),
-      statements: [markStatement(name, owner)],
+      statements: [
+        markStatement(name, owner),
+        ...(spec.owner !== undefined ? [ownerTo(name, spec.owner)] : []),
+      ],
       changes: [`created database ${quoted(name)}`],
       drift: [`database ${quoted(name)} does not exist`],
     };
@@ -190,9 +205,7 @@ export function planDatabase(input: DatabasePlanInput): DatabasePlan {
     const wanted = spec.owner !== undefined ? quoted(spec.owner) : "the ProviderConfig's role";
     drift.push(`owner is ${quoted(show(db.owner))}, spec says ${wanted}`);
     changes.push(`owner ${quoted(show(db.owner))} → ${wanted}`);
-    statements.push({
-      sql: `ALTER DATABASE ${ident(name)} OWNER TO ${spec.owner !== undefined ? ident(spec.owner) : 'CURRENT_USER'}`,
-    });
+    statements.push(ownerTo(name, spec.owner));
   }
   if (db.connectionLimit !== spec.connectionLimit && !db.invalid) {
     drift.push(
