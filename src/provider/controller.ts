@@ -1,8 +1,8 @@
-// Wiring: informers for Grants, ProviderConfigs and ClusterProviderConfigs, and one watch per
-// Secret a ProviderConfig references, feed one work queue; the queue runs the Grant reconciler with
-// bounded concurrency, backoff and a periodic drift resync; Secret and ProviderConfig changes
-// re-reconcile the Grants that use them. A second, small queue keeps the in-use finalizer on each
-// ProviderConfig while a Grant needs it.
+// Wiring: informers for every managed kind (kinds.ts: Grant, Role, Database), ProviderConfigs and
+// ClusterProviderConfigs, and one watch per Secret an object reads, feed one work queue; the queue
+// runs each kind's reconciler with bounded concurrency, backoff and a periodic drift resync; Secret
+// and ProviderConfig changes re-reconcile the objects that use them. A second, small queue keeps
+// the in-use finalizer on each ProviderConfig while a managed resource needs it.
 import { randomBytes } from 'node:crypto';
 import {
   ApiException,
@@ -40,9 +40,11 @@ import type { ProviderMetrics } from './http.js';
 import { configKey, configNeededBy, inUseFinalizers, parseConfigKey, IN_USE_FINALIZER } from './usage.js';
 import type { PoolRegistry } from './pools.js';
 import { WorkQueue } from './queue.js';
-import { GrantReconciler, grantKey, type GrantObject, type GrantStore } from './grant/reconciler.js';
+import { managedKinds, type ManagedKind } from './kinds.js';
+import { ADOPT_ANNOTATION } from './managed/ownership.js';
 import {
   FINALIZER,
+  objectKey,
   PAUSED_ANNOTATION,
   type EventRecorder,
   type ManagedObject,
@@ -100,8 +102,15 @@ function kubeManagedStore<O extends ManagedObject<unknown>>(
   };
 }
 
-function kubeGrantStore(api: CustomObjectsApi): GrantStore {
-  return kubeManagedStore<GrantObject>(api, PLURALS.Grant);
+/** "Role/team/orders-app": the queue's key for one object of one kind. */
+function queueKey(kind: string, namespace: string, name: string): string {
+  return `${kind}/${objectKey(namespace, name)}`;
+}
+
+function splitQueueKey(key: string): { kind: string; namespace: string; objectKey: string } {
+  const slash = key.indexOf('/');
+  const rest = key.slice(slash + 1);
+  return { kind: key.slice(0, slash), namespace: rest.slice(0, rest.indexOf('/')), objectKey: rest };
 }
 
 /**
@@ -210,17 +219,18 @@ export class Controller {
   readonly queue: WorkQueue;
   /** ProviderConfig keys (usage.configKey) whose in-use finalizer may need adding or removing. */
   private readonly configQueue: WorkQueue;
-  private readonly reconciler: GrantReconciler;
+  private readonly kinds: ReadonlyMap<string, ManagedKind>;
   private readonly configFinalizers: ConfigFinalizers;
+  /** Per queue key (kind/namespace/name): what the object connects through. */
   private readonly dependencies = new Map<string, Dependencies>();
   private readonly seen = new Map<string, string>();
-  /** Per Grant key: the config it needs (usage.configNeededBy), for counting users. */
+  /** Per queue key: the config the object needs (usage.configNeededBy), for counting users. */
   private readonly uses = new Map<string, string>();
-  /** Per config key: its generation, so a finalizer or status change does not requeue its Grants. */
+  /** Per config key: its generation, so a finalizer or status change does not requeue its users. */
   private readonly configGenerations = new Map<string, number | undefined>();
   private readonly informers: Informer<KubernetesObject>[] = [];
   /**
-   * One watch per Secret a ProviderConfig references, started when a Grant first reads it: the
+   * One watch per Secret a ProviderConfig or an object references, started when first read: the
    * provider caches those Secrets only, never every Secret of the cluster.
    */
   private readonly secretWatches = new Map<string, { cache: ObjectCache<V1Secret>; synced: Promise<void> }>();
@@ -239,8 +249,8 @@ export class Controller {
     const customObjects = kc.makeApiClient(CustomObjectsApi);
     this.configFinalizers = kubeConfigFinalizers(customObjects);
     const configs: ConfigStore = {
-      source: async (ref, grantNamespace) => this.source(ref, grantNamespace),
-      markInUse: async (ref, grantNamespace) => this.markInUse(ref, grantNamespace),
+      source: async (ref, objectNamespace) => this.source(ref, objectNamespace),
+      markInUse: async (ref, objectNamespace) => this.markInUse(ref, objectNamespace),
       readSecret: async (ref) => {
         const secret = await this.watchedSecret(ref);
         return secret
@@ -248,42 +258,47 @@ export class Controller {
           : undefined;
       },
     };
-    this.reconciler = new GrantReconciler({
-      grants: kubeGrantStore(customObjects),
+    const kinds = managedKinds({
+      store: (plural) => kubeManagedStore(customObjects, plural),
       configs,
       databases: pools,
       events: kubeEventRecorder(kc.makeApiClient(CoreV1Api), options.identity, log),
       pollMs: options.pollMs,
-      observer: {
+      dependencies: (kind, key, deps) => {
+        const queued = `${kind}/${key}`;
+        if (deps) this.dependencies.set(queued, deps);
+        else this.dependencies.delete(queued);
+      },
+      grantMetrics: {
         statementsApplied: (n) => metrics.statementsApplied.inc(n),
         driftFound: (missing, extra) => {
           if (missing > 0) metrics.driftFound.inc({ kind: 'missing' }, missing);
           if (extra > 0) metrics.driftFound.inc({ kind: 'extra' }, extra);
         },
-        dependencies: (key, deps) => {
-          if (deps) this.dependencies.set(key, deps);
-          else this.dependencies.delete(key);
-        },
-        concurrentUpdateRetried: (database, attempt, message) =>
-          this.log.info(
-            { database, attempt, err: message },
-            'catalog row updated concurrently; retrying the apply at once',
-          ),
       },
+      concurrentUpdateRetried: (database, attempt, message) =>
+        this.log.info(
+          { database, attempt, err: message },
+          'catalog row updated concurrently; retrying the apply at once',
+        ),
     });
+    this.kinds = new Map(kinds.map((k) => [k.kind, k]));
     this.configQueue = this.makeConfigQueue();
     this.queue = new WorkQueue({
       concurrency: options.concurrency,
       backoff: exponentialBackoff(),
       handler: async (key) => {
-        const end = metrics.reconcileDuration.startTimer();
+        const { kind, objectKey: object } = splitQueueKey(key);
+        const reconciler = this.kinds.get(kind)?.reconciler;
+        if (!reconciler) return {};
+        const end = metrics.reconcileDuration.startTimer({ resource: kind });
         try {
-          const report = await this.reconciler.reconcile(key);
+          const report = await reconciler.reconcile(object);
           end({ result: report.result });
           if (report.failed) metrics.reconcileErrors.inc();
-          this.log.debug({ grant: key, result: report.result }, 'reconciled');
+          this.log.debug({ object: key, result: report.result }, 'reconciled');
           if (report.requeueAfterMs === undefined) return report;
-          const group = this.reconciler.pollGroup(key);
+          const group = reconciler.pollGroup?.(object);
           // The Grants of one database poll together (one snapshot for all of them), each database
           // at its own phase; without a group, ±10 %: objects created together do not all poll in
           // the same second forever after.
@@ -302,7 +317,7 @@ export class Controller {
       },
       onError: (key, error) =>
         this.log.warn(
-          { grant: key, err: error instanceof Error ? error.message : String(error) },
+          { object: key, err: error instanceof Error ? error.message : String(error) },
           'reconcile failed; retrying with backoff',
         ),
     });
@@ -330,13 +345,13 @@ export class Controller {
     return this.synced && !this.stopped;
   }
 
-  private async source(ref: ProviderConfigRef, grantNamespace: string): Promise<ConnectionSource> {
+  private async source(ref: ProviderConfigRef, objectNamespace: string): Promise<ConnectionSource> {
     const object =
       ref.kind === PROVIDER_CONFIG_KIND
-        ? this.providerConfigs.get(ref.name, grantNamespace)
+        ? this.providerConfigs.get(ref.name, objectNamespace)
         : this.clusterProviderConfigs.get(ref.name);
     if (!object) {
-      const where = ref.kind === PROVIDER_CONFIG_KIND ? `"${grantNamespace}/${ref.name}"` : `"${ref.name}"`;
+      const where = ref.kind === PROVIDER_CONFIG_KIND ? `"${objectNamespace}/${ref.name}"` : `"${ref.name}"`;
       throw new ConnectionConfigError(`${ref.kind} ${where} named by spec.providerConfigRef does not exist`);
     }
     return connectionSource(
@@ -357,8 +372,8 @@ export class Controller {
    * in the cache needs it, and this Grant is in the cache). A config already being deleted cannot
    * take a new finalizer; it serves the Grants it has until they are gone.
    */
-  private async markInUse(ref: ProviderConfigRef, grantNamespace: string): Promise<void> {
-    const namespace = ref.kind === PROVIDER_CONFIG_KIND ? grantNamespace : undefined;
+  private async markInUse(ref: ProviderConfigRef, objectNamespace: string): Promise<void> {
+    const namespace = ref.kind === PROVIDER_CONFIG_KIND ? objectNamespace : undefined;
     let object = this.cachedConfig(ref, namespace);
     for (let attempt = 0; object && attempt < 3; attempt++) {
       const next = inUseFinalizers(object.metadata ?? {}, 1);
@@ -392,12 +407,12 @@ export class Controller {
     );
   }
 
-  /** Records which config a Grant needs now; the configs whose user count changed are requeued. */
-  private trackUse(grantKey: string, needed: string | undefined): void {
-    const before = this.uses.get(grantKey);
+  /** Records which config an object needs now; the configs whose user count changed are requeued. */
+  private trackUse(key: string, needed: string | undefined): void {
+    const before = this.uses.get(key);
     if (before === needed) return;
-    if (needed === undefined) this.uses.delete(grantKey);
-    else this.uses.set(grantKey, needed);
+    if (needed === undefined) this.uses.delete(key);
+    else this.uses.set(key, needed);
     if (!this.synced) return;
     if (before !== undefined) this.configQueue.add(before);
     if (needed !== undefined) this.configQueue.add(needed);
@@ -465,12 +480,15 @@ export class Controller {
           plural: PLURALS.ClusterProviderConfig,
         })) as never,
     );
-    const grants = makeInformer<GrantObject & KubernetesObject>(
-      this.kc,
-      path(PLURALS.Grant),
-      async () =>
-        (await customObjects.listCustomObjectForAllNamespaces({ ...base, plural: PLURALS.Grant })) as never,
-    );
+    const managed = [...this.kinds.values()].map((kind) => ({
+      kind,
+      informer: makeInformer<ManagedObject<unknown> & KubernetesObject>(
+        this.kc,
+        path(kind.plural),
+        async () =>
+          (await customObjects.listCustomObjectForAllNamespaces({ ...base, plural: kind.plural })) as never,
+      ),
+    }));
     this.providerConfigs = providerConfigs;
     this.clusterProviderConfigs = clusterProviderConfigs;
 
@@ -486,15 +504,15 @@ export class Controller {
           this.configGenerations.delete(key);
         } else {
           if (this.synced) this.configQueue.add(key);
-          // Our own finalizer writes change no generation: they need no Grant reconciles.
+          // Our own finalizer writes change no generation: they need no reconciles of their users.
           if (verb === 'update' && this.configGenerations.get(key) === generation) return;
           this.configGenerations.set(key, generation);
         }
         this.enqueueWhere(
-          (deps, grant) =>
+          (deps, key) =>
             deps.providerConfig.kind === kind &&
             deps.providerConfig.name === name &&
-            (kind !== PROVIDER_CONFIG_KIND || grant.startsWith(`${namespace}/`)),
+            (kind !== PROVIDER_CONFIG_KIND || splitQueueKey(key).namespace === namespace),
           'provider config changed',
         );
       };
@@ -503,26 +521,32 @@ export class Controller {
       clusterProviderConfigs.on(verb, onConfig(CLUSTER_PROVIDER_CONFIG_KIND, verb));
     }
 
-    grants.on('add', (g) => this.onGrant(g, true));
-    grants.on('update', (g) => this.onGrant(g, false));
-    grants.on('delete', (g) => {
-      const key = grantKey(g.metadata.namespace, g.metadata.name);
-      this.seen.delete(key);
-      this.dependencies.delete(key);
-      this.queue.forget(key);
-      this.trackUse(key, undefined);
-    });
+    for (const { kind, informer } of managed) {
+      informer.on('add', (o) => this.onManaged(kind.kind, o, true));
+      informer.on('update', (o) => this.onManaged(kind.kind, o, false));
+      informer.on('delete', (o) => {
+        const key = queueKey(kind.kind, o.metadata.namespace, o.metadata.name);
+        this.seen.delete(key);
+        this.dependencies.delete(key);
+        this.queue.forget(key);
+        this.trackUse(key, undefined);
+      });
+    }
 
-    // Caches the reconciler reads from first, then the Grants that need them.
-    const all = [providerConfigs, clusterProviderConfigs, grants] as unknown as Informer<KubernetesObject>[];
-    const names = ['providerconfigs', 'clusterproviderconfigs', 'grants'];
-    for (const [i, informer] of all.entries()) {
-      this.informers.push(informer);
-      this.restartOnError(informer, names[i]!);
+    // Caches the reconcilers read from first, then the objects that need them.
+    const all = [
+      { informer: providerConfigs, name: PLURALS.ProviderConfig },
+      { informer: clusterProviderConfigs, name: PLURALS.ClusterProviderConfig },
+      ...managed.map((m) => ({ informer: m.informer, name: m.kind.plural })),
+    ];
+    for (const { informer, name } of all) {
+      const untyped = informer as unknown as Informer<KubernetesObject>;
+      this.informers.push(untyped);
+      this.restartOnError(untyped, name);
       await informer.start();
     }
     this.synced = true;
-    // Only now are the users of every config known: a config checked before the Grants were
+    // Only now are the users of every config known: a config checked before its users were
     // listed would look unused and lose its finalizer.
     for (const pc of providerConfigs.list())
       this.configQueue.add(
@@ -532,19 +556,23 @@ export class Controller {
       this.configQueue.add(
         configKey({ kind: CLUSTER_PROVIDER_CONFIG_KIND, name: cpc.metadata?.name ?? '' }, undefined),
       );
-    this.log.info({ grants: grants.list().length }, 'caches synced; reconciling');
+    this.log.info(
+      Object.fromEntries(managed.map((m) => [m.kind.plural, m.informer.list().length])),
+      'caches synced; reconciling',
+    );
   }
 
-  private onGrant(grant: GrantObject, added: boolean): void {
-    const key = grantKey(grant.metadata.namespace, grant.metadata.name);
-    this.trackUse(key, configNeededBy(grant));
-    // Status writes (ours) change neither generation, deletion, pause nor our finalizer:
-    // those updates are skipped, so writing status never loops back into a reconcile.
+  private onManaged(kind: string, object: ManagedObject<unknown>, added: boolean): void {
+    const key = queueKey(kind, object.metadata.namespace, object.metadata.name);
+    this.trackUse(key, configNeededBy(object));
+    // Status writes (ours) change neither generation, deletion, pause, adoption nor our
+    // finalizer: those updates are skipped, so writing status never loops back into a reconcile.
     const fingerprint = [
-      grant.metadata.generation ?? '',
-      grant.metadata.deletionTimestamp ? 'deleting' : '',
-      grant.metadata.annotations?.[PAUSED_ANNOTATION] ?? '',
-      grant.metadata.finalizers?.includes(FINALIZER) ? 'f' : '',
+      object.metadata.generation ?? '',
+      object.metadata.deletionTimestamp ? 'deleting' : '',
+      object.metadata.annotations?.[PAUSED_ANNOTATION] ?? '',
+      object.metadata.annotations?.[ADOPT_ANNOTATION] ?? '',
+      object.metadata.finalizers?.includes(FINALIZER) ? 'f' : '',
     ].join('|');
     if (!added && this.seen.get(key) === fingerprint) return;
     this.seen.set(key, fingerprint);
@@ -554,7 +582,7 @@ export class Controller {
   private enqueueWhere(match: (deps: Dependencies, key: string) => boolean, why: string): void {
     for (const [key, deps] of this.dependencies) {
       if (match(deps, key)) {
-        this.log.debug({ grant: key, why }, 'requeue');
+        this.log.debug({ object: key, why }, 'requeue');
         this.queue.add(key);
       }
     }

@@ -9,8 +9,8 @@ export class ProviderMetrics {
   readonly registry = new Registry();
   readonly reconcileDuration = new Histogram({
     name: 'pgplane_provider_reconcile_duration_seconds',
-    help: 'Time to reconcile one Grant, by result (applied, in-sync, observed, error, ...).',
-    labelNames: ['result'],
+    help: 'Time to reconcile one managed resource, by kind (Grant, Role, Database) and result (applied, in-sync, observed, error, ...).',
+    labelNames: ['resource', 'result'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });

@@ -8,7 +8,7 @@ import { chmod, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import pg from 'pg';
 import { applyCrdFile } from '../../support/kube-apiserver.js';
 import { embeddedPostgresOptions } from '../../support/postgres.js';
@@ -199,30 +199,39 @@ export interface GrantView {
   };
 }
 
-export function grantsApi(kc: KubeConfig) {
+/** get/create/replace/patch/delete for one plural of grants.pgplane.io, as kubectl would. */
+export function managedApi<View>(kc: KubeConfig, plural: string) {
   const api = kc.makeApiClient(CustomObjectsApi);
   return {
-    get: async (namespace: string, name: string): Promise<GrantView | undefined> => {
+    get: async (namespace: string, name: string): Promise<View | undefined> => {
       try {
-        return (await api.getNamespacedCustomObject({
-          ...GROUP,
-          namespace,
-          plural: 'grants',
-          name,
-        })) as GrantView;
+        return (await api.getNamespacedCustomObject({ ...GROUP, namespace, plural, name })) as View;
       } catch (error) {
         if ((error as { code?: number }).code === 404) return undefined;
         throw error;
       }
     },
     create: (namespace: string, body: object) =>
-      api.createNamespacedCustomObject({ ...GROUP, namespace, plural: 'grants', body }),
-    list: async (namespace: string): Promise<GrantView[]> =>
-      (
-        (await api.listNamespacedCustomObject({ ...GROUP, namespace, plural: 'grants' })) as {
-          items: GrantView[];
-        }
-      ).items,
+      api.createNamespacedCustomObject({ ...GROUP, namespace, plural, body }),
+    list: async (namespace: string): Promise<View[]> =>
+      ((await api.listNamespacedCustomObject({ ...GROUP, namespace, plural })) as { items: View[] }).items,
+    replace: (namespace: string, name: string, body: object) =>
+      api.replaceNamespacedCustomObject({ ...GROUP, namespace, plural, name, body }),
+    /** A JSON merge patch, as `kubectl patch --type merge`. */
+    patch: (namespace: string, name: string, body: object) =>
+      api.patchNamespacedCustomObject(
+        { ...GROUP, namespace, plural, name, body },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    delete: (namespace: string, name: string) =>
+      api.deleteNamespacedCustomObject({ ...GROUP, namespace, plural, name }),
+  };
+}
+
+export function grantsApi(kc: KubeConfig) {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  return {
+    ...managedApi<GrantView>(kc, 'grants'),
     createProviderConfig: (namespace: string, body: object) =>
       api.createNamespacedCustomObject({ ...GROUP, namespace, plural: 'providerconfigs', body }),
     getProviderConfig: async (namespace: string, name: string): Promise<ProviderConfigView | undefined> => {
@@ -246,10 +255,6 @@ export function grantsApi(kc: KubeConfig) {
       ).items,
     deleteProviderConfig: (namespace: string, name: string) =>
       api.deleteNamespacedCustomObject({ ...GROUP, namespace, plural: 'providerconfigs', name }),
-    replace: (namespace: string, name: string, body: object) =>
-      api.replaceNamespacedCustomObject({ ...GROUP, namespace, plural: 'grants', name, body }),
-    delete: (namespace: string, name: string) =>
-      api.deleteNamespacedCustomObject({ ...GROUP, namespace, plural: 'grants', name }),
   };
 }
 
@@ -259,12 +264,18 @@ export interface ProviderConfigView {
   status?: { conditions?: Condition[]; users?: number };
 }
 
-export function condition(grant: GrantView | undefined, type: string): Condition | undefined {
+/** What every managed resource shows: its generation and conditions. */
+export interface ManagedView {
+  metadata: { generation?: number };
+  status?: { conditions?: Condition[]; observedGeneration?: number };
+}
+
+export function condition(grant: ManagedView | undefined, type: string): Condition | undefined {
   return grant?.status?.conditions?.find((c) => c.type === type);
 }
 
-/** The Grant once it is Synced=True and Ready=True for its current generation. */
-export function isConverged(grant: GrantView | undefined): boolean {
+/** The object once it is Synced=True and Ready=True for its current generation. */
+export function isConverged(grant: ManagedView | undefined): boolean {
   return (
     condition(grant, 'Synced')?.status === 'True' &&
     condition(grant, 'Ready')?.status === 'True' &&
