@@ -49,11 +49,17 @@ export function derivedRoleName(databaseName: string, suffix: string): string {
   return `${prefix}_${hash}${suffix}`;
 }
 
-function leastPrivilege(spec: PostgresInstanceSpec): boolean {
+/** The spec fields role and Secret names derive from: a PostgresInstance's, or a PostgresDatabase's. */
+export type NamingSpec = Pick<
+  PostgresInstanceSpec,
+  'databaseName' | 'databaseOwner' | 'credentialsSecretName' | 'connectionSecretName' | 'roles' | 'access'
+>;
+
+function leastPrivilege(spec: NamingSpec): boolean {
   return spec.roles?.leastPrivilege ?? true;
 }
 
-export function composedNames(instance: string, spec: PostgresInstanceSpec): ComposedNames {
+export function composedNames(instance: string, spec: NamingSpec): ComposedNames {
   const connection = spec.connectionSecretName ?? `${instance}-connection`;
   const separate = leastPrivilege(spec);
   const derived = (

@@ -7,7 +7,7 @@ import type { PostgresInstanceSpec, PostgresVersion } from '../../api/postgres-i
 import { POSTGRES_PORT } from '../../shared/labels.js';
 import { instanceName, type XrIdentity } from '../xr/identity.js';
 import type { CredentialsSource } from '../xr/policy.js';
-import { composedNames, type RoleKind, type RoleNames } from './names.js';
+import { composedNames, type ComposedNames, type RoleKind, type RoleNames } from './names.js';
 import { sizeCatalog } from './sizing.js';
 
 type Image =
@@ -99,30 +99,11 @@ export function planInstance(
   const pooler = spec.pooler ? { name: `${name}-pooler-rw`, endpoint: service('pooler-rw') } : undefined;
   const applicationEndpoint = pooler?.endpoint ?? primaryEndpoint;
   const names = composedNames(name, spec);
-  const endpointOf = (role: RoleNames): string => {
-    if (role === names.application) return applicationEndpoint;
-    if (role.kind === 'owner') return primaryEndpoint;
-    if (role.kind === 'readonly') return service('r');
-    return applicationEndpoint;
-  };
-  const plan = (role: RoleNames, passwordProperty: string): RolePlan => ({
-    kind: role.kind,
-    name: role.name,
-    key: role.key,
-    login: role.login,
-    credentialsSecretName: role.credentialsSecretName,
-    passwordProperty,
-    ...(role.connectionSecretName
-      ? { connection: { secretName: role.connectionSecretName, endpoint: endpointOf(role) } }
-      : {}),
+  const { owner, runtime, readOnly, access } = rolePlans(names, spec, input, {
+    primary: primaryEndpoint,
+    application: applicationEndpoint,
+    read: service('r'),
   });
-  const owner = plan(
-    names.owner,
-    spec.credentials?.passwordProperty ?? input.credentials?.passwordProperty ?? OWNER_PASSWORD_PROPERTY,
-  );
-  const runtime = names.runtime ? plan(names.runtime, `${names.runtime.key}-password`) : undefined;
-  const readOnly = names.readOnly ? plan(names.readOnly, `${names.readOnly.key}-password`) : undefined;
-  const access = names.access.map((role) => plan(role, `${role.key}-password`));
 
   const storageClass = spec.storageClass ?? input.storageClass;
   const production = input.profile === 'production';
@@ -157,6 +138,50 @@ export function planInstance(
       input.deletionProtection?.required === true ||
       (spec.deletionProtection ?? input.deletionProtection?.default ?? production),
   };
+}
+
+/** Where each kind of role connects: migrations to the primary, reads to replicas, the rest to the application endpoint. */
+export interface RoleEndpoints {
+  primary: string;
+  application: string;
+  read: string;
+}
+
+/**
+ * Every role's plan from its names: where its connection Secret points and which store property
+ * holds its password. The one place both an instance and a PostgresDatabase decide these.
+ */
+export function rolePlans(
+  names: ComposedNames,
+  spec: { credentials?: { passwordProperty?: string | undefined } | undefined },
+  input: FunctionInput,
+  endpoints: RoleEndpoints,
+): Pick<TenantPlan, 'owner' | 'runtime' | 'readOnly' | 'access'> {
+  const endpointOf = (role: RoleNames): string => {
+    if (role === names.application) return endpoints.application;
+    if (role.kind === 'owner') return endpoints.primary;
+    if (role.kind === 'readonly') return endpoints.read;
+    return endpoints.application;
+  };
+  const plan = (role: RoleNames, passwordProperty: string): RolePlan => ({
+    kind: role.kind,
+    name: role.name,
+    key: role.key,
+    login: role.login,
+    credentialsSecretName: role.credentialsSecretName,
+    passwordProperty,
+    ...(role.connectionSecretName
+      ? { connection: { secretName: role.connectionSecretName, endpoint: endpointOf(role) } }
+      : {}),
+  });
+  const owner = plan(
+    names.owner,
+    spec.credentials?.passwordProperty ?? input.credentials?.passwordProperty ?? OWNER_PASSWORD_PROPERTY,
+  );
+  const runtime = names.runtime ? plan(names.runtime, `${names.runtime.key}-password`) : undefined;
+  const readOnly = names.readOnly ? plan(names.readOnly, `${names.readOnly.key}-password`) : undefined;
+  const access = names.access.map((role) => plan(role, `${role.key}-password`));
+  return { owner, ...(runtime ? { runtime } : {}), ...(readOnly ? { readOnly } : {}), access };
 }
 
 function resolveImage(version: PostgresVersion, input: FunctionInput): Image {

@@ -19,7 +19,7 @@ import { getString } from '../../shared/json.js';
 import { describeXr } from '../xr/identity.js';
 import { CNPG_API_VERSION } from './cnpg.js';
 import type { ComposedGrant } from './grants.js';
-import type { InstancePlan } from './plan.js';
+import type { InstancePlan, TenantPlan } from './plan.js';
 import type { LegacyUsage } from './upstream/crossplane-legacy-usage.js';
 import type { Usage, UsageSpec } from './upstream/crossplane-usage.js';
 
@@ -58,11 +58,6 @@ export function composedUsages(plan: InstancePlan, grants: readonly ComposedGran
 
 function namespacedUsages(plan: InstancePlan, grants: readonly ComposedGrant[]): ComposedUsage[] {
   const cluster: Reference = { apiVersion: CNPG_API_VERSION, kind: 'Cluster', name: plan.name };
-  const providerConfig: Reference = {
-    apiVersion: GRANT_API_VERSION,
-    kind: PROVIDER_CONFIG_KIND,
-    name: plan.name,
-  };
   const usages: ComposedUsage[] = [];
   if (plan.deletionProtection) {
     const reason = protectionReason(plan);
@@ -85,30 +80,48 @@ function namespacedUsages(plan: InstancePlan, grants: readonly ComposedGrant[]):
       },
     );
   }
-  if (grants.length === 0) return usages;
-  // A chain, so N Grants need N + 2 Usages: Grants → ProviderConfig → Cluster, and the ProviderConfig
-  // → the owner's credentials Secret it logs in with. Without the last, garbage collection deletes
-  // the credentials ExternalSecret with the XR, its Secret goes with it, and the Grants could never
-  // connect to revoke. replayDeletion: when the garbage collector's delete of the used object was
-  // refused, Crossplane repeats it as soon as the Usage goes, instead of waiting for the back-off.
-  usages.push(
-    {
+  return [...usages, ...teardownUsages(plan, grants, cluster)];
+}
+
+/**
+ * Ordered teardown of the Grants: a chain, so N Grants need N + 2 Usages: Grants → ProviderConfig
+ * → the server object it connects to (`server`: the instance's Cluster; a PostgresDatabase names
+ * none, its server is not its own), and the ProviderConfig → the owner's credentials Secret it logs
+ * in with. Without the last, garbage collection deletes the credentials ExternalSecret with the XR,
+ * its Secret goes with it, and the Grants could never connect to revoke. replayDeletion: when the
+ * garbage collector's delete of the used object was refused, Crossplane repeats it as soon as the
+ * Usage goes, instead of waiting for the back-off.
+ */
+export function teardownUsages(
+  plan: TenantPlan,
+  grants: readonly ComposedGrant[],
+  server?: Reference,
+): ComposedUsage[] {
+  if (grants.length === 0) return [];
+  const providerConfig: Reference = {
+    apiVersion: GRANT_API_VERSION,
+    kind: PROVIDER_CONFIG_KIND,
+    name: plan.name,
+  };
+  const usages: ComposedUsage[] = [];
+  if (server) {
+    usages.push({
       key: USAGE_KEYS.providerConfig,
       usage: usage(plan, `${plan.name}-provider-config-uses-cluster`, 'teardown', {
-        of: ref(cluster),
+        of: ref(server),
         by: ref(providerConfig),
         replayDeletion: true,
       }),
-    },
-    {
-      key: USAGE_KEYS.providerConfigCredentials,
-      usage: usage(plan, `${plan.name}-provider-config-uses-credentials`, 'teardown', {
-        of: ref({ apiVersion: 'v1', kind: 'Secret', name: plan.owner.credentialsSecretName }),
-        by: ref(providerConfig),
-        replayDeletion: true,
-      }),
-    },
-  );
+    });
+  }
+  usages.push({
+    key: USAGE_KEYS.providerConfigCredentials,
+    usage: usage(plan, `${plan.name}-provider-config-uses-credentials`, 'teardown', {
+      of: ref({ apiVersion: 'v1', kind: 'Secret', name: plan.owner.credentialsSecretName }),
+      by: ref(providerConfig),
+      replayDeletion: true,
+    }),
+  });
   for (const { key, grant } of grants) {
     const grantName = getString(grant, 'metadata', 'name') ?? '';
     usages.push({
@@ -147,7 +160,7 @@ function legacyUsages(plan: InstancePlan): ComposedUsage[] {
   ];
 }
 
-function usage(plan: InstancePlan, name: string, component: string, spec: UsageSpec): Usage {
+function usage(plan: TenantPlan, name: string, component: string, spec: UsageSpec): Usage {
   return {
     apiVersion: USAGE_API_VERSION,
     kind: USAGE_KIND,

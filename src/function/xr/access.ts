@@ -5,7 +5,7 @@ import { FIELD_EXAMPLES, type PostgresInstanceSpec } from '../../api/postgres-in
 import { schemaNameProblem } from '../../api/names.js';
 import type { FieldError } from './errors.js';
 
-export function accessErrors(spec: PostgresInstanceSpec): FieldError[] {
+export function accessErrors(spec: Pick<PostgresInstanceSpec, 'databaseName' | 'access'>): FieldError[] {
   const errors: FieldError[] = [];
   const example = FIELD_EXAMPLES['access.tables']!;
   for (const [index, entry] of (spec.access ?? []).entries()) {

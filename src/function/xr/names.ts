@@ -10,7 +10,8 @@ export function roleNameErrors(names: ComposedNames): FieldError[] {
   return duplicateRoleErrors(names);
 }
 
-function roleField(role: RoleNames): string {
+/** The claim field that names a role. */
+export function roleField(role: RoleNames): string {
   switch (role.kind) {
     case 'owner':
       return 'spec.databaseOwner';
