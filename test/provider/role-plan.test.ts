@@ -173,7 +173,10 @@ describe('planRole: memberships', () => {
   });
 
   it('on PostgreSQL 16+ revokes a membership from each of its grantors; before 16 it is one row', () => {
-    const role = existing({ inRoles: ['admins'], grantors: { admins: ['postgres', 'a "b"'] } });
+    const role = existing({
+      inRoles: ['admins'],
+      grantors: { admins: { revocable: ['postgres', 'a "b"'], foreign: [] } },
+    });
     expect(sqlOf(plan({ spec: spec(), observed: snapshot(role, [], 160000) }))).toEqual([
       'REVOKE "admins" FROM "app" GRANTED BY "postgres"',
       'REVOKE "admins" FROM "app" GRANTED BY "a ""b"""',
@@ -181,6 +184,18 @@ describe('planRole: memberships', () => {
     expect(sqlOf(plan({ spec: spec(), observed: snapshot(role, [], 150004) }))).toEqual([
       'REVOKE "admins" FROM "app"',
     ]);
+  });
+
+  it('says which grantor it cannot revoke for, and still revokes the rest', () => {
+    const role = existing({
+      inRoles: ['admins'],
+      grantors: { admins: { revocable: ['me'], foreign: ['postgres'] } },
+    });
+    const p = plan({ spec: spec({ login: true }), observed: snapshot(role, [], 180001) });
+    expect(sqlOf(p)).toEqual(['ALTER ROLE "app" WITH LOGIN', 'REVOKE "admins" FROM "app" GRANTED BY "me"']);
+    expect(p.problem).toMatch(
+      /the membership in "admins" was granted by "postgres", whose grants the provider's user cannot revoke/,
+    );
   });
 
   it('refuses a membership in a role that does not exist, and still grants the others', () => {

@@ -27,7 +27,11 @@ class Store implements ConfigStore {
   private readonly secrets = new Map<string, StoredSecret>();
   private version = 0;
 
-  constructor(private readonly server: ServerHandle) {}
+  constructor(
+    private readonly server: ServerHandle,
+    /** Connect as this role (same password as the superuser on embedded servers) instead of postgres. */
+    private readonly user?: string,
+  ) {}
 
   setSecret(name: string, data: Record<string, string>): void {
     this.secrets.set(`${NAMESPACE}/${name}`, { data, version: String(++this.version) });
@@ -47,7 +51,8 @@ class Store implements ConfigStore {
 
   async readSecret(ref: SecretRef): Promise<StoredSecret | undefined> {
     if (ref.name === 'pg-admin') {
-      const { user, password } = this.server.config;
+      const { password } = this.server.config;
+      const user = this.user ?? this.server.config.user;
       // The local server trusts every login; the provider still needs a password to hold.
       return { data: { username: user, password: password ?? 'unused-under-trust' }, version: '1' };
     }
@@ -108,12 +113,16 @@ describe.each(SERVERS)('Role client on PostgreSQL $major', (target) => {
   };
 
   /** One sync, with status kept as the lifecycle would keep it. */
-  async function sync(object: RoleObject, apply = true): Promise<Observed<RoleObservation>> {
+  async function sync(
+    object: RoleObject,
+    apply = true,
+    using?: RoleClient,
+  ): Promise<Observed<RoleObservation>> {
     ensure();
     const spec = specOf(object);
     created.add(spec.name);
     try {
-      const observed = await client.sync({
+      const observed = await (using ?? client).sync({
         key: `${NAMESPACE}/${object.metadata.name}`,
         object,
         spec,
@@ -452,6 +461,37 @@ describe.each(SERVERS)('Role client on PostgreSQL $major', (target) => {
     });
     await drop(first);
     await drop(adopter);
+  });
+
+  it('works as a CREATEROLE provider; on 16+ says which membership it cannot revoke and applies the rest', async () => {
+    const provider = await server.createRole(uniqueName('prov'), 'LOGIN CREATEROLE');
+    const limited = new RoleClient({
+      configs: new Store(server, provider),
+      databases: pools,
+      now: () => new Date(),
+    });
+    const group = await server.createRole(uniqueName('grp'), 'NOLOGIN');
+    const name = uniqueName('lim');
+    const object = roleObject({ name });
+    expect((await sync(object, true, limited)).applied?.reason).toBe('RoleCreated');
+    await admin((c) => c.query(`GRANT "${group}" TO "${name}"; ALTER ROLE "${name}" CONNECTION LIMIT 4`));
+
+    const result = await sync(object, true, limited);
+    expect(result.applied?.reason).toBe('RoleUpdated');
+    expect((await roleRow(name))?.rolconnlimit).toBe(-1);
+    if (server.major >= 16) {
+      expect(result.problem).toBe(
+        `the membership in "${group}" was granted by "postgres", whose grants the provider's user cannot revoke (REVOKE ... GRANTED BY needs that role's privileges); revoke it as a superuser`,
+      );
+      expect(result.drift?.afterApply).toContain(`a member of "${group}" on the server`);
+      expect((await roleRow(name))?.member_of).toEqual([group]);
+    } else {
+      expect(result.problem).toBeUndefined();
+      expect((await roleRow(name))?.member_of).toEqual([]);
+    }
+    await admin((c) => c.query(`REVOKE "${group}" FROM "${name}"`));
+    expect((await sync(object, true, limited)).problem).toBeUndefined();
+    expect((await drop(object)).reason).toBe('RoleDropped');
   });
 
   it('does not drop a role that owns a table, and says what to do; drops it once that is gone', async () => {

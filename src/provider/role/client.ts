@@ -88,7 +88,7 @@ function appliedNote(spec: RoleParameters, plan: RolePlan): Note {
     };
   return {
     reason: 'RoleUpdated',
-    note: `updated ${what(spec)} (${plan.statements.length} statement(s)): ${plan.drift.join('; ')}`,
+    note: oneLine(`updated ${what(spec)} (${plan.statements.length} statement(s)): ${plan.drift.join('; ')}`),
   };
 }
 

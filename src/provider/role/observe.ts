@@ -19,9 +19,16 @@ export interface ObservedRole {
   readonly inRoles: readonly string[];
   /**
    * Who granted each membership. PostgreSQL 16+ keeps one grant per grantor, and a REVOKE takes
-   * only the current user's unless it names the grantor (GRANTED BY).
+   * only the current user's unless it names the grantor (GRANTED BY), which needs the grantor's
+   * privileges: `revocable` are the grantors the connected user has the privileges of, `foreign`
+   * the others.
    */
-  readonly grantors: Readonly<Record<string, readonly string[]>>;
+  readonly grantors: Readonly<Record<string, Grantors>>;
+}
+
+export interface Grantors {
+  readonly revocable: readonly string[];
+  readonly foreign: readonly string[];
 }
 
 /** A role the spec wants this role to be a member of. */
@@ -65,8 +72,11 @@ export const OBSERVE_ROLE_SQL = `SELECT
           WHERE m.member = r.oid),
         '[]'::json),
       'grantors', COALESCE(
-        (SELECT json_object_agg(x.rolname, x.grantors)
-           FROM (SELECT g.rolname, json_agg(DISTINCT gr.rolname) AS grantors
+        (SELECT json_object_agg(x.rolname, json_build_object(
+                  'revocable', COALESCE(x.revocable, '[]'::json), 'foreign', COALESCE(x.foreign, '[]'::json)))
+           FROM (SELECT g.rolname,
+                        json_agg(DISTINCT gr.rolname) FILTER (WHERE pg_has_role(gr.oid, 'USAGE')) AS revocable,
+                        json_agg(DISTINCT gr.rolname) FILTER (WHERE NOT pg_has_role(gr.oid, 'USAGE')) AS foreign
                    FROM pg_auth_members m
                    JOIN pg_roles g ON g.oid = m.roleid
                    JOIN pg_roles gr ON gr.oid = m.grantor

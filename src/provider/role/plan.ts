@@ -120,10 +120,16 @@ function membershipChanges(
   const problems: string[] = [];
   for (const name of [...current].filter((r) => !wanted.has(r)).sort()) {
     // Before 16 a membership is one row, whoever granted it (and its grantor may be long gone).
-    const grantors = observed.version >= PG16 ? (observed.role?.grantors[name] ?? []) : [];
-    if (grantors.length === 0) statements.push({ sql: `REVOKE ${ident(name)} FROM ${role}` });
-    for (const grantor of grantors)
+    const grantors = observed.version >= PG16 ? observed.role?.grantors[name] : undefined;
+    if (!grantors || grantors.revocable.length + grantors.foreign.length === 0)
+      statements.push({ sql: `REVOKE ${ident(name)} FROM ${role}` });
+    for (const grantor of grantors?.revocable ?? [])
       statements.push({ sql: `REVOKE ${ident(name)} FROM ${role} GRANTED BY ${ident(grantor)}` });
+    // Trying would fail the whole transaction; saying so lets the rest apply.
+    if (grantors && grantors.foreign.length > 0)
+      problems.push(
+        `the membership in "${name}" was granted by ${grantors.foreign.map((g) => `"${g}"`).join(', ')}, whose grants the provider's user cannot revoke (REVOKE ... GRANTED BY needs that role's privileges); revoke it as a superuser`,
+      );
     drift.push(`a member of "${name}" on the server, which the spec does not list`);
   }
   for (const name of spec.inRoles.filter((r) => !current.has(r))) {
