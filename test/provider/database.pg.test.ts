@@ -360,6 +360,28 @@ describe.each(SERVERS)('PostgreSQL $major', (target) => {
     expect(await catalog(name)).toMatchObject({ owner, connection_limit: 2, comment: ownerMark(object) });
   });
 
+  it.runIf(target.major >= 15)(
+    'reports an ICU database as ICU, refuses libc locales for it, and manages it without them',
+    async () => {
+      const owner = await server.createRole(uniqueName('pgplane_owner'), 'NOLOGIN');
+      const name = newName();
+      await admin.query(
+        `CREATE DATABASE ${ident(name)} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C' LOCALE_PROVIDER icu ICU_LOCALE 'und'`,
+      );
+
+      const withLocale = await sync(databaseObject({ name, owner, locale: 'C' }, { adopt: true }));
+      expect(withLocale.problem).toContain(
+        `database "${name}" uses the icu locale provider (locale und), fixed when it was created; spec.forProvider.locale names a libc locale`,
+      );
+      expect(withLocale.atProvider).toMatchObject({ localeProvider: 'icu', providerLocale: 'und' });
+      expect((await catalog(name))?.comment).toBeNull();
+
+      const without = await sync(databaseObject({ name, owner }, { adopt: true }));
+      expect(without.problem).toBeUndefined();
+      expect(await catalog(name)).toMatchObject({ owner });
+    },
+  );
+
   it('drops its database on delete, and leaves one it does not own in place', async () => {
     const name = newName();
     const object = databaseObject({ name }, { deletionPolicy: 'Delete' });

@@ -130,7 +130,7 @@ function immutables(input: DatabasePlanInput, db: ObservedDatabase): Differences
     const fields = (['locale', 'lcCollate', 'lcCtype'] as const).filter((f) => spec[f] !== undefined);
     drift.push(`locale provider is ${db.localeProvider}, spec asks libc locales`);
     problems.push(
-      `database ${quoted(db.name)} uses the ${db.localeProvider} locale provider${db.providerLocale ? ` (locale ${db.providerLocale})` : ''}, fixed when it was created; spec.forProvider.${fields.join('/')} name libc locales, which this database does not collate by: remove ${fields.join(' and ')} from the spec to manage it as it is, or create a new Database (with another name) for a libc locale`,
+      `database ${quoted(db.name)} uses the ${db.localeProvider} locale provider${db.providerLocale ? ` (locale ${db.providerLocale})` : ''}, fixed when it was created; spec.forProvider.${fields.join('/')} ${fields.length === 1 ? 'names a libc locale' : 'name libc locales'}, which this database does not collate by: remove ${fields.join(' and ')} from the spec to manage it as it is, or create a new Database (with another name) for a libc locale`,
     );
   } else {
     const checks = [
