@@ -13,9 +13,9 @@ export const DATABASE_KIND = 'Database';
 
 /** Encoding and locale names: what pg_encoding_to_char and the C library spell, nothing that needs quoting. */
 const SETTING_NAME = /^[A-Za-z0-9_.@-]{1,63}$/;
-const settingName = (what: string, example: string) =>
+const settingName = (what: 'an encoding' | 'a locale', example: string) =>
   z.string().regex(SETTING_NAME, {
-    error: `must be a ${what} name of letters, digits and _ . @ -, e.g. ${example}`,
+    error: `must be ${what} name of letters, digits and _ . @ -, e.g. ${example}`,
   });
 
 export const databaseParameters = z
@@ -36,16 +36,16 @@ export const databaseParameters = z
       .describe(
         "OWNER: the role that owns the database (it must exist, e.g. from a Role). Unset: the ProviderConfig's role. A change is applied with ALTER DATABASE ... OWNER TO.",
       ),
-    encoding: immutable(settingName('encoding', 'UTF8').optional(), 'encoding').describe(
+    encoding: immutable(settingName('an encoding', 'UTF8').optional(), 'encoding').describe(
       "ENCODING, fixed at creation, e.g. UTF8. Unset: the template's. A spec that differs from the server is refused.",
     ),
-    locale: immutable(settingName('locale', 'en_US.UTF-8').optional(), 'locale').describe(
+    locale: immutable(settingName('a locale', 'en_US.UTF-8').optional(), 'locale').describe(
       "LOCALE (both LC_COLLATE and LC_CTYPE), fixed at creation, e.g. C or en_US.UTF-8. Unset: the template's.",
     ),
-    lcCollate: immutable(settingName('locale', 'C').optional(), 'lcCollate').describe(
+    lcCollate: immutable(settingName('a locale', 'C').optional(), 'lcCollate').describe(
       'LC_COLLATE, fixed at creation; overrides locale for collation.',
     ),
-    lcCtype: immutable(settingName('locale', 'C').optional(), 'lcCtype').describe(
+    lcCtype: immutable(settingName('a locale', 'C').optional(), 'lcCtype').describe(
       'LC_CTYPE, fixed at creation; overrides locale for character classes.',
     ),
     template: immutable(postgresName.optional(), 'template').describe(

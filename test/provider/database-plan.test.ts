@@ -4,6 +4,7 @@
 // runs these statements against real servers.
 import { describe, expect, it } from 'vitest';
 import { databaseParameters, type DatabaseParameters } from '../../src/api/database.js';
+import { DatabaseClient } from '../../src/provider/database/client.js';
 import { ownershipComment, type Owner } from '../../src/provider/managed/ownership.js';
 import type { DatabaseFacts, ObservedDatabase } from '../../src/provider/database/observe.js';
 import { planDatabase, sameLocale, type DatabasePlanInput } from '../../src/provider/database/plan.js';
@@ -296,5 +297,54 @@ describe('ownership', () => {
     });
     expect(p.statements).toEqual([]);
     expect(p.problem).toContain('database "orders" is invalid: a DROP DATABASE of it was interrupted');
+  });
+});
+
+describe('DatabaseClient.parse', () => {
+  const client = new DatabaseClient({
+    configs: {
+      source: () => Promise.reject(new Error('not used')),
+      markInUse: () => Promise.reject(new Error('not used')),
+      readSecret: () => Promise.reject(new Error('not used')),
+    },
+    databases: { withClient: () => Promise.reject(new Error('not used')) },
+    now: () => new Date(),
+  });
+  const object = (spec: Record<string, unknown>) => ({
+    apiVersion: 'grants.pgplane.io/v1alpha1',
+    kind: 'Database',
+    metadata: { name: 'orders', namespace: 'team', uid: OWNER.uid },
+    spec,
+  });
+
+  it('keeps the database unless deletionPolicy says Delete, and passes the management policies on', () => {
+    expect(client.parse(object({ forProvider: { name: 'orders' } }), 'team/orders')).toEqual({
+      spec: { name: 'orders', connectionLimit: -1 },
+      managementPolicies: undefined,
+      deletionPolicy: 'Orphan',
+    });
+    expect(
+      client.parse(
+        object({
+          forProvider: { name: 'orders' },
+          managementPolicies: ['Observe'],
+          deletionPolicy: 'Delete',
+        }),
+        'team/orders',
+      ),
+    ).toMatchObject({ managementPolicies: ['Observe'], deletionPolicy: 'Delete' });
+  });
+
+  it('refuses an invalid spec with the field and an example', () => {
+    const parsed = client.parse(
+      object({ forProvider: { name: 'template1', encoding: 'UTF 8' } }),
+      'team/orders',
+    );
+    expect('invalid' in parsed && parsed.invalid).toContain(
+      'spec.forProvider.name: is a database every PostgreSQL cluster already has',
+    );
+    expect('invalid' in parsed && parsed.invalid).toContain(
+      'spec.forProvider.encoding: must be an encoding name',
+    );
   });
 });
