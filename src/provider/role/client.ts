@@ -126,20 +126,16 @@ export class RoleClient implements ExternalClient<RoleParameters, RoleObservatio
     const before = object.status?.atProvider;
     const session = await openSession(this.deps, key, object);
     const ref = spec.passwordSecretRef;
-    const secretRef = ref ? { namespace: object.metadata.namespace, name: ref.name } : undefined;
-    const password: PasswordInput | undefined =
-      ref && secretRef
-        ? {
-            ...secretRef,
-            key: ref.key,
-            secret: await session.readSecret(secretRef),
-            previous: before?.password,
-          }
-        : undefined;
-    // The password and its verifier are scrubbed from the server's text too: defence in depth.
-    const value = password?.secret?.data[password.key];
-    const hidden = value ? [{ key: 'password', value }] : [];
-    const scrub: Scrub = (text) => redact(session.scrub(text), hidden);
+    const secretRef = ref && { namespace: object.metadata.namespace, name: ref.name };
+    const password: PasswordInput | undefined = secretRef && {
+      ...secretRef,
+      key: ref.key,
+      secret: await session.readSecret(secretRef),
+      previous: before?.password,
+    };
+    // The password itself never reaches the server, so no server text can hold it; scrubbing
+    // it would only tell a short password away by the word it replaced.
+    const scrub = session.scrub;
     const input = {
       spec,
       owner,
@@ -154,6 +150,7 @@ export class RoleClient implements ExternalClient<RoleParameters, RoleObservatio
       if (!apply || plan.statements.length === 0) {
         return this.report(before, observation(first, before?.password, plan.drift), plan, undefined);
       }
+      // The verifier does reach the server; should its text ever echo it, it goes too.
       const secretScrub: Scrub = (text) =>
         redact(
           scrub(text),
@@ -215,7 +212,7 @@ export class RoleClient implements ExternalClient<RoleParameters, RoleObservatio
           ? undefined
           : {
               observed: drift.join('; '),
-              afterApply: `the role still differs after apply: ${drift.join('; ')}`,
+              afterApply: `the role still differs from the spec: ${drift.join('; ')}`,
               changed: (before?.drift ?? []).join('\n') !== drift.join('\n'),
             },
     };
