@@ -530,7 +530,11 @@ describe.each(SERVERS)('Role client on PostgreSQL $major', (target) => {
 // The parse contract the lifecycle relies on, without a server.
 describe('RoleClient.parse', () => {
   const client = new RoleClient({
-    configs: {} as ConfigStore,
+    configs: {
+      source: () => Promise.reject(new Error('no config')),
+      markInUse: async () => undefined,
+      readSecret: async () => undefined,
+    },
     databases: { withClient: () => Promise.reject(new Error('no server')) },
     now: () => new Date(),
   });
