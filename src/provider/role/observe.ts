@@ -26,13 +26,13 @@ export interface ObservedRole {
   readonly grantors: Readonly<Record<string, Grantors>>;
 }
 
-export interface Grantors {
+interface Grantors {
   readonly revocable: readonly string[];
   readonly foreign: readonly string[];
 }
 
 /** A role the spec wants this role to be a member of. */
-export interface MembershipTarget {
+interface MembershipTarget {
   readonly name: string;
   readonly privileged: readonly string[];
 }
@@ -52,7 +52,7 @@ const PRIVILEGED = `array_remove(ARRAY[
     CASE WHEN %.rolbypassrls THEN 'BYPASSRLS' END], NULL)`;
 const privileged = (alias: string): string => PRIVILEGED.replaceAll('%', alias);
 
-export const OBSERVE_ROLE_SQL = `SELECT
+const OBSERVE_ROLE_SQL = `SELECT
   (SELECT json_build_object(
       'login', r.rolcanlogin,
       'inherit', r.rolinherit,

@@ -35,7 +35,7 @@ export interface PlanInput {
 }
 
 /** The password the plan sets, as status records it (without the time). */
-export interface PasswordRecord {
+interface PasswordRecord {
   readonly secret: string;
   readonly key: string;
   readonly version: string;

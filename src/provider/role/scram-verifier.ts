@@ -5,7 +5,7 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 
 /** PostgreSQL's scram_iterations default (and its only value before 16). */
-export const SCRAM_ITERATIONS = 4096;
+const SCRAM_ITERATIONS = 4096;
 /** PostgreSQL's SCRAM_DEFAULT_SALT_LEN. */
 const SALT_BYTES = 16;
 
