@@ -6,7 +6,11 @@ import { z } from 'zod';
 import { objectName } from './identifier-schemas.js';
 import { immutable } from './managed-resource.js';
 import { clusterNameProblem, DNS_LABEL_PATTERN, MAX_CLUSTER_NAME } from './names.js';
-import { FIELD_EXAMPLES, postgresInstanceSpecSchema } from './postgres-instance.js';
+import {
+  FIELD_EXAMPLES,
+  postgresInstanceSpecSchema,
+  postgresInstanceStatusSchema,
+} from './postgres-instance.js';
 
 /** The fields a PostgresDatabase shares with a PostgresInstance: everything about the database itself. */
 const DATABASE_FIELDS = {
@@ -101,4 +105,6 @@ export const postgresDatabaseStatusSchema = z.object({
   port: z.int().optional().describe('PostgreSQL port.'),
   databaseName: z.string().optional().describe('The database in PostgreSQL.'),
   connectionSecretName: z.string().optional().describe('The Secret applications read.'),
+  // Credentials work as an instance's: the same status, from the same composer.
+  ...postgresInstanceStatusSchema.pick({ adoptedCredentialsSecrets: true, passwordRotations: true }).shape,
 });

@@ -28,7 +28,9 @@ import { checkInvariants } from './compose/invariants.js';
 import { planInstance } from './compose/plan.js';
 import { parseDuration } from '../shared/duration.js';
 import { formatErrors } from './xr/errors.js';
-import { describeXr } from './xr/identity.js';
+import { describeXr, type XrIdentity } from './xr/identity.js';
+import { runDatabase } from './postgres-database/index.js';
+import type { FunctionInput } from '../api/function-input.js';
 import { parseInput } from './xr/input.js';
 import { validateXr } from './xr/validate.js';
 
@@ -53,44 +55,77 @@ export function runFunction(
     );
   }
 
+  if (input.input.serves === 'PostgresDatabase') return databaseResponse(req, input.input, logger, now);
+
   const validated = validateXr(req.observed?.composite?.resource, input.input);
   if (!validated.ok)
     return fatalResponse(req, formatErrors(describeXr(validated.identity), validated.errors));
 
   const plan = planInstance(validated.identity, validated.spec, input.input, validated.credentials);
   const composition = composeInstance(plan, observedState(req, now));
+  return composedResponse(req, input.input, validated.identity, composition, validated.warnings, logger);
+}
+
+/** The Composition serves PostgresDatabases (its Input says so; the XR's kind is never read). */
+function databaseResponse(
+  req: RunFunctionRequest,
+  input: FunctionInput,
+  logger: Logger | undefined,
+  now: Date,
+): RunFunctionResponse {
+  const outcome = runDatabase(req.observed?.composite?.resource, input, observedState(req, now));
+  const xr = describeXr(outcome.identity);
+  switch (outcome.kind) {
+    case 'invalid':
+      return fatalResponse(req, formatErrors(xr, outcome.errors));
+    case 'refused':
+      return fatalResponse(req, `${xr} is refused: ${outcome.messages.join('; ')}`, outcome.reason);
+    case 'composed':
+      return composedResponse(req, input, outcome.identity, outcome.composition, [], logger);
+  }
+}
+
+/** A composed set, refused, checked against the invariants, or answered. */
+function composedResponse(
+  req: RunFunctionRequest,
+  input: FunctionInput,
+  identity: XrIdentity,
+  composition: Composition,
+  warnings: readonly string[],
+  logger: Logger | undefined,
+): RunFunctionResponse {
   if (composition.specErrors.length > 0)
-    return fatalResponse(req, formatErrors(describeXr(validated.identity), composition.specErrors));
+    return fatalResponse(req, formatErrors(describeXr(identity), composition.specErrors));
   if (composition.refusals.length > 0) {
     return fatalResponse(
       req,
-      `${describeXr(validated.identity)} is refused: ${composition.refusals.map((r) => r.message).join('; ')}`,
+      `${describeXr(identity)} is refused: ${composition.refusals.map((r) => r.message).join('; ')}`,
       composition.refusals[0]!.reason,
     );
   }
   // The last line of defence: a composed set that breaks an invariant (two writers of one Secret,
   // an object outside the XR's namespace, a name Kubernetes refuses) is never sent, not even in part.
-  const broken = checkInvariants(plan.namespace, composition);
+  const broken = checkInvariants(identity.namespace, composition);
   if (broken.length > 0) {
-    logger?.error({ xr: describeXr(validated.identity), broken }, 'composed set breaks an invariant');
+    logger?.error({ xr: describeXr(identity), broken }, 'composed set breaks an invariant');
     return fatalResponse(
       req,
-      `${describeXr(validated.identity)} cannot be composed: pgplane would compose ${broken.join('; ')}. This is a pgplane bug: please report it with the claim`,
+      `${describeXr(identity)} cannot be composed: pgplane would compose ${broken.join('; ')}. This is a pgplane bug: please report it with the claim`,
       'InternalError',
     );
   }
   logger?.debug(
     {
-      xr: describeXr(validated.identity),
+      xr: describeXr(identity),
       resources: Object.keys(composition.resources),
       ready: composition.ready,
     },
     'composed',
   );
   const ttl = composition.ready
-    ? (input.input.ttl?.ready ?? DEFAULT_READY_TTL)
-    : (input.input.ttl?.notReady ?? DEFAULT_NOT_READY_TTL);
-  return successResponse(req, composition, [...validated.warnings, ...composition.warnings], ttl);
+    ? (input.ttl?.ready ?? DEFAULT_READY_TTL)
+    : (input.ttl?.notReady ?? DEFAULT_NOT_READY_TTL);
+  return successResponse(req, composition, [...warnings, ...composition.warnings], ttl);
 }
 
 function observedState(req: RunFunctionRequest, now: Date): Observed {

@@ -44,7 +44,10 @@ const XR_FILES: Readonly<Record<string, string>> = {
   'xr-legacy.yaml': 'apis/legacy',
 };
 
-/** The Composition an XR selects (spec.crossplane.compositionRef, or spec.compositionRef for legacy), else the default. */
+/**
+ * The Composition an XR selects (spec.crossplane.compositionRef, or spec.compositionRef for
+ * legacy), else the only one for its kind (a PostgresDatabase's), else the default.
+ */
 export function compositionFor(xr: JsonObject, apisDir: string): string {
   const wanted =
     getString(xr, 'spec', 'crossplane', 'compositionRef', 'name') ??
@@ -54,7 +57,10 @@ export function compositionFor(xr: JsonObject, apisDir: string): string {
     .map((f) => join(apisDir, f));
   const match = files.find((file) => getString(readSingleObject(file), 'metadata', 'name') === wanted);
   if (wanted && !match) throw new Error(`no Composition named ${wanted} in ${apisDir}`);
-  return match ?? join(apisDir, 'composition.yaml');
+  const forKind = files.filter(
+    (file) => getString(readSingleObject(file), 'spec', 'compositeTypeRef', 'kind') === getString(xr, 'kind'),
+  );
+  return match ?? (forKind.length === 1 ? forKind[0]! : join(apisDir, 'composition.yaml'));
 }
 
 export function exampleCases(): ExampleCase[] {
