@@ -188,7 +188,7 @@ export class RoleClient implements ExternalClient<RoleParameters, RoleObservatio
 
   private async observe(client: ApplyClient, spec: RoleParameters, scrub: Scrub): Promise<RoleSnapshot> {
     try {
-      return await observeRole(client, spec.name, spec.inRoles);
+      return await observeRole(client, spec.name, spec.inRoles, this.deps.limits);
     } catch (error) {
       throw new ReconcileFailure(oneLine(`cannot observe ${what(spec)}: ${scrub(errorMessage(error))}`));
     }
@@ -248,7 +248,7 @@ export class RoleClient implements ExternalClient<RoleParameters, RoleObservatio
     const described = error.describe(scrub);
     if (error.sqlstate !== '2BP01')
       return new ReconcileFailure(oneLine(`cannot drop ${what(spec)}: ${described}`));
-    const databases = await dependentDatabases(client, spec.name).catch(() => []);
+    const databases = await dependentDatabases(client, spec.name, this.deps.limits).catch(() => []);
     const where =
       databases.length > 0 ? ` (in database(s) ${databases.map((d) => `"${d}"`).join(', ')})` : '';
     const role = ident(spec.name);

@@ -3,6 +3,7 @@
 // whether they are privileged. Names go as bind parameters, never into the SQL text. pg_roles
 // and shobj_description are readable by every role, so no superuser is needed to observe.
 import type { Queryable } from '../../grants/observe.js';
+import type { StatementLimits } from '../managed/statements.js';
 
 export interface ObservedRole {
   readonly login: boolean;
@@ -94,26 +95,56 @@ interface Row {
   version: number;
 }
 
+/**
+ * Runs a catalog read bounded like the DDL (statements.ts): a read-only transaction whose
+ * timeouts end with it, since the connection goes back to a shared pool. pg_authid is locked
+ * exclusively only by the likes of VACUUM FULL, but a read must not hang a reconcile either.
+ */
+async function bounded<T>(client: Queryable, limits: StatementLimits, fn: () => Promise<T>): Promise<T> {
+  const statement = Math.max(1, Math.floor(limits.statementTimeoutMs ?? 30_000));
+  const lock = Math.max(1, Math.floor(limits.lockTimeoutMs ?? 5_000));
+  await client.query(
+    `BEGIN READ ONLY; SET LOCAL statement_timeout = ${statement}; SET LOCAL lock_timeout = ${lock}`,
+  );
+  try {
+    const result = await fn();
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
 export async function observeRole(
   client: Queryable,
   name: string,
   inRoles: readonly string[],
+  limits: StatementLimits = {},
 ): Promise<RoleSnapshot> {
-  const { rows } = await client.query<Row>(OBSERVE_ROLE_SQL, [name, [...inRoles]]);
+  const { rows } = await bounded(client, limits, () =>
+    client.query<Row>(OBSERVE_ROLE_SQL, [name, [...inRoles]]),
+  );
   const row = rows[0];
   return { role: row?.role ?? undefined, targets: row?.targets ?? [], version: row?.version ?? 0 };
 }
 
 /** The databases where a role still owns objects or holds privileges (pg_shdepend), for a refused DROP. */
-export async function dependentDatabases(client: Queryable, name: string): Promise<string[]> {
-  const { rows } = await client.query<{ datname: string }>(
-    `SELECT DISTINCT d.datname
+export async function dependentDatabases(
+  client: Queryable,
+  name: string,
+  limits: StatementLimits = {},
+): Promise<string[]> {
+  const { rows } = await bounded(client, limits, () =>
+    client.query<{ datname: string }>(
+      `SELECT DISTINCT d.datname
        FROM pg_shdepend s
        JOIN pg_roles r ON r.oid = s.refobjid
        JOIN pg_database d ON d.oid = s.dbid
       WHERE s.refclassid = 'pg_authid'::regclass AND r.rolname = $1
       ORDER BY d.datname`,
-    [name],
+      [name],
+    ),
   );
   return rows.map((r) => r.datname);
 }
