@@ -34,7 +34,7 @@ export const databaseParameters = z
       })
       .optional()
       .describe(
-        "OWNER: the role that owns the database (it must exist, e.g. from a Role). Unset: the ProviderConfig's role. A change is applied with ALTER DATABASE ... OWNER TO.",
+        "OWNER: the role that owns the database (it must exist, e.g. from a Role). Unset: created owned by the ProviderConfig's role, and the owner is not managed afterwards (an adopted database keeps its own). A change is applied with ALTER DATABASE ... OWNER TO.",
       ),
     encoding: immutable(settingName('an encoding', 'UTF8').optional(), 'encoding').describe(
       "ENCODING, fixed at creation, e.g. UTF8. Unset: the template's. A spec that differs from the server is refused.",

@@ -1,6 +1,7 @@
 // The managed kinds this provider serves, each a CRD plural plus a reconciler on the shared
 // lifecycle (managed/reconciler.ts) with the kind's own ExternalClient. The controller runs them
 // all from one queue; a new kind is one entry here, its client and its CRD.
+import { DATABASE_KIND } from '../api/database.js';
 import { PLURALS } from '../api/provider-config.js';
 import { ROLE_KIND } from '../api/role.js';
 import type { GrantMetricsObserver } from './grant/client.js';
@@ -13,6 +14,7 @@ import {
   type ManagedStore,
   type ReconcileReport,
 } from './managed/reconciler.js';
+import { DatabaseClient } from './database/client.js';
 import { RoleClient } from './role/client.js';
 import type { ConfigDependencies, ConfigStore, Databases } from './session.js';
 
@@ -65,6 +67,7 @@ export function managedKinds(deps: KindDeps): ManagedKind[] {
   return [
     { kind: 'Grant', plural: PLURALS.Grant, reconciler: grant },
     lifecycleKind(ROLE_KIND, PLURALS.Role, deps, new RoleClient(session(ROLE_KIND))),
+    lifecycleKind(DATABASE_KIND, PLURALS.Database, deps, new DatabaseClient(session(DATABASE_KIND))),
   ];
 }
 

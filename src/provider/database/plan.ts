@@ -99,11 +99,9 @@ export function markStatement(name: string, owner: Owner): DdlStatement {
   return { sql: `COMMENT ON DATABASE ${ident(name)} IS ${literal(ownershipComment(owner))}` };
 }
 
-/** ALTER DATABASE ... OWNER TO the spec's owner, or (unset) the session's role: the ProviderConfig's. */
-function ownerTo(name: string, owner: string | undefined): DdlStatement {
-  return {
-    sql: `ALTER DATABASE ${ident(name)} OWNER TO ${owner !== undefined ? ident(owner) : 'CURRENT_USER'}`,
-  };
+/** ALTER DATABASE ... OWNER TO the spec's owner. */
+function ownerTo(name: string, owner: string): DdlStatement {
+  return { sql: `ALTER DATABASE ${ident(name)} OWNER TO ${ident(owner)}` };
 }
 
 /** A setting CREATE DATABASE fixes, found different on the server: why, and how to get the new value. */
@@ -201,8 +199,9 @@ export function planDatabase(input: DatabasePlanInput): DatabasePlan {
     statements.push(markStatement(name, owner));
     changes.push(`marked as managed by ${owner.kind} ${owner.namespace}/${owner.name}`);
   }
-  if (spec.owner !== undefined ? db.owner !== spec.owner : !db.ownedBySessionUser) {
-    const wanted = spec.owner !== undefined ? quoted(spec.owner) : "the ProviderConfig's role";
+  // Without spec.owner the owner is not managed: an adopted database keeps the owner it has.
+  if (spec.owner !== undefined && db.owner !== spec.owner) {
+    const wanted = quoted(spec.owner);
     drift.push(`owner is ${quoted(show(db.owner))}, spec says ${wanted}`);
     changes.push(`owner ${quoted(show(db.owner))} → ${wanted}`);
     statements.push(ownerTo(name, spec.owner));
