@@ -321,3 +321,43 @@ describe('invalid claims', () => {
     expect(Object.keys(runFunction(request).desired?.resources ?? {})).toEqual(['other']);
   });
 });
+
+describe('PostgresDatabase examples', () => {
+  it('database-on-instance: composes its database and roles on the shared instance, ready once CNPG has applied them', () => {
+    const response = byId('database-on-instance/xr@ready');
+    expect(desired(response, 'database')).toMatchObject({
+      kind: 'Database',
+      spec: { cluster: { name: 'shared' }, name: 'orders', owner: 'orders_owner' },
+    });
+    expect(Object.values(response.desired?.resources ?? {}).every((r) => r.ready === Ready.READY_TRUE)).toBe(
+      true,
+    );
+    expect(response.conditions.every((c) => c.status === Status.STATUS_CONDITION_TRUE)).toBe(true);
+    expect(response.meta?.ttl).toEqual({ seconds: 60, nanos: 0 });
+  });
+
+  it('database-on-server: creates the roles and database through the registered server', () => {
+    const response = byId('database-on-server/xr');
+    expect(desired(response, 'database')).toMatchObject({
+      apiVersion: 'grants.pgplane.io/v1alpha1',
+      kind: 'Database',
+      spec: { providerConfigRef: { kind: 'ClusterProviderConfig', name: 'rds-main' } },
+    });
+    expect(getPath(desired(response, 'grant-public'), 'spec', 'forProvider', 'databasePrivileges')).toEqual(
+      [],
+    );
+  });
+
+  it('invalid-database: one fatal result naming each bad field, the XR and a correct example', () => {
+    const response = byId('invalid-database/xr');
+    const fatal = response.results.filter((r) => r.severity === Severity.SEVERITY_FATAL);
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]!.message).toContain('PostgresDatabase team-a/broken is invalid');
+    expect(fatal[0]!.message).toContain('spec.databaseOwner "1-orders-owner" must start with a letter');
+    expect(fatal[0]!.message).toContain(
+      'spec.extensions is not offered on a registered server (spec.server) yet',
+    );
+    expect(fatal[0]!.message).toContain('Example: spec: {server: {name: rds-main}');
+    expect(response.desired?.resources).toEqual({});
+  });
+});

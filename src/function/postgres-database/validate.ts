@@ -8,7 +8,7 @@ import {
   postgresDatabaseSpecSchema,
   type PostgresDatabaseSpec,
 } from '../../api/postgres-database.js';
-import { getObject } from '../../shared/json.js';
+import { getObject, getPath, getString, type JsonObject } from '../../shared/json.js';
 import { composedNames, type ComposedNames } from '../compose/names.js';
 import { accessErrors } from '../xr/access.js';
 import { fieldErrors, type FieldError } from '../xr/errors.js';
@@ -42,7 +42,9 @@ export function validateDatabase(xr: unknown, input: FunctionInput): ValidatedDa
       ...fieldErrors(parsed.error.issues, spec, { prefix: 'spec', examples: DATABASE_FIELD_EXAMPLES }),
     );
   const named = new Set(errors.map((e) => e.field));
-  errors.push(...platformErrors(spec, input).filter((e) => !named.has(e.field)));
+  errors.push(
+    ...[...platformErrors(spec, input), ...serverBackendErrors(spec)].filter((e) => !named.has(e.field)),
+  );
   if (!parsed.success) return { ok: false, identity, errors };
 
   const credentials = resolveCredentials(identity, parsed.data, input);
@@ -54,7 +56,6 @@ export function validateDatabase(xr: unknown, input: FunctionInput): ValidatedDa
     ...secretCollisionErrors(names),
     // On a shared instance, its Cluster's own Secrets (CA, superuser, app) are in this namespace.
     ...(parsed.data.instanceRef ? reservedSecretErrors(names, parsed.data.instanceRef.name, input) : []),
-    ...serverBackendErrors(parsed.data),
   );
   if (!credentials.ok || errors.length > 0) return { ok: false, identity, errors };
   return { ok: true, identity, spec: parsed.data, credentials: credentials.source, names };
@@ -62,16 +63,21 @@ export function validateDatabase(xr: unknown, input: FunctionInput): ValidatedDa
 
 /**
  * On a registered server pgplane creates the database with its provider's Database, which has no
- * schemas or extensions yet: refused rather than silently not created.
+ * schemas or extensions yet: refused rather than silently not created. Reads the raw spec, so a
+ * spec that also fails the schema hears about it in the same message.
  */
-function serverBackendErrors(spec: PostgresDatabaseSpec): FieldError[] {
-  if (!spec.server) return [];
+function serverBackendErrors(spec: JsonObject): FieldError[] {
+  const server = getString(spec, 'server', 'name');
+  if (getObject(spec, 'server') === undefined) return [];
   return (['schemas', 'extensions'] as const)
-    .filter((field) => (spec[field] ?? []).length > 0)
+    .filter((field) => {
+      const value = getPath(spec, field);
+      return Array.isArray(value) && value.length > 0;
+    })
     .map((field) => ({
       field: `spec.${field}`,
       problem: `is not offered on a registered server (spec.server) yet: pgplane cannot create ${field} there; remove it and create them in a migration run as the owner, or use a shared PostgresInstance (spec.instanceRef)`,
-      example: `spec: {server: {name: ${spec.server?.name ?? 'rds-main'}}, databaseName: ${spec.databaseName}, databaseOwner: ${spec.databaseOwner}}`,
+      example: `spec: {server: {name: ${server ?? 'rds-main'}}, databaseName: orders, databaseOwner: orders_owner}`,
     }));
 }
 
