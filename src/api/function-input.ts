@@ -309,8 +309,7 @@ const claimPolicySchema = z
   );
 
 /** The kinds of XR this function composes; the Composition's Input says which one it serves. */
-export const SERVED_KINDS = ['PostgresInstance', 'PostgresDatabase'] as const;
-export type ServedKind = (typeof SERVED_KINDS)[number];
+const SERVED_KINDS = ['PostgresInstance', 'PostgresDatabase'] as const;
 
 export const functionInputSchema = z.object({
   apiVersion: z.literal(INPUT_API_VERSION).optional(),

@@ -376,15 +376,29 @@ describe('the backend must accept the database', () => {
 
 describe('until Crossplane has answered, nothing is composed', () => {
   it.each([
-    ['instance', onInstanceXr, { matchName: 'shared', namespace: 'databases' }, { namespace: 'databases' }],
-    ['server', onServerXr, { matchName: 'rds-main' }, {}],
-  ] as const)('on a%s: it asks for the backend and every claim that may share it', (_, xr, backend, list) => {
+    [
+      'a shared instance',
+      onInstanceXr,
+      {
+        apiVersion: 'database.pgplane.io/v1alpha1',
+        kind: 'PostgresInstance',
+        matchName: 'shared',
+        namespace: 'databases',
+      },
+      { namespace: 'databases' },
+    ],
+    [
+      'a registered server',
+      onServerXr,
+      { apiVersion: 'grants.pgplane.io/v1alpha1', kind: 'ClusterProviderConfig', matchName: 'rds-main' },
+      {},
+    ],
+  ] as const)('on %s: it asks for the backend and every claim that may share it', (_, xr, backend, list) => {
     const response = runFunction(buildRequest({ xr, input }), undefined, NOW);
     expect(response.results.filter((r) => r.severity === Severity.SEVERITY_FATAL)).toEqual([]);
     expect(Object.keys(response.desired?.resources ?? {})).toEqual([]);
-    expect(response.requirements?.resources.backend).toEqual(expect.objectContaining(backend));
-    expect(response.requirements?.resources.backend?.namespace).toBe(backend.namespace);
-    expect(response.requirements?.resources.databases).toEqual({
+    expect(response.requirements?.resources.backend).toStrictEqual(backend);
+    expect(response.requirements?.resources.databases).toStrictEqual({
       apiVersion: 'database.pgplane.io/v1alpha1',
       kind: 'PostgresDatabase',
       matchLabels: { labels: {} },

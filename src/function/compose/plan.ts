@@ -55,7 +55,7 @@ export interface TenantPlan {
 }
 
 /** The spec fields of one application database, shared by PostgresInstance and PostgresDatabase. */
-export type TenantSpec = Pick<
+type TenantSpec = Pick<
   PostgresInstanceSpec,
   'databaseName' | 'databaseOwner' | 'access' | 'schemas' | 'extensions'
 > &

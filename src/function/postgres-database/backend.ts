@@ -19,9 +19,9 @@ import type { RoleEndpoints } from '../compose/plan.js';
 import type { XrIdentity } from '../xr/identity.js';
 
 /** The label that makes a ClusterProviderConfig a server PostgresDatabases may use at all. */
-export const SHARED_SERVER_LABEL = 'pgplane.io/shared-server';
+const SHARED_SERVER_LABEL = 'pgplane.io/shared-server';
 /** The namespaces whose PostgresDatabases may use it: "team-a,team-b", or "*". */
-export const ALLOWED_NAMESPACES_ANNOTATION = 'pgplane.io/allowed-namespaces';
+const ALLOWED_NAMESPACES_ANNOTATION = 'pgplane.io/allowed-namespaces';
 
 /** Requirement keys: the backend object, and every PostgresDatabase that might share it. */
 export const REQUIRED = { backend: 'backend', databases: 'databases' } as const;
