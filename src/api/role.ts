@@ -62,9 +62,9 @@ export const roleParameters = z
     inRoles: z
       .array(roleName)
       .max(MAX_MEMBERSHIPS)
-      .default([])
+      .optional()
       .describe(
-        'The roles this role is a member of. Authoritative: a membership of this role not listed here is revoked, so manage the memberships of one role here or in a Grant, not both.',
+        'The roles this role is a member of. Set (even to []), it is authoritative: a membership of this role not listed is revoked. Unset, memberships are not managed here (a Grant may manage them).',
       ),
     passwordSecretRef: z
       .object({
@@ -79,13 +79,13 @@ export const roleParameters = z
   })
   .strict()
   .superRefine((spec, ctx) => {
-    if (spec.inRoles.some((r) => r === spec.name))
+    if (spec.inRoles?.some((r) => r === spec.name))
       ctx.addIssue({
         code: 'custom',
         path: ['inRoles'],
         message: 'names the role itself; a role cannot be a member of itself',
       });
-    if (new Set(spec.inRoles).size !== spec.inRoles.length)
+    if (spec.inRoles && new Set(spec.inRoles).size !== spec.inRoles.length)
       ctx.addIssue({ code: 'custom', path: ['inRoles'], message: 'names a role twice' });
   })
   .describe('One PostgreSQL role.');

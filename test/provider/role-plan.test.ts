@@ -172,16 +172,25 @@ describe('planRole: memberships', () => {
     ]);
   });
 
+  it('leaves memberships alone when inRoles is unset (a Grant may manage them), and revokes all with []', () => {
+    const observed = snapshot(existing({ inRoles: ['admins', 'readers'] }), []);
+    const unset = plan({ spec: spec({ inRoles: undefined }), observed });
+    expect(sqlOf(unset)).toEqual([]);
+    expect(unset.drift).toEqual([]);
+    const none = plan({ spec: spec({ inRoles: [] }), observed });
+    expect(sqlOf(none)).toEqual(['REVOKE "admins" FROM "app"', 'REVOKE "readers" FROM "app"']);
+  });
+
   it('on PostgreSQL 16+ revokes a membership from each of its grantors; before 16 it is one row', () => {
     const role = existing({
       inRoles: ['admins'],
       grantors: { admins: { revocable: ['postgres', 'a "b"'], foreign: [] } },
     });
-    expect(sqlOf(plan({ spec: spec(), observed: snapshot(role, [], 160000) }))).toEqual([
+    expect(sqlOf(plan({ spec: spec({ inRoles: [] }), observed: snapshot(role, [], 160000) }))).toEqual([
       'REVOKE "admins" FROM "app" GRANTED BY "postgres"',
       'REVOKE "admins" FROM "app" GRANTED BY "a ""b"""',
     ]);
-    expect(sqlOf(plan({ spec: spec(), observed: snapshot(role, [], 150004) }))).toEqual([
+    expect(sqlOf(plan({ spec: spec({ inRoles: [] }), observed: snapshot(role, [], 150004) }))).toEqual([
       'REVOKE "admins" FROM "app"',
     ]);
   });
@@ -191,7 +200,7 @@ describe('planRole: memberships', () => {
       inRoles: ['admins'],
       grantors: { admins: { revocable: ['me'], foreign: ['postgres'] } },
     });
-    const p = plan({ spec: spec({ login: true }), observed: snapshot(role, [], 180001) });
+    const p = plan({ spec: spec({ login: true, inRoles: [] }), observed: snapshot(role, [], 180001) });
     expect(sqlOf(p)).toEqual(['ALTER ROLE "app" WITH LOGIN', 'REVOKE "admins" FROM "app" GRANTED BY "me"']);
     expect(p.problem).toMatch(
       /the membership in "admins" was granted by "postgres", whose grants the provider's user cannot revoke/,

@@ -491,7 +491,8 @@ describe.each(SERVERS)('Role client on PostgreSQL $major', (target) => {
     });
     const group = await server.createRole(uniqueName('grp'), 'NOLOGIN');
     const name = uniqueName('lim');
-    const object = roleObject({ name });
+    // inRoles: [] is authoritative: the membership granted by hand below is to be revoked.
+    const object = roleObject({ name, inRoles: [] });
     expect((await sync(object, true, limited)).applied?.reason).toBe('RoleCreated');
     await admin((c) => c.query(`GRANT "${group}" TO "${name}"; ALTER ROLE "${name}" CONNECTION LIMIT 4`));
 

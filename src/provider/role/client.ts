@@ -188,7 +188,7 @@ export class RoleClient implements ExternalClient<RoleParameters, RoleObservatio
 
   private async observe(client: ApplyClient, spec: RoleParameters, scrub: Scrub): Promise<RoleSnapshot> {
     try {
-      return await observeRole(client, spec.name, spec.inRoles, this.deps.limits);
+      return await observeRole(client, spec.name, spec.inRoles ?? [], this.deps.limits);
     } catch (error) {
       throw new ReconcileFailure(oneLine(`cannot observe ${what(spec)}: ${scrub(errorMessage(error))}`));
     }

@@ -112,6 +112,8 @@ function membershipChanges(
   refuse: boolean,
 ): { statements: DdlStatement[]; drift: string[]; problems: string[] } {
   const { spec, observed } = input;
+  // Unset: memberships are someone else's to manage (a Grant's memberships), so none is revoked.
+  if (spec.inRoles === undefined) return { statements: [], drift: [], problems: [] };
   const role = ident(spec.name);
   const current = new Set(observed.role?.inRoles ?? []);
   const wanted = new Set(spec.inRoles);
