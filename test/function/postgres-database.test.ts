@@ -163,6 +163,17 @@ describe('a PostgresDatabase on a shared PostgresInstance', () => {
     });
   });
 
+  it('gives the owner schema public on a PostgreSQL 14 instance, where the superuser owns it', () => {
+    const on14 = { ...sharedInstance, spec: { ...(sharedInstance.spec as JsonObject), version: '14' } };
+    const out = resources(
+      renderDatabase(onInstanceXr, [on14, ...onInstanceRequired.filter((o) => o !== sharedInstance)]),
+    );
+    expect(getPath(out.database, 'spec', 'schemas')).toEqual([
+      { name: 'public', owner: 'orders_owner', ensure: 'present' },
+    ]);
+    expect(getPath(composed.database, 'spec', 'schemas')).toBeUndefined();
+  });
+
   it("connects the grants provider as this database's owner, not as the instance's", () => {
     expect(composed['provider-config']).toMatchObject({
       kind: 'ProviderConfig',

@@ -14,9 +14,21 @@ export function buildDatabase(plan: TenantPlan): Database | undefined {
   return buildCnpgDatabase(plan, plan.name);
 }
 
-/** The application database on `cluster`, with its schemas and extensions; never dropped. */
-export function buildCnpgDatabase(plan: TenantPlan, cluster: string): Database {
-  const schemas = plan.spec.schemas ?? [];
+/**
+ * The application database on `cluster`, with its schemas and extensions; never dropped.
+ * `ownPublicSchema`: before PostgreSQL 15 schema public belongs to the bootstrap superuser, so the
+ * owner (whom the grants provider connects as) could not manage privileges on it; CNPG then gives
+ * it to the owner, as 15+ does through pg_database_owner (compose/cluster.ts does the same at initdb).
+ */
+export function buildCnpgDatabase(
+  plan: TenantPlan,
+  cluster: string,
+  options: { ownPublicSchema?: boolean } = {},
+): Database {
+  const schemas = [
+    ...(options.ownPublicSchema ? ['public'] : []),
+    ...(plan.spec.schemas ?? []).filter((name) => !options.ownPublicSchema || name !== 'public'),
+  ];
   const extensions = plan.spec.extensions ?? [];
   return {
     apiVersion: CNPG_API_VERSION,

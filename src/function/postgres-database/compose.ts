@@ -95,7 +95,11 @@ function composeBackendObjects(plan: DatabasePlan, roles: RolePlan[], out: Compo
   const ready = onInstance ? isApplied(observed) : isReady(observed);
   out.add(
     'database',
-    onInstance ? buildCnpgDatabase(plan, onInstance.cluster) : buildServerDatabase(plan, databaseName),
+    onInstance
+      ? buildCnpgDatabase(plan, onInstance.cluster, {
+          ownPublicSchema: onInstance.instanceSpec.version === '14',
+        })
+      : buildServerDatabase(plan, databaseName),
     ready,
   );
   out.track(
