@@ -112,6 +112,26 @@ const DATABASE_PRINTER_COLUMNS: JsonObject[] = [
   { name: 'Endpoint', type: 'string', jsonPath: '.status.endpoint', priority: 1 },
 ];
 
+function databaseVersion(): JsonObject {
+  return {
+    name: XR_VERSION,
+    served: true,
+    referenceable: true,
+    additionalPrinterColumns: DATABASE_PRINTER_COLUMNS,
+    schema: {
+      openAPIV3Schema: {
+        description: DATABASE_DESCRIPTION,
+        type: 'object',
+        properties: {
+          spec: toOpenApiSchema(postgresDatabaseSpecSchema),
+          status: toOpenApiSchema(postgresDatabaseStatusSchema),
+        },
+        required: ['spec'],
+      },
+    },
+  };
+}
+
 function databaseDefinition(): JsonObject {
   return {
     apiVersion: 'apiextensions.crossplane.io/v2',
@@ -127,25 +147,34 @@ function databaseDefinition(): JsonObject {
       },
       scope: 'Namespaced',
       defaultCompositionRef: { name: `postgresdatabases.${XR_GROUP}` },
-      versions: [
-        {
-          name: XR_VERSION,
-          served: true,
-          referenceable: true,
-          additionalPrinterColumns: DATABASE_PRINTER_COLUMNS,
-          schema: {
-            openAPIV3Schema: {
-              description: DATABASE_DESCRIPTION,
-              type: 'object',
-              properties: {
-                spec: toOpenApiSchema(postgresDatabaseSpecSchema),
-                status: toOpenApiSchema(postgresDatabaseStatusSchema),
-              },
-              required: ['spec'],
-            },
-          },
-        },
-      ],
+      versions: [databaseVersion()],
+    },
+  };
+}
+
+/** The Crossplane v1 form: a cluster-scoped XPostgresDatabase behind a namespaced PostgresDatabase claim. */
+function legacyDatabaseDefinition(): JsonObject {
+  return {
+    apiVersion: 'apiextensions.crossplane.io/v1',
+    kind: 'CompositeResourceDefinition',
+    metadata: { name: `xpostgresdatabases.${XR_GROUP}` },
+    spec: {
+      group: XR_GROUP,
+      names: {
+        kind: 'XPostgresDatabase',
+        plural: 'xpostgresdatabases',
+        categories: ['crossplane', 'pgplane'],
+      },
+      claimNames: {
+        kind: 'PostgresDatabase',
+        plural: 'postgresdatabases',
+        categories: ['claim', 'pgplane'],
+        shortNames: ['pgdb'],
+      },
+      scope: 'LegacyCluster',
+      connectionSecretKeys: CONNECTION_SECRET_KEYS,
+      defaultCompositionRef: { name: `xpostgresdatabases.${XR_GROUP}` },
+      versions: [databaseVersion()],
     },
   };
 }
@@ -171,6 +200,7 @@ export function generatedApiFiles(): Record<string, JsonObject> {
     'apis/namespaced/definition.yaml': namespacedDefinition(),
     'apis/legacy/definition.yaml': legacyDefinition(),
     'apis/namespaced/database-definition.yaml': databaseDefinition(),
+    'apis/legacy/database-definition.yaml': legacyDatabaseDefinition(),
     'package/function/input/pgplane.fn.crossplane.io_inputs.yaml': inputDefinition(),
     ...providerCrdFiles(),
   };

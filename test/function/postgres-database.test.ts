@@ -46,11 +46,15 @@ interface Rendered {
 function renderDatabase(
   xr: JsonObject,
   required: JsonObject[],
-  options: { observed?: JsonObject[]; rounds?: number } = {},
+  options: { observed?: JsonObject[]; rounds?: number; input?: JsonObject } = {},
 ): Rendered {
   let answered: Record<string, JsonObject[]> = {};
   const call = () =>
-    runFunction(buildRequest({ xr, input, observed: options.observed ?? [] }, answered), undefined, NOW);
+    runFunction(
+      buildRequest({ xr, input: options.input ?? input, observed: options.observed ?? [] }, answered),
+      undefined,
+      NOW,
+    );
   let response = call();
   for (let round = 0; round < (options.rounds ?? 6); round++) {
     if (response.results.some((r) => r.severity === Severity.SEVERITY_FATAL)) break;
@@ -538,5 +542,74 @@ describe('the Composition decides what the XR is, never its kind', () => {
     expect(refused(renderDatabase(both, onInstanceRequired))).toContain(
       'spec.server {"name":"rds-main"} cannot be set together with instanceRef',
     );
+  });
+});
+
+describe('the legacy claim form (a cluster-scoped XPostgresDatabase behind a claim)', () => {
+  const legacyInput = inputFrom(readSingleObject('apis/legacy/composition-database.yaml'));
+  const legacyXr = readSingleObject('examples/database-on-server/xr-legacy.yaml');
+  const call = (xr: JsonObject, answered: Record<string, JsonObject[]> = {}) =>
+    runFunction(buildRequest({ xr, input: legacyInput }, answered), undefined, NOW);
+
+  it("composes into the claim's namespace, named after the claim, with Grants that orphan and no Usages", () => {
+    const rendered = renderDatabase(legacyXr, [registeredServer], { input: legacyInput });
+    expect(rendered.fatal).toBeUndefined();
+    const composed = resources(rendered);
+    expect(Object.keys(composed).filter((k) => k.startsWith('usage-'))).toEqual([]);
+    expect(composed['role-owner']).toMatchObject({ metadata: { name: 'orders-owner', namespace: 'team-a' } });
+    expect(getPath(composed['grant-public'], 'spec', 'deletionPolicy')).toBe('Orphan');
+    // Crossplane v1 writes these to the claim's connection Secret; the password never reaches pgplane.
+    expect(Object.keys(rendered.response.desired?.composite?.connectionDetails ?? {}).sort()).toEqual(
+      ['database', 'endpoint', 'port', 'sslmode', 'username'].sort(),
+    );
+  });
+
+  it('finds a shared legacy instance by its claim, and lists the claims cluster-wide', () => {
+    const onInstance = {
+      ...legacyXr,
+      spec: { ...(legacyXr.spec as JsonObject), server: undefined, instanceRef: { name: 'shared' } },
+    };
+    const response = call(onInstance);
+    expect(response.requirements?.resources.backend).toStrictEqual({
+      apiVersion: 'database.pgplane.io/v1alpha1',
+      kind: 'XPostgresInstance',
+      matchLabels: {
+        labels: { 'crossplane.io/claim-name': 'shared', 'crossplane.io/claim-namespace': 'team-a' },
+      },
+    });
+    expect(response.requirements?.resources.databases).toStrictEqual({
+      apiVersion: 'database.pgplane.io/v1alpha1',
+      kind: 'XPostgresDatabase',
+      matchLabels: { labels: {} },
+    });
+    const legacyInstance = {
+      apiVersion: 'database.pgplane.io/v1alpha1',
+      kind: 'XPostgresInstance',
+      metadata: {
+        name: 'shared-x8k2p',
+        labels: { 'crossplane.io/claim-name': 'shared', 'crossplane.io/claim-namespace': 'team-a' },
+      },
+      spec: { ...(sharedInstance.spec as JsonObject), claimRef: { name: 'shared', namespace: 'team-a' } },
+    };
+    const composed = call(onInstance, { backend: [legacyInstance], databases: [] }).desired?.resources ?? {};
+    expect(getPath(composed['role-owner']?.resource, 'spec', 'cluster')).toEqual({ name: 'shared' });
+  });
+
+  it('refuses a claim to names an older claim holds, naming both claims', () => {
+    const older = {
+      ...legacyXr,
+      metadata: {
+        name: 'billing-2hd8s',
+        creationTimestamp: '2026-11-01T00:00:00Z',
+        labels: { 'crossplane.io/claim-name': 'billing', 'crossplane.io/claim-namespace': 'team-b' },
+      },
+      spec: { ...(legacyXr.spec as JsonObject), claimRef: { name: 'billing', namespace: 'team-b' } },
+    };
+    const rendered = renderDatabase(legacyXr, [registeredServer, older, legacyXr], { input: legacyInput });
+    expect(rendered.reason).toBe('NameConflict');
+    expect(rendered.fatal).toContain(
+      'PostgresDatabase team-a/orders (XPostgresDatabase orders-9f3kd) is refused',
+    );
+    expect(rendered.fatal).toContain('is already the database of PostgresDatabase team-b/billing');
   });
 });

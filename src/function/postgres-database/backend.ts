@@ -16,7 +16,10 @@ import { getObject, getString, type JsonObject } from '../../shared/json.js';
 import type { ResourceRequirement } from '../compose/composition-builder.js';
 import type { ProviderConfigServer } from '../compose/grants.js';
 import type { RoleEndpoints } from '../compose/plan.js';
-import type { XrIdentity } from '../xr/identity.js';
+import { instanceName, readIdentity, type XrIdentity } from '../xr/identity.js';
+
+const CLAIM_NAME_LABEL = 'crossplane.io/claim-name';
+const CLAIM_NAMESPACE_LABEL = 'crossplane.io/claim-namespace';
 
 /** The label that makes a ClusterProviderConfig a server PostgresDatabases may use at all. */
 const SHARED_SERVER_LABEL = 'pgplane.io/shared-server';
@@ -61,19 +64,28 @@ export function backendRequirements(
 ): Record<string, ResourceRequirement> {
   // Every PostgresDatabase of this API: on an instance, only this namespace can share it; a
   // registered server is shared across namespaces.
+  // Legacy XRs are cluster-scoped: listed across the cluster (isolation.ts keeps those of the
+  // claim's namespace), and an instance is found by its claim's labels.
   const databases: ResourceRequirement = {
     apiVersion: identity.apiVersion,
     kind: identity.kind,
     matchLabels: {},
-    ...(spec.instanceRef ? { namespace: identity.namespace } : {}),
+    ...(spec.instanceRef && !identity.legacy ? { namespace: identity.namespace } : {}),
   };
-  const backend: ResourceRequirement = spec.instanceRef
-    ? {
-        apiVersion: input.instanceKind.apiVersion,
-        kind: input.instanceKind.kind,
-        matchName: spec.instanceRef.name,
-        namespace: identity.namespace,
-      }
+  const instance = spec.instanceRef && {
+    apiVersion: input.instanceKind.apiVersion,
+    kind: input.instanceKind.kind,
+  };
+  const backend: ResourceRequirement = instance
+    ? identity.legacy
+      ? {
+          ...instance,
+          matchLabels: {
+            [CLAIM_NAME_LABEL]: spec.instanceRef?.name ?? '',
+            [CLAIM_NAMESPACE_LABEL]: identity.namespace,
+          },
+        }
+      : { ...instance, matchName: spec.instanceRef?.name ?? '', namespace: identity.namespace }
     : {
         apiVersion: `${PROVIDER_GROUP}/${PROVIDER_VERSION}`,
         kind: CLUSTER_PROVIDER_CONFIG_KIND,
@@ -118,8 +130,9 @@ function instanceBackend(
       kind: 'refused',
       message: `${what} does not share its server: its owner must set spec.sharing.enabled: true before PostgresDatabases may live on it`,
     };
-  // A namespaced PostgresInstance composes a CNPG Cluster of its own name (compose/plan.ts).
-  const cluster = getString(instance, 'metadata', 'name') ?? '';
+  // A PostgresInstance composes a CNPG Cluster of its own name, its claim's for a legacy one
+  // (compose/plan.ts).
+  const cluster = instanceName(readIdentity(instance));
   const service = (suffix: string) => `${cluster}-${suffix}.${identity.namespace}.svc.${input.clusterDomain}`;
   const primary = service('rw');
   return {

@@ -24,7 +24,7 @@ import { buildServerDatabase, buildServerRole } from './server-objects.js';
 
 export function composeDatabase(plan: DatabasePlan, out: CompositionBuilder): Composition {
   const roles = [plan.owner, ...extraRoles(plan)];
-  const { adopted, rotations } = composeCredentials(
+  const { details, adopted, rotations } = composeCredentials(
     plan,
     roles.filter((role) => role.login),
     out,
@@ -33,7 +33,10 @@ export function composeDatabase(plan: DatabasePlan, out: CompositionBuilder): Co
   composeBackendObjects(plan, roles, out);
 
   const grants = composedGrants(plan, { isolated: true });
-  for (const { key, usage } of teardownUsages(plan, grants)) out.addWhenObserved(key, usage);
+  // A legacy XR's Usage is cluster-scoped and cannot name these namespaced objects; its Grants
+  // orphan instead (compose/grants.ts), so no order is needed.
+  if (!plan.identity.legacy)
+    for (const { key, usage } of teardownUsages(plan, grants)) out.addWhenObserved(key, usage);
   out.addWhenObserved(
     'provider-config',
     buildProviderConfig(
@@ -62,6 +65,8 @@ export function composeDatabase(plan: DatabasePlan, out: CompositionBuilder): Co
   return {
     resources: out.resources,
     requirements: out.requirements,
+    // Legacy XRs: Crossplane writes these to the claim's connection Secret.
+    ...(details ? { connectionDetails: details } : {}),
     status,
     conditions,
     warnings: out.warnings,

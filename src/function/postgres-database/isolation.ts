@@ -6,7 +6,7 @@
 import { postgresDatabaseSpecSchema, type PostgresDatabaseSpec } from '../../api/postgres-database.js';
 import { getObject, getString, type JsonObject } from '../../shared/json.js';
 import { allRoles, composedNames, type ComposedNames, type RoleNames } from '../compose/names.js';
-import type { XrIdentity } from '../xr/identity.js';
+import { instanceName, readIdentity, type XrIdentity } from '../xr/identity.js';
 import { roleField } from '../xr/names.js';
 import type { Backend } from './backend.js';
 
@@ -26,7 +26,7 @@ export function nameConflicts(
 ): string[] {
   const own: Claim = {
     namespace: self.identity.namespace,
-    name: self.identity.name,
+    name: instanceName(self.identity),
     ...(self.identity.uid ? { uid: self.identity.uid } : {}),
     ...(self.created ? { created: self.created } : {}),
     spec: self.spec,
@@ -59,9 +59,9 @@ function instanceConflicts(
   const who = `the shared PostgresInstance ${backend.name} itself`;
   const conflicts: string[] = [];
   // Both prefix what they compose with their name: their Secrets and ProviderConfigs would collide.
-  if (self.identity.name === backend.instanceName)
+  if (instanceName(self.identity) === backend.instanceName)
     conflicts.push(
-      `metadata.name "${self.identity.name}" is the name of ${who}; the objects both compose (<name>-credentials, ProviderConfig <name>, ...) would collide: pick another name`,
+      `metadata.name "${instanceName(self.identity)}" is the name of ${who}; the objects both compose (<name>-credentials, ProviderConfig <name>, ...) would collide: pick another name`,
     );
   if (self.spec.databaseName === backend.instanceSpec.databaseName)
     conflicts.push(
@@ -84,11 +84,13 @@ function readClaim(object: JsonObject): Claim | undefined {
   const parsed = postgresDatabaseSpecSchema.safeParse(getObject(object, 'spec') ?? {});
   // An invalid claim composes nothing, so it holds no names.
   if (!parsed.success) return undefined;
-  const uid = getString(object, 'metadata', 'uid');
+  // A legacy XR is known by its claim: the namespace and name its objects take.
+  const identity = readIdentity(object);
   const created = getString(object, 'metadata', 'creationTimestamp');
+  const uid = identity.uid;
   return {
-    namespace: getString(object, 'metadata', 'namespace') ?? '',
-    name: getString(object, 'metadata', 'name') ?? '',
+    namespace: identity.namespace,
+    name: instanceName(identity),
     ...(uid ? { uid } : {}),
     ...(created ? { created } : {}),
     spec: parsed.data,

@@ -4,7 +4,7 @@ import type { FunctionInput } from '../../api/function-input.js';
 import type { PostgresDatabaseSpec } from '../../api/postgres-database.js';
 import type { ComposedNames } from '../compose/names.js';
 import { rolePlans, type TenantPlan } from '../compose/plan.js';
-import type { XrIdentity } from '../xr/identity.js';
+import { instanceName, type XrIdentity } from '../xr/identity.js';
 import type { CredentialsSource } from '../xr/policy.js';
 import type { Backend } from './backend.js';
 
@@ -27,7 +27,7 @@ export function planDatabase(
     spec,
     input,
     // What it composes is prefixed with its own name, as an instance's is with the instance's.
-    name: identity.name,
+    name: instanceName(identity),
     namespace: identity.namespace,
     credentials,
     ...roles,

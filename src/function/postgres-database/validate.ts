@@ -12,7 +12,7 @@ import { getObject, getPath, getString, type JsonObject } from '../../shared/jso
 import { composedNames, type ComposedNames } from '../compose/names.js';
 import { accessErrors } from '../xr/access.js';
 import { fieldErrors, type FieldError } from '../xr/errors.js';
-import { readIdentity, type XrIdentity } from '../xr/identity.js';
+import { instanceName, readIdentity, type XrIdentity } from '../xr/identity.js';
 import { reservedSecretErrors, roleNameErrors, secretCollisionErrors } from '../xr/names.js';
 import { platformErrors, resolveCredentials, type CredentialsSource } from '../xr/policy.js';
 
@@ -49,7 +49,7 @@ export function validateDatabase(xr: unknown, input: FunctionInput): ValidatedDa
 
   const credentials = resolveCredentials(identity, parsed.data, input);
   if (!credentials.ok) errors.push(...credentials.errors);
-  const names = composedNames(identity.name, parsed.data);
+  const names = composedNames(instanceName(identity), parsed.data);
   errors.push(
     ...roleNameErrors(names),
     ...accessErrors(parsed.data),
@@ -82,34 +82,35 @@ function serverBackendErrors(spec: JsonObject): FieldError[] {
 }
 
 /**
- * A PostgresDatabase is a namespaced (Crossplane v2) XR: its name prefixes what it composes, and
- * its namespace is where the composed objects live.
+ * Its name prefixes what it composes and its namespace is where the composed objects live: the
+ * XR's own (namespaced), or its claim's (legacy, cluster-scoped XR).
  */
 function identityErrors(identity: XrIdentity): FieldError[] {
   if (!identity.name)
     return [{ field: 'metadata.name', problem: 'is required', example: 'metadata: {name: orders}' }];
   const errors: FieldError[] = [];
-  if (identity.legacy) {
+  const ofClaim = identity.claim ? ' (of the claim)' : '';
+  if (!identity.namespace) {
     errors.push({
       field: 'metadata.namespace',
       problem:
-        'is missing: a PostgresDatabase is a namespaced XR (the legacy cluster-scoped claim form is not offered for it yet)',
+        'is missing: a namespaced XR needs a namespace, and a legacy cluster-scoped XR must be created through its claim (the claim gives the namespace)',
       example: 'metadata: {name: orders, namespace: databases}',
     });
   } else {
     const problem = namespaceNameProblem(identity.namespace);
     if (problem)
       errors.push({
-        field: 'metadata.namespace',
+        field: `metadata.namespace${ofClaim}`,
         problem: `${JSON.stringify(identity.namespace)} ${problem}`,
         example: 'metadata: {name: orders, namespace: databases}',
       });
   }
-  const problem = clusterNameProblem(identity.name);
+  const problem = clusterNameProblem(instanceName(identity));
   if (problem)
     errors.push({
-      field: 'metadata.name',
-      problem: `"${identity.name}" ${problem}`,
+      field: `metadata.name${ofClaim}`,
+      problem: `"${instanceName(identity)}" ${problem}`,
       example: 'metadata: {name: orders}',
     });
   return errors;
