@@ -3,12 +3,17 @@
 // the database, check the ownership mark, plan, apply (CREATE DATABASE alone, as PostgreSQL
 // requires, the rest in one transaction) and observe again; on deletion, drop it only if it is
 // this Database's. The lifecycle around it is managed/reconciler.ts.
-import { parseDatabase, type DatabaseObservation, type DatabaseParameters } from '../../api/database.js';
-import { ManagedValidationError } from '../../api/managed-resource.js';
+import {
+  DATABASE_KIND,
+  parseDatabase,
+  type DatabaseObservation,
+  type DatabaseParameters,
+} from '../../api/database.js';
 import type { Queryable } from '../../grants/observe.js';
 import { ident } from '../../shared/sql-ident.js';
 import { errorMessage, oneLine, ReconcileFailure } from '../managed/messages.js';
-import { ADOPT_ANNOTATION, claim, parseOwnership, type Owner } from '../managed/ownership.js';
+import { parsedSpec } from '../managed/parse.js';
+import { ADOPT_ANNOTATION, claim, ownerOf, parseOwnership } from '../managed/ownership.js';
 import type {
   ExternalClient,
   ExternalRequest,
@@ -52,31 +57,13 @@ const wording: Wording<DatabaseParameters> = {
 };
 
 /** The Database the ownership mark names: kind, namespace, name and uid. */
-function ownerOf(object: DatabaseObject): Owner {
-  const { namespace, name, uid } = object.metadata;
-  if (!uid)
-    throw new ReconcileFailure(`Database ${namespace}/${name} has no metadata.uid to mark its database with`);
-  return { kind: 'Database', namespace, name, uid };
-}
-
 export class DatabaseClient implements ExternalClient<DatabaseParameters, DatabaseObservation> {
   readonly wording = wording;
 
   constructor(private readonly deps: DatabaseClientDeps) {}
 
   parse(object: DatabaseObject, key: string): Parsed<DatabaseParameters> {
-    try {
-      const { spec } = parseDatabase(object, key);
-      return {
-        spec: spec.forProvider,
-        managementPolicies: spec.managementPolicies,
-        deletionPolicy: spec.deletionPolicy,
-      };
-    } catch (error) {
-      if (error instanceof ManagedValidationError)
-        return { invalid: `invalid spec: ${error.problems.join('; ')}` };
-      throw error;
-    }
+    return parsedSpec(parseDatabase, object, key);
   }
 
   forget(key: string): void {
@@ -89,7 +76,7 @@ export class DatabaseClient implements ExternalClient<DatabaseParameters, Databa
     spec,
     apply,
   }: SyncRequest<DatabaseParameters, DatabaseObservation>): Promise<Observed<DatabaseObservation>> {
-    const owner = ownerOf(object);
+    const owner = ownerOf(DATABASE_KIND, object.metadata);
     const previous = object.status?.atProvider;
     const session = await openSession(this.deps, key, object);
     const plan = (facts: DatabaseFacts, recordedTemplate: string | undefined): DatabasePlan =>
@@ -134,7 +121,7 @@ export class DatabaseClient implements ExternalClient<DatabaseParameters, Databa
     object,
     spec,
   }: ExternalRequest<DatabaseParameters, DatabaseObservation>): Promise<Note> {
-    const owner = ownerOf(object);
+    const owner = ownerOf(DATABASE_KIND, object.metadata);
     const session = await openSession(this.deps, key, object);
     return session.withClient(session.connection.defaultDatabase, async (client) => {
       const { database } = await this.observe(client, { ...spec, encoding: undefined }, session.scrub);

@@ -3,7 +3,7 @@
 // second one verifies), revoke on deletion, and say all of it in a Grant's words. The lifecycle
 // around it (finalizer, policies, conditions, status) is managed/reconciler.ts.
 import type { GrantObservation } from '../../api/provider-config.js';
-import { GrantValidationError, parseGrant, type GrantParameters } from '../../api/grant.js';
+import { parseGrant, type GrantParameters } from '../../api/grant.js';
 import { ApplyError, type GrantRecord, type ReconcileResult } from '../../grants/index.js';
 import { revocationParameters } from '../../grants/revocation.js';
 import type {
@@ -17,6 +17,7 @@ import type {
   Wording,
 } from '../managed/reconciler.js';
 import { errorMessage, oneLine, ReconcileFailure } from '../managed/messages.js';
+import { parsedSpec } from '../managed/parse.js';
 import { openSession, withSession, type Scrub, type SessionDeps } from '../session.js';
 import { GrantBatcher, type Engine } from './batcher.js';
 import { changeCounts, describeDrift, driftObservation, driftSummary } from './drift.js';
@@ -62,18 +63,7 @@ export class GrantClient implements ExternalClient<GrantParameters, GrantObserva
   }
 
   parse(object: ManagedObject<GrantObservation>, key: string): Parsed<GrantParameters> {
-    try {
-      const { spec } = parseGrant(object, key);
-      return {
-        spec: spec.forProvider,
-        managementPolicies: spec.managementPolicies,
-        deletionPolicy: spec.deletionPolicy,
-      };
-    } catch (error) {
-      if (error instanceof GrantValidationError)
-        return { invalid: `invalid spec: ${error.problems.join('; ')}` };
-      throw error;
-    }
+    return parsedSpec(parseGrant, object, key);
   }
 
   /**

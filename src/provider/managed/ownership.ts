@@ -6,6 +6,8 @@
 // re-created under the same kind, namespace and name (the Orphan-then-recreate path) takes over
 // its predecessor's mark; an unmarked one is adopted only on request (ADOPT_ANNOTATION). Pure.
 
+import { ReconcileFailure } from './messages.js';
+
 export const ADOPT_ANNOTATION = 'grants.pgplane.io/adopt';
 
 const PREFIX = 'managed by grants.pgplane.io';
@@ -16,6 +18,20 @@ export interface Owner {
   readonly namespace: string;
   readonly name: string;
   readonly uid: string;
+}
+
+/** The owner a managed object writes into its mark. */
+export function ownerOf(
+  kind: string,
+  metadata: { readonly namespace: string; readonly name: string; readonly uid?: string | undefined },
+): Owner {
+  const { namespace, name, uid } = metadata;
+  // The mark names the uid: without one, the next reconcile could not recognise its own mark.
+  if (!uid)
+    throw new ReconcileFailure(
+      `${kind} ${namespace}/${name} has no metadata.uid to mark its server object with`,
+    );
+  return { kind, namespace, name, uid };
 }
 
 /** The comment that marks a server object as this object's. */

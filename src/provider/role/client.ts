@@ -4,8 +4,7 @@
 // around it (finalizer, policies, conditions, status) is managed/reconciler.ts. No password or
 // verifier leaves this module: statements that carry one are shown without it, and the server's
 // text is scrubbed of both.
-import { ManagedValidationError } from '../../api/managed-resource.js';
-import { parseRole, type RoleObservation, type RoleParameters } from '../../api/role.js';
+import { parseRole, ROLE_KIND, type RoleObservation, type RoleParameters } from '../../api/role.js';
 import { ident } from '../../shared/sql-ident.js';
 import type { ApplyClient } from '../../grants/index.js';
 import { redact } from '../disclosure.js';
@@ -20,7 +19,8 @@ import type {
   Wording,
 } from '../managed/reconciler.js';
 import { errorMessage, oneLine, ReconcileFailure } from '../managed/messages.js';
-import { ADOPT_ANNOTATION, claim, type Owner } from '../managed/ownership.js';
+import { parsedSpec } from '../managed/parse.js';
+import { ADOPT_ANNOTATION, claim, ownerOf } from '../managed/ownership.js';
 import { runInTransaction, StatementError, type StatementLimits } from '../managed/statements.js';
 import { openSession, type Scrub, type SessionDeps } from '../session.js';
 import { dependentDatabases, observeRole, type RoleSnapshot } from './observe.js';
@@ -43,13 +43,6 @@ const wording: Wording<RoleParameters> = {
   orphaned: (p) => `${what(p)} left in place (orphaned)`,
   notDeleted: (problem) => ({ reason: 'NotDropped', note: `nothing dropped: ${problem}` }),
 };
-
-function ownerOf(object: RoleObject): Owner {
-  const { namespace, name, uid } = object.metadata;
-  // The mark names the uid: without one, the next reconcile could not recognise its own mark.
-  if (!uid) throw new ReconcileFailure(`Role ${namespace}/${name} has no metadata.uid yet`);
-  return { kind: 'Role', namespace, name, uid };
-}
 
 /** The atProvider of what the server holds now. */
 function observation(
@@ -98,18 +91,7 @@ export class RoleClient implements ExternalClient<RoleParameters, RoleObservatio
   constructor(private readonly deps: RoleClientDeps) {}
 
   parse(object: RoleObject, key: string): Parsed<RoleParameters> {
-    try {
-      const { spec } = parseRole(object, key);
-      return {
-        spec: spec.forProvider,
-        managementPolicies: spec.managementPolicies,
-        deletionPolicy: spec.deletionPolicy,
-      };
-    } catch (error) {
-      if (error instanceof ManagedValidationError)
-        return { invalid: `invalid spec: ${error.problems.join('; ')}` };
-      throw error;
-    }
+    return parsedSpec(parseRole, object, key);
   }
 
   forget(key: string): void {
@@ -122,7 +104,7 @@ export class RoleClient implements ExternalClient<RoleParameters, RoleObservatio
     spec,
     apply,
   }: SyncRequest<RoleParameters, RoleObservation>): Promise<Observed<RoleObservation>> {
-    const owner = ownerOf(object);
+    const owner = ownerOf(ROLE_KIND, object.metadata);
     const before = object.status?.atProvider;
     const session = await openSession(this.deps, key, object);
     const ref = spec.passwordSecretRef;
@@ -219,7 +201,7 @@ export class RoleClient implements ExternalClient<RoleParameters, RoleObservatio
   }
 
   async delete({ key, object, spec }: ExternalRequest<RoleParameters, RoleObservation>): Promise<Note> {
-    const owner = ownerOf(object);
+    const owner = ownerOf(ROLE_KIND, object.metadata);
     const session = await openSession(this.deps, key, object);
     return session.withClient(session.connection.defaultDatabase, async (client) => {
       const { role } = await this.observe(client, spec, session.scrub);
