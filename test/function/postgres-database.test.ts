@@ -4,6 +4,7 @@
 // a server not offered to the namespace, a name another claim or the instance holds), each naming
 // what to change. Requirements are answered as Crossplane does: by name, and lists by labels.
 import { Severity, Status, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { inputFrom } from '../../src/cli/render.js';
 import { runFunction } from '../../src/function/handler.js';
@@ -611,5 +612,70 @@ describe('the legacy claim form (a cluster-scoped XPostgresDatabase behind a cla
       'PostgresDatabase team-a/orders (XPostgresDatabase orders-9f3kd) is refused',
     );
     expect(rendered.fatal).toContain('is already the database of PostgresDatabase team-b/billing');
+  });
+});
+
+describe('whatever names a tenant picks, none of another tenant or the instance is ever composed', () => {
+  // The instance holds platform / platform_owner, _rw, _ro; the older claim billing / billing_owner, _rw, _ro.
+  const taken = {
+    databases: new Set(['platform', 'billing']),
+    roles: new Set([
+      'platform_owner',
+      'platform_rw',
+      'platform_ro',
+      'billing_owner',
+      'billing_rw',
+      'billing_ro',
+    ]),
+  };
+  const pool = ['orders', 'platform', 'billing', 'orders_owner', 'platform_owner', 'billing_owner'];
+  const rolePool = [...pool, 'orders_rw', 'platform_rw', 'billing_ro', 'reporting'];
+  const spec = fc.record(
+    {
+      databaseName: fc.constantFrom(...pool),
+      databaseOwner: fc.constantFrom(...rolePool),
+      roles: fc.record(
+        { runtime: fc.constantFrom(...rolePool), readOnly: fc.constantFrom(...rolePool) },
+        { requiredKeys: [] },
+      ),
+      access: fc.uniqueArray(
+        fc.constantFrom(...rolePool).map((role) => ({ role })),
+        {
+          maxLength: 2,
+          selector: (entry) => entry.role,
+        },
+      ),
+    },
+    { requiredKeys: ['databaseName', 'databaseOwner'] },
+  );
+
+  it('composes only unclaimed names, and refuses a clash as NameConflict', () => {
+    fc.assert(
+      fc.property(spec, (asked) => {
+        const xr = {
+          ...onInstanceXr,
+          spec: { instanceRef: { name: 'shared' }, credentials: { source: 'Generated' }, ...asked },
+        };
+        const rendered = renderDatabase(xr, onInstanceRequired);
+        const mine = [
+          asked.databaseOwner,
+          asked.roles?.runtime ?? `${asked.databaseName}_rw`,
+          asked.roles?.readOnly ?? `${asked.databaseName}_ro`,
+          ...(asked.access ?? []).map((a) => a.role),
+        ];
+        const clash = taken.databases.has(asked.databaseName) || mine.some((role) => taken.roles.has(role));
+        if (rendered.reason === 'InvalidSpec') return; // e.g. one role named twice within the claim
+        expect(rendered.reason === 'NameConflict', JSON.stringify(asked)).toBe(clash);
+        if (rendered.fatal) return;
+        const composed = Object.values(resources(rendered));
+        for (const object of composed) {
+          if (object.kind === 'DatabaseRole')
+            expect(taken.roles.has(getString(object, 'spec', 'name') ?? '')).toBe(false);
+          if (object.kind === 'Database')
+            expect(taken.databases.has(getString(object, 'spec', 'name') ?? '')).toBe(false);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
