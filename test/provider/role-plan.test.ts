@@ -70,6 +70,8 @@ describe('planRole: a missing role', () => {
     });
     expect(sqlOf(p)).toEqual([
       `CREATE ROLE "app" WITH LOGIN INHERIT NOCREATEDB NOCREATEROLE CONNECTION LIMIT 5 VALID UNTIL '2027-06-30T00:00:00Z'`,
+      // Before 16 the provider's role makes itself a member, so it may hand databases to the role.
+      'GRANT "app" TO CURRENT_USER',
       `COMMENT ON ROLE "app" IS '${ownershipComment(owner)}'`,
       'GRANT "readers" TO "app"',
       `ALTER ROLE "app" PASSWORD '${VERIFIER}'`,
@@ -78,6 +80,15 @@ describe('planRole: a missing role', () => {
     expect(p.drift).toEqual(['role "app" does not exist']);
     expect(p.passwordSet).toEqual({ secret: 'team/app-password', key: 'password', version: '7' });
     expect(p.problem).toBeUndefined();
+  });
+
+  it('from PostgreSQL 16 is granted to its creator through createrole_self_grant, for this transaction', () => {
+    const p = plan({ spec: spec(), observed: snapshot(undefined, [], 160002) });
+    expect(sqlOf(p).slice(0, 2)).toEqual([
+      "SET LOCAL createrole_self_grant = 'set, inherit'",
+      'CREATE ROLE "app" WITH NOLOGIN INHERIT NOCREATEDB NOCREATEROLE CONNECTION LIMIT -1 VALID UNTIL \'infinity\'',
+    ]);
+    expect(sqlOf(p)).not.toContain('GRANT "app" TO CURRENT_USER');
   });
 
   it('never expires when validUntil is unset, and a group role gets NOLOGIN', () => {

@@ -227,13 +227,15 @@ export function planRole(input: PlanInput): RolePlan {
   const attributes = attributeChanges(spec, role);
   drift.push(...attributes.drift);
   if (!role) {
-    // From PostgreSQL 16 a CREATEROLE user gets only ADMIN on the roles it creates, so it could
-    // not hand a database to this role (OWNER TO needs SET ROLE) or drop that database later (it
-    // needs the owner's privileges). PostgreSQL's own setting for this case grants the new role
-    // to its creator WITH SET, INHERIT; for this transaction only.
+    // A CREATEROLE user that is not a superuser may hand a database to a role (OWNER TO), or drop
+    // that database later, only as a member of that role. From PostgreSQL 16 it gets only ADMIN
+    // on the roles it creates, and PostgreSQL's own setting for this case grants the new role to
+    // its creator WITH SET, INHERIT (set for this transaction only); before 16 it grants the
+    // membership itself.
     if (input.observed.version >= PG16)
       statements.push({ sql: "SET LOCAL createrole_self_grant = 'set, inherit'" });
     statements.push({ sql: `CREATE ROLE ${name} WITH ${attributes.keywords.join(' ')}` });
+    if (input.observed.version < PG16) statements.push({ sql: `GRANT ${name} TO CURRENT_USER` });
   } else if (attributes.keywords.length > 0)
     statements.push({ sql: `ALTER ROLE ${name} WITH ${attributes.keywords.join(' ')}` });
   if (remark) statements.push({ sql: `COMMENT ON ROLE ${name} IS ${literal(ownershipComment(owner))}` });
