@@ -679,3 +679,45 @@ describe('whatever names a tenant picks, none of another tenant or the instance 
     );
   });
 });
+
+describe("a tenant cannot read another tenant's password through pgplane", () => {
+  const secret = (name: string, username: string, password: string): JsonObject => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'kubernetes.io/basic-auth',
+    metadata: { name, namespace: 'databases' },
+    data: {
+      username: Buffer.from(username).toString('base64'),
+      password: Buffer.from(password).toString('base64'),
+    },
+  });
+  const ownSecrets = [
+    secret('orders-credentials', 'orders_owner', 'orders-owner-password-1234567890'),
+    secret('orders-runtime-credentials', 'orders_rw', 'orders-runtime-password-123456789'),
+    secret('orders-readonly-credentials', 'orders_ro', 'orders-readonly-password-12345678'),
+  ];
+  const billing = secret('billing-credentials', 'billing_owner', 'billing-owner-password-123456789');
+
+  it('refuses a credentials Secret of another role, and never says its password', () => {
+    const xr = withSpec(onInstanceXr, {
+      credentials: { source: 'Secret' },
+      credentialsSecretName: 'billing-credentials',
+    });
+    const rendered = renderDatabase(xr, [...onInstanceRequired, ...ownSecrets, billing]);
+    expect(refused(rendered)).toContain(
+      'the credentials Secret databases/billing-credentials (spec.credentialsSecretName) is for role "billing_owner", not "orders_owner"',
+    );
+    expect(rendered.reason).toBe('CredentialsConflict');
+    expect(JSON.stringify(rendered.response)).not.toContain('billing-owner-password');
+  });
+
+  it("composes the connection Secrets from the tenant's own Secrets", () => {
+    const xr = withSpec(onInstanceXr, { credentials: { source: 'Secret' } });
+    const rendered = renderDatabase(xr, [...onInstanceRequired, ...ownSecrets, billing]);
+    expect(rendered.fatal).toBeUndefined();
+    expect(resources(rendered).connection).toMatchObject({
+      kind: 'Secret',
+      metadata: { name: 'orders-connection' },
+    });
+  });
+});

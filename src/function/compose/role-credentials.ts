@@ -51,6 +51,15 @@ function roleKeys(plan: TenantPlan, role: RolePlan) {
   };
 }
 
+export interface CredentialsOptions {
+  /**
+   * A Secret the team wrote is used only when its username is the role's own. Tenants of one
+   * server share a namespace (a shared instance) and every role name is one tenant's, so this
+   * keeps a claim from copying another tenant's password into a connection Secret it can read.
+   */
+  ownRolesOnly?: boolean;
+}
+
 /** Key under which the function asks for an ExternalSecret a team wrote for a credentials Secret. */
 const REQUIRED_CREDENTIALS_EXTERNAL_SECRET = 'credentials-external-secret';
 
@@ -63,6 +72,7 @@ export function composeCredentials(
   plan: TenantPlan,
   roles: RolePlan[],
   out: CompositionBuilder,
+  options: CredentialsOptions = {},
 ): { details: Record<string, string> | undefined; adopted: string[]; rotations: RotationStatus[] } {
   const source = plan.credentials;
   let details: Record<string, string> | undefined;
@@ -92,7 +102,7 @@ export function composeCredentials(
           `role ${role.name} uses the team's own ${writer.via} ${plan.namespace}/${role.credentialsSecretName}; pgplane composes no credentials for it`,
         );
       }
-      details = composeFromSecret(plan, role, out) ?? details;
+      details = composeFromSecret(plan, role, out, options) ?? details;
       continue;
     }
     if (source.kind === 'SecretStore') composeFromStore(plan, source, role, out);
@@ -308,6 +318,7 @@ function composeFromSecret(
   plan: TenantPlan,
   role: RolePlan,
   out: CompositionBuilder,
+  options: CredentialsOptions,
 ): Record<string, string> | undefined {
   const keys = roleKeys(plan, role);
   out.requirements[keys.required] = {
@@ -322,6 +333,13 @@ function composeFromSecret(
     plan.namespace,
     role.name,
   );
+  if (options.ownRolesOnly && secret.found && secret.username !== role.name) {
+    out.refusals.push({
+      reason: 'CredentialsConflict',
+      message: `the credentials Secret ${plan.namespace}/${role.credentialsSecretName} (${role.kind === 'owner' ? 'spec.credentialsSecretName' : `role ${role.name}`}) is for ${secret.username === undefined ? 'no role' : `role "${secret.username}"`}, not "${role.name}": on a shared server pgplane copies only a role's own password into its connection Secret; name a Secret of this database's own`,
+    });
+    return undefined;
+  }
   out.track(CONDITION_TYPES.credentials, secret.problem);
   if (secret.found && secret.problem) out.warnings.push(secret.problem);
   if (secret.found) checkPasswordPolicy(plan, role, secret.password, out);

@@ -28,6 +28,7 @@ export function composeDatabase(plan: DatabasePlan, out: CompositionBuilder): Co
     plan,
     roles.filter((role) => role.login),
     out,
+    { ownRolesOnly: true },
   );
 
   composeBackendObjects(plan, roles, out);
