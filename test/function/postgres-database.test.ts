@@ -711,6 +711,23 @@ describe("a tenant cannot read another tenant's password through pgplane", () =>
     expect(JSON.stringify(rendered.response)).not.toContain('billing-owner-password');
   });
 
+  it("refuses, in generated mode too, a credentials Secret another tenant's XR composed", () => {
+    const xr = withSpec(onInstanceXr, { credentialsSecretName: 'billing-credentials' });
+    const theirs = {
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'ExternalSecret',
+      metadata: {
+        name: 'billing-credentials',
+        namespace: 'databases',
+        labels: { 'crossplane.io/composite': 'billing' },
+      },
+    };
+    const rendered = renderDatabase(xr, [...onInstanceRequired, theirs, billing]);
+    expect(refused(rendered)).toContain('billing-credentials');
+    expect(rendered.reason).toBe('CredentialsConflict');
+    expect(JSON.stringify(rendered.response)).not.toContain('billing-owner-password');
+  });
+
   it("composes the connection Secrets from the tenant's own Secrets", () => {
     const xr = withSpec(onInstanceXr, { credentials: { source: 'Secret' } });
     const rendered = renderDatabase(xr, [...onInstanceRequired, ...ownSecrets, billing]);
