@@ -6,6 +6,10 @@
 import { Severity, Status, type RunFunctionResponse } from '@crossplane-org/function-sdk-typescript';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { databaseParameters } from '../../src/api/database.js';
+import { grantParameters } from '../../src/api/grant.js';
+import { providerConfigSpecSchema } from '../../src/api/provider-config.js';
+import { roleParameters } from '../../src/api/role.js';
 import { inputFrom } from '../../src/cli/render.js';
 import { runFunction } from '../../src/function/handler.js';
 import { buildRequest } from '../../src/render/render.js';
@@ -315,12 +319,34 @@ describe('a PostgresDatabase on a registered server', () => {
 
   it('keeps an access role’s memberships in its Role too, so the Role does not revoke what its Grant grants', () => {
     const xr = withSpec(onServerXr, {
-      access: [{ role: 'orders_reporting', memberships: [{ role: 'pg_read_all_stats' }] }],
+      access: [{ role: 'orders_reporting', memberships: [{ role: 'orders_readers' }] }],
     });
     const out = resources(renderDatabase(xr, onServerRequired));
     expect(getPath(out['role-access-orders-reporting'], 'spec', 'forProvider', 'inRoles')).toEqual([
-      'pg_read_all_stats',
+      'orders_readers',
     ]);
+  });
+
+  it('refuses a membership its Role could not hold, naming the entry', () => {
+    const xr = withSpec(onServerXr, {
+      access: [{ role: 'orders_reporting', memberships: [{ role: 'pg_read_all_stats' }] }],
+    });
+    expect(refused(renderDatabase(xr, onServerRequired))).toContain(
+      'spec.access[0].memberships[0].role "pg_read_all_stats" starts with "pg_"',
+    );
+  });
+
+  it("composes Roles and a Database the provider's own schemas accept", () => {
+    for (const [key, object] of Object.entries(composed)) {
+      if (object.apiVersion !== 'grants.pgplane.io/v1alpha1') continue;
+      const forProvider = getPath(object, 'spec', 'forProvider');
+      if (object.kind === 'Role') expect(roleParameters.safeParse(forProvider).success, key).toBe(true);
+      if (object.kind === 'Database')
+        expect(databaseParameters.safeParse(forProvider).success, key).toBe(true);
+      if (object.kind === 'Grant') expect(grantParameters.safeParse(forProvider).success, key).toBe(true);
+      if (object.kind === 'ProviderConfig')
+        expect(providerConfigSpecSchema.safeParse(getPath(object, 'spec')).success, key).toBe(true);
+    }
   });
 
   it('refuses schemas and extensions, which it cannot create there yet, naming the field', () => {
