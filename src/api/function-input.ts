@@ -329,6 +329,15 @@ export const functionInputSchema = z.object({
     .describe(
       "The API of the PostgresInstances a PostgresDatabase's spec.instanceRef names (a platform with its own group sets it). Default: database.pgplane.io/v1alpha1 PostgresInstance.",
     ),
+  databaseKind: z
+    .object({
+      apiVersion: z.string().min(1).default('database.pgplane.io/v1alpha1'),
+      kind: z.string().min(1).default('PostgresDatabase'),
+    })
+    .default({ apiVersion: 'database.pgplane.io/v1alpha1', kind: 'PostgresDatabase' })
+    .describe(
+      'The API of the PostgresDatabases a shared PostgresInstance lists in its status (the legacy Composition sets XPostgresDatabase; a platform with its own group sets it). Default: database.pgplane.io/v1alpha1 PostgresDatabase.',
+    ),
   sizes: z
     .record(z.string().max(MAX_SIZE_NAME).regex(new RegExp(SIZE_NAME_PATTERN)), sizeSchema)
     .optional()

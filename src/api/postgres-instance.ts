@@ -294,6 +294,17 @@ export const postgresInstanceStatusSchema = z.object({
     .boolean()
     .optional()
     .describe('Crossplane Usages refuse deleting this instance and its Cluster.'),
+  databases: z
+    .array(
+      z.object({
+        name: z.string().describe('The PostgresDatabase (its claim, for the legacy API).'),
+        database: z.string().describe('Its database on this instance.'),
+        owner: z.string().describe('The role that owns it.'),
+        ready: z.boolean().describe('Whether the PostgresDatabase is Ready.'),
+      }),
+    )
+    .optional()
+    .describe('With sharing enabled: the PostgresDatabases this instance serves, by name.'),
   restore: z
     .object({
       phase: z.enum(['Restoring', 'Restored']).describe('Restoring until the recovered primary is up.'),

@@ -74,14 +74,7 @@ export function render(request: RenderRequest): RenderResult {
     const wanted = { ...response.requirements?.extraResources, ...response.requirements?.resources };
     const next: Record<string, JsonObject[]> = {};
     for (const [key, selector] of Object.entries(wanted)) {
-      next[key] = (request.required ?? []).filter(
-        (object) =>
-          object.apiVersion === selector.apiVersion &&
-          object.kind === selector.kind &&
-          getString(object, 'metadata', 'name') === selector.matchName &&
-          (selector.namespace === undefined ||
-            getString(object, 'metadata', 'namespace') === selector.namespace),
-      );
+      next[key] = (request.required ?? []).filter((object) => matchesSelector(object, selector));
     }
     if (JSON.stringify(next) === JSON.stringify(answered)) break;
     answered = next;
@@ -94,6 +87,21 @@ export function render(request: RenderRequest): RenderResult {
     objects: desiredObjects(request.xr, response),
     ...(fatal ? { fatal: fatal.message } : {}),
   };
+}
+
+type Selector = NonNullable<RunFunctionResponse['requirements']>['resources'][string];
+
+/**
+ * What Crossplane answers a requirement with: the object of that name, or every object carrying the
+ * labels (all of the kind for none); in the namespace, when the selector names one.
+ */
+export function matchesSelector(object: JsonObject, selector: Selector): boolean {
+  if (object.apiVersion !== selector.apiVersion || object.kind !== selector.kind) return false;
+  if (selector.namespace !== undefined && getString(object, 'metadata', 'namespace') !== selector.namespace)
+    return false;
+  if (selector.matchName !== undefined) return getString(object, 'metadata', 'name') === selector.matchName;
+  const labels = selector.matchLabels?.labels ?? {};
+  return Object.entries(labels).every(([k, v]) => getString(object, 'metadata', 'labels', k) === v);
 }
 
 function desiredObjects(xr: JsonObject, response: RunFunctionResponse): JsonObject[] {

@@ -24,6 +24,12 @@ import { buildPooler } from './pooler.js';
 import { resolveRestore, type RestoreOutcome } from './restore.js';
 import { composeCredentials } from './role-credentials.js';
 import { buildDatabaseRole, cnpgManagedRoles, extraRoles } from './roles.js';
+import {
+  servedDatabases,
+  SHARED_DATABASES_REQUIREMENT,
+  sharingEnabled,
+  sharingRequirements,
+} from './sharing.js';
 import { composedUsages } from './usages.js';
 import { composeVerification, VERIFY_KEYS } from './verification.js';
 
@@ -88,7 +94,9 @@ export function composeInstance(plan: InstancePlan, observed: Observed): Composi
     out.observedResource(RESOURCE_KEYS.cluster),
     out.observedResource('object-store'),
   );
-  const grants = composedGrants(plan);
+  // A shared instance's own database is closed to PUBLIC too: tenants' roles live on its server.
+  const grants = composedGrants(plan, { isolated: sharingEnabled(plan) });
+  Object.assign(out.requirements, sharingRequirements(plan));
   for (const { key, usage } of composedUsages(plan, grants)) out.addWhenObserved(key, usage);
   if (grants.length > 0) {
     out.addWhenObserved('provider-config', buildProviderConfig(plan));
@@ -137,6 +145,13 @@ export function composeInstance(plan: InstancePlan, observed: Observed): Composi
       ? { upgrade: { from: version.from, to: version.to } }
       : {}),
     deletionProtection: plan.deletionProtection,
+    ...(sharingEnabled(plan)
+      ? {
+          databases: servedDatabases(plan, out.requiredList(SHARED_DATABASES_REQUIREMENT)).map((d) => ({
+            ...d,
+          })),
+        }
+      : {}),
   };
   const conditions = [
     clusterCondition,
