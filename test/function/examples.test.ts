@@ -348,6 +348,19 @@ describe('PostgresDatabase examples', () => {
     );
   });
 
+  it("database-name-conflict: the second claim to team-a's names is refused, naming both XRs and the fields", () => {
+    const response = byId('database-name-conflict/xr');
+    const fatal = response.results.filter((r) => r.severity === Severity.SEVERITY_FATAL);
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]!.reason).toBe('NameConflict');
+    expect(fatal[0]!.message).toContain('PostgresDatabase team-b/checkout is refused');
+    expect(fatal[0]!.message).toContain(
+      'spec.databaseName "orders" is already the database of PostgresDatabase team-a/orders',
+    );
+    expect(response.desired?.resources).toEqual({});
+    expect(conditionOf(response, 'BackendReady')?.status).toBe(Status.STATUS_CONDITION_FALSE);
+  });
+
   it('invalid-database: one fatal result naming each bad field, the XR and a correct example', () => {
     const response = byId('invalid-database/xr');
     const fatal = response.results.filter((r) => r.severity === Severity.SEVERITY_FATAL);

@@ -144,7 +144,7 @@ function accessGrant(plan: TenantPlan, role: RolePlan, entry: AccessEntry): Comp
   });
 }
 
-/** `isolated`: the database shares its server with other tenants (a PostgresDatabase). */
+/** `isolated`: the database shares its server with other tenants (a PostgresDatabase's, or a shared instance's own). */
 export function composedGrants(plan: TenantPlan, options: { isolated?: boolean } = {}): ComposedGrant[] {
   const grants: ComposedGrant[] = [];
   if (plan.runtime) grants.push(runtimeGrant(plan, plan.runtime));

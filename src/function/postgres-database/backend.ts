@@ -64,13 +64,16 @@ export function backendRequirements(
 ): Record<string, ResourceRequirement> {
   // Every PostgresDatabase of this API: on an instance, only this namespace can share it; a
   // registered server is shared across namespaces.
-  // Legacy XRs are cluster-scoped: listed across the cluster (isolation.ts keeps those of the
-  // claim's namespace), and an instance is found by its claim's labels.
+  // Legacy XRs are cluster-scoped: those of the claim's namespace are found by their claims'
+  // labels, and so is an instance.
   const databases: ResourceRequirement = {
     apiVersion: identity.apiVersion,
     kind: identity.kind,
-    matchLabels: {},
-    ...(spec.instanceRef && !identity.legacy ? { namespace: identity.namespace } : {}),
+    ...(spec.instanceRef
+      ? identity.legacy
+        ? { matchLabels: { [CLAIM_NAMESPACE_LABEL]: identity.namespace } }
+        : { matchLabels: {}, namespace: identity.namespace }
+      : { matchLabels: {} }),
   };
   const instance = spec.instanceRef && {
     apiVersion: input.instanceKind.apiVersion,

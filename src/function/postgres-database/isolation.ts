@@ -44,7 +44,7 @@ export function nameConflicts(
       const theirs = taken.get(role.name);
       if (theirs)
         conflicts.push(
-          `${roleField(role)} "${role.name}" is already the ${describeRole(theirs)} of ${who}, which was there first on ${describeBackend(backend)}; pick another role name`,
+          `${fieldOf(role, self.spec)} "${role.name}" is already the ${describeRole(theirs)} of ${who}, which was there first on ${describeBackend(backend)}; pick another role name`,
         );
     }
   }
@@ -74,10 +74,18 @@ function instanceConflicts(
     const theirs = taken.get(role.name);
     if (theirs)
       conflicts.push(
-        `${roleField(role)} "${role.name}" is the ${describeRole(theirs)} of ${who}; pick another role name`,
+        `${fieldOf(role, self.spec)} "${role.name}" is the ${describeRole(theirs)} of ${who}; pick another role name`,
       );
   }
   return conflicts;
+}
+
+/** The field that names a role, saying so when the name is the default it derives. */
+function fieldOf(role: RoleNames, spec: PostgresDatabaseSpec): string {
+  const derived =
+    (role.kind === 'runtime' && spec.roles?.runtime === undefined) ||
+    (role.kind === 'readonly' && spec.roles?.readOnly === undefined);
+  return derived ? `${roleField(role)} (by default, from spec.databaseName)` : roleField(role);
 }
 
 function readClaim(object: JsonObject): Claim | undefined {

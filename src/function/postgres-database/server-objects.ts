@@ -18,14 +18,11 @@ function serverRef(plan: DatabasePlan) {
 }
 
 /**
- * Least privilege, as on CloudNativePG (compose/roles.ts): no CREATEDB, no CREATEROLE. An access
- * role's memberships are listed here too, the same as its Grant declares them: a Role's
- * memberships are authoritative, so leaving them out would revoke what the Grant grants.
+ * Least privilege, as on CloudNativePG (compose/roles.ts): no CREATEDB, no CREATEROLE. No inRoles:
+ * an access role's memberships are its Grant's (a Role without inRoles leaves them alone).
  * Orphan: dropping a role that owns objects fails, and the database it owns is kept.
  */
 export function buildServerRole(plan: DatabasePlan, role: RolePlan): Role {
-  const entry = role.kind === 'access' ? plan.spec.access?.find((a) => a.role === role.name) : undefined;
-  const inRoles = (entry?.memberships ?? []).map((membership) => membership.role);
   return {
     apiVersion: ROLE_API_VERSION,
     kind: ROLE_KIND,
@@ -41,7 +38,6 @@ export function buildServerRole(plan: DatabasePlan, role: RolePlan): Role {
         inherit: true,
         createdb: false,
         createrole: false,
-        ...(inRoles.length > 0 ? { inRoles } : {}),
         ...(role.login ? { passwordSecretRef: { name: role.credentialsSecretName, key: 'password' } } : {}),
       },
       providerConfigRef: serverRef(plan),

@@ -2,7 +2,7 @@
 // keys, extensions, list limits), the names it would compose, and what its backend cannot do.
 // The same checks as an instance's, on the fields the two share; planning has no error path.
 import type { FunctionInput } from '../../api/function-input.js';
-import { clusterNameProblem, namespaceNameProblem, reservedRoleProblem } from '../../api/names.js';
+import { clusterNameProblem, namespaceNameProblem } from '../../api/names.js';
 import {
   DATABASE_FIELD_EXAMPLES,
   postgresDatabaseSpecSchema,
@@ -56,7 +56,6 @@ export function validateDatabase(xr: unknown, input: FunctionInput): ValidatedDa
     ...secretCollisionErrors(names),
     // On a shared instance, its Cluster's own Secrets (CA, superuser, app) are in this namespace.
     ...(parsed.data.instanceRef ? reservedSecretErrors(names, parsed.data.instanceRef.name, input) : []),
-    ...serverMembershipErrors(parsed.data),
   );
   if (!credentials.ok || errors.length > 0) return { ok: false, identity, errors };
   return { ok: true, identity, spec: parsed.data, credentials: credentials.source, names };
@@ -80,29 +79,6 @@ function serverBackendErrors(spec: JsonObject): FieldError[] {
       problem: `is not offered on a registered server (spec.server) yet: pgplane cannot create ${field} there; remove it and create them in a migration run as the owner, or use a shared PostgresInstance (spec.instanceRef)`,
       example: `spec: {server: {name: ${server ?? 'rds-main'}}, databaseName: orders, databaseOwner: orders_owner}`,
     }));
-}
-
-/**
- * On a registered server an access role's memberships are also its Role's (server-objects.ts),
- * and a Role may not be a member of a reserved or predefined (pg_*) role: refused here, by entry,
- * rather than by the provider later.
- */
-function serverMembershipErrors(spec: PostgresDatabaseSpec): FieldError[] {
-  if (!spec.server) return [];
-  return (spec.access ?? []).flatMap((entry, index) =>
-    (entry.memberships ?? []).flatMap((membership, position) => {
-      const problem = reservedRoleProblem(membership.role);
-      return problem
-        ? [
-            {
-              field: `spec.access[${index}].memberships[${position}].role`,
-              problem: `"${membership.role}" ${problem}; on a registered server a role cannot be made a member of it`,
-              example: 'access: [{role: reporting, memberships: [{role: orders_readers}]}]',
-            },
-          ]
-        : [];
-    }),
-  );
 }
 
 /**
