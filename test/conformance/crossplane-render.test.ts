@@ -54,6 +54,9 @@ const MUST_FAIL: ReadonlyMap<string, readonly string[]> = new Map([
     'invalid-tenant',
     ['spec.parameters.search_path', 'spec.credentials.remoteKey', 'spec.connectionSecretName makes'],
   ],
+  ['invalid-database', ['spec.databaseOwner', 'spec.extensions']],
+  // A valid claim to names an older tenant of the same server holds: refused, naming both.
+  ['database-name-conflict', ['spec.databaseName "orders"', 'PostgresDatabase team-a/orders']],
 ]);
 
 /**

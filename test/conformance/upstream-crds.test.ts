@@ -44,13 +44,16 @@ describe('rendered manifests conform to the upstream CRDs', () => {
       'external-secrets.io/v1/ExternalSecret',
       'external-secrets.io/v1/SecretStore',
       'generators.external-secrets.io/v1alpha1/Password',
+      'grants.pgplane.io/v1alpha1/Database',
       'grants.pgplane.io/v1alpha1/Grant',
       'grants.pgplane.io/v1alpha1/ProviderConfig',
+      'grants.pgplane.io/v1alpha1/Role',
       'monitoring.coreos.com/v1/PodMonitor',
       'monitoring.coreos.com/v1/PrometheusRule',
       'networking.k8s.io/v1/NetworkPolicy',
       'postgresql.cnpg.io/v1/Cluster',
       'postgresql.cnpg.io/v1/Database',
+      'postgresql.cnpg.io/v1/DatabaseRole',
       'postgresql.cnpg.io/v1/Pooler',
       'postgresql.cnpg.io/v1/ScheduledBackup',
       'protection.crossplane.io/v1beta1/Usage',
@@ -89,6 +92,10 @@ describe('the shipped APIs', () => {
       'apis/legacy/definition.yaml',
       'apis/namespaced/composition.yaml',
       'apis/legacy/composition.yaml',
+      'apis/namespaced/database-definition.yaml',
+      'apis/namespaced/composition-database.yaml',
+      'apis/legacy/database-definition.yaml',
+      'apis/legacy/composition-database.yaml',
       'examples/functions.yaml',
     ];
     for (const file of files) {
@@ -102,6 +109,8 @@ describe('the shipped APIs', () => {
     const ours = new SchemaRegistry();
     const files = generatedApiFiles();
     ours.addCrd(files['apis/namespaced/definition.yaml']!);
+    ours.addCrd(files['apis/namespaced/database-definition.yaml']!);
+    ours.addCrd(files['apis/legacy/database-definition.yaml']!);
     const legacy = files['apis/legacy/definition.yaml']!;
     ours.addCrd(legacy);
     // The claim kind shares the XR's schema.

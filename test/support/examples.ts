@@ -19,6 +19,7 @@ export const PLATFORM_REFUSED_SCENARIOS: ReadonlySet<string> = new Set([
   'invalid-restore-missing-source',
   'invalid-restore-no-backups',
   'invalid-restore-bootstrapped',
+  'database-name-conflict',
 ]);
 
 /**
