@@ -696,6 +696,147 @@ describe('deletion protection and ordered teardown (Crossplane Usages)', () => {
   });
 });
 
+describe('a PostgresDatabase on a registered server (issue 14)', () => {
+  // The platform's server role: it may create roles and databases, and is no superuser.
+  const platformRole = db('platform');
+  const server = `shared-${suffix}`;
+  const database = db('svc');
+  const owner = db('svc_owner');
+  const runtime = `${database}_rw`;
+  const local = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ ...LOCAL_SERVER, database: 'postgres' });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  };
+  const databaseXr = (): JsonObject => ({
+    apiVersion: XR_API,
+    kind: 'PostgresDatabase',
+    metadata: { name: 'svc', namespace: TEAM },
+    spec: {
+      server: { name: server },
+      databaseName: database,
+      databaseOwner: owner,
+      credentials: { source: 'Generated' },
+    },
+  });
+  const composedKinds = async (): Promise<Set<string>> => {
+    const xr = await admin.get({
+      apiVersion: XR_API,
+      kind: 'PostgresDatabase',
+      name: 'svc',
+      namespace: TEAM,
+    });
+    const refs = getPath(xr, 'spec', 'crossplane', 'resourceRefs');
+    return new Set((Array.isArray(refs) ? refs.filter(isObject) : []).map((r) => getString(r, 'kind') ?? ''));
+  };
+
+  afterAll(async () => {
+    await local(async (c) => {
+      await c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+      for (const role of [runtime, `${database}_ro`, owner, platformRole])
+        await c.query(`DROP ROLE IF EXISTS "${role}"`).catch(() => undefined);
+    });
+  });
+
+  it('composes Roles, a Database and Grants through Crossplane; the provider makes them real and isolated', async () => {
+    await local((c) => c.query(`CREATE ROLE "${platformRole}" LOGIN CREATEROLE CREATEDB`));
+    await admin.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: `${server}-admin`, namespace: NAMESPACE },
+      type: 'kubernetes.io/basic-auth',
+      stringData: { username: platformRole, password: 'trust-auth-here' },
+    });
+    // The platform registers the server: a ClusterProviderConfig labelled as shared, for this team.
+    await admin.apply({
+      apiVersion: 'grants.pgplane.io/v1alpha1',
+      kind: 'ClusterProviderConfig',
+      metadata: {
+        name: server,
+        labels: { 'pgplane.io/shared-server': 'true' },
+        annotations: { 'pgplane.io/allowed-namespaces': TEAM },
+      },
+      spec: {
+        namespace: NAMESPACE,
+        connectionSecretRef: { name: `${server}-admin` },
+        host: LOCAL_SERVER.host,
+        port: LOCAL_SERVER.port,
+        sslmode: 'disable',
+      },
+    });
+    await admin.apply(databaseXr());
+    const wanted = ['Role', 'Database', 'ProviderConfig', 'Grant', 'ExternalSecret', 'Password'];
+    await eventually(
+      `PostgresDatabase ${TEAM}/svc composing ${wanted.join(', ')}`,
+      async () => {
+        const kinds = await composedKinds();
+        return wanted.every((k) => kinds.has(k)) ? true : undefined;
+      },
+      async () =>
+        `${JSON.stringify(await admin.get({ apiVersion: XR_API, kind: 'PostgresDatabase', name: 'svc', namespace: TEAM }), null, 1)}\n${await describeState()}`,
+      240_000,
+    );
+    await eventually(
+      `PostgresDatabase ${TEAM}/svc Ready`,
+      async () =>
+        isConditionTrue(
+          await admin.get({ apiVersion: XR_API, kind: 'PostgresDatabase', name: 'svc', namespace: TEAM }),
+          'Ready',
+        ),
+      async () =>
+        `${JSON.stringify(getPath(await admin.get({ apiVersion: XR_API, kind: 'PostgresDatabase', name: 'svc', namespace: TEAM }), 'status'), null, 1)}\n${await describeState()}`,
+      300_000,
+    );
+    // In PostgreSQL: the database belongs to the tenant's owner, the runtime role may connect, and
+    // PUBLIC (every other role on the server) may not.
+    const facts = await local(async (c) => {
+      const { rows } = await c.query<{ owner: string; runtime: boolean; public: boolean; mark: string }>(
+        `SELECT pg_get_userbyid(d.datdba) AS owner,
+                has_database_privilege($2, d.datname, 'CONNECT') AS runtime,
+                EXISTS (SELECT 1 FROM aclexplode(d.datacl) a WHERE a.grantee = 0 AND a.privilege_type = 'CONNECT') AS public,
+                shobj_description(d.oid, 'pg_database') AS mark
+           FROM pg_database d WHERE d.datname = $1`,
+        [database, runtime],
+      );
+      return rows[0];
+    });
+    expect(facts).toMatchObject({ owner, runtime: true, public: false });
+    expect(facts?.mark).toMatch(new RegExp(`^managed by grants\\.pgplane\\.io Database ${TEAM}/`));
+  });
+
+  it('deleting it revokes its Grants and keeps the database (Orphan), as the README says', async () => {
+    await admin.delete({ apiVersion: XR_API, kind: 'PostgresDatabase', name: 'svc', namespace: TEAM });
+    // Crossplane's garbage collection deletes the composed objects after the XR: wait for the Grants.
+    await eventually(
+      'the PostgresDatabase and its Grants gone',
+      async () =>
+        (await admin.get({ apiVersion: XR_API, kind: 'PostgresDatabase', name: 'svc', namespace: TEAM })) ===
+          undefined && (await grantsOf('svc')).length === 0,
+      async () =>
+        `${JSON.stringify(
+          (await grantsOf('svc')).map((g) => getPath(g, 'status')),
+          null,
+          1,
+        )}\n${await describeState()}`,
+      180_000,
+    );
+    const left = await local(async (c) => {
+      const { rows } = await c.query<{ exists: boolean; runtime: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists,
+                COALESCE((SELECT has_database_privilege($2, $1, 'CONNECT')
+                            FROM pg_roles WHERE rolname = $2), false) AS runtime`,
+        [database, runtime],
+      );
+      return rows[0];
+    });
+    expect(left).toEqual({ exists: true, runtime: false });
+  });
+});
+
 describe("the function behind Crossplane's mutual TLS", () => {
   const target = `${FUNCTION_NAME}.${NAMESPACE}:${FUNCTION_PORT}`;
   const files = (): { ca: Buffer; cert: Buffer; key: Buffer } => ({
