@@ -8,7 +8,7 @@ import { freePort } from './ports.js';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
-import { isObject, type JsonObject } from '../../src/shared/json.js';
+import { getString, isObject, type JsonObject } from '../../src/shared/json.js';
 import { readSingleObject } from '../../src/shared/yaml-files.js';
 import { validateCoreKind, isCoreKind } from './core-kinds.js';
 import { compositionFor, EXAMPLES_NOW } from './examples.js';
@@ -167,6 +167,22 @@ export function compositionFiles(): string[] {
   });
 }
 
+/** The XRD in apisDir that defines the XR's kind (as its XR or its claim), else definition.yaml. */
+function definitionFor(xr: JsonObject, apisDir: string): string {
+  const kind = getString(xr, 'kind');
+  const found = readdirSync(apisDir)
+    .filter((f) => f.endsWith('definition.yaml'))
+    .map((f) => join(apisDir, f))
+    .find((file) => {
+      const xrd = readSingleObject(file);
+      return (
+        getString(xrd, 'spec', 'names', 'kind') === kind ||
+        getString(xrd, 'spec', 'claimNames', 'kind') === kind
+      );
+    });
+  return found ?? join(apisDir, 'definition.yaml');
+}
+
 /** Every example XR (namespaced and legacy) with no observed state and with each observed/<state>/. */
 export function renderCases(examplesDir = join(REPO_ROOT, 'examples')): RenderCase[] {
   const cases: RenderCase[] = [];
@@ -179,7 +195,7 @@ export function renderCases(examplesDir = join(REPO_ROOT, 'examples')): RenderCa
       const xrFile = join(dir, xr.file);
       if (!existsSync(xrFile)) continue;
       const apisDir = join(REPO_ROOT, xr.apis);
-      const xrdFile = join(apisDir, 'definition.yaml');
+      const xrdFile = definitionFor(readSingleObject(xrFile), apisDir);
       // The Composition the XR selects (spec.crossplane.compositionRef), else the default one.
       const compositionFile = compositionFor(readSingleObject(xrFile), apisDir);
       for (const state of [undefined, ...states]) {
