@@ -4,9 +4,9 @@
 // Database are each a forProvider schema plus these.
 import { z } from 'zod';
 
-export const MANAGEMENT_POLICIES = ['Observe', 'Create', 'Update', 'Delete', 'LateInitialize', '*'] as const;
-export const DELETION_POLICIES = ['Delete', 'Orphan'] as const;
-export type DeletionPolicy = (typeof DELETION_POLICIES)[number];
+const MANAGEMENT_POLICIES = ['Observe', 'Create', 'Update', 'Delete', 'LateInitialize', '*'] as const;
+const DELETION_POLICIES = ['Delete', 'Orphan'] as const;
+type DeletionPolicy = (typeof DELETION_POLICIES)[number];
 
 /** A CEL transition rule: the API server refuses a change to the field once it is set. */
 export function immutable<T extends z.ZodType>(schema: T, what: string): T {
@@ -80,7 +80,7 @@ export class ManagedValidationError extends Error {
   }
 }
 
-export function formatPath(path: readonly PropertyKey[]): string {
+function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>(
     (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
     '',

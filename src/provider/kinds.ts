@@ -18,7 +18,7 @@ import { DatabaseClient } from './database/client.js';
 import { RoleClient } from './role/client.js';
 import type { ConfigDependencies, ConfigStore, Databases } from './session.js';
 
-export interface KindReconciler {
+interface KindReconciler {
   reconcile(key: string): Promise<ReconcileReport>;
   /** The group an object polls with (a Grant's database), or undefined to poll on its own. */
   pollGroup?(key: string): string | undefined;
@@ -72,7 +72,7 @@ export function managedKinds(deps: KindDeps): ManagedKind[] {
 }
 
 /** A kind on the shared lifecycle with its ExternalClient: what Role and Database are. */
-export function lifecycleKind<Spec, AtProvider>(
+function lifecycleKind<Spec, AtProvider>(
   kind: string,
   plural: string,
   deps: KindDeps,

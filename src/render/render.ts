@@ -95,7 +95,7 @@ type Selector = NonNullable<RunFunctionResponse['requirements']>['resources'][st
  * What Crossplane answers a requirement with: the object of that name, or every object carrying the
  * labels (all of the kind for none); in the namespace, when the selector names one.
  */
-export function matchesSelector(object: JsonObject, selector: Selector): boolean {
+function matchesSelector(object: JsonObject, selector: Selector): boolean {
   if (object.apiVersion !== selector.apiVersion || object.kind !== selector.kind) return false;
   if (selector.namespace !== undefined && getString(object, 'metadata', 'namespace') !== selector.namespace)
     return false;

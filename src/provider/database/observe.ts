@@ -5,7 +5,7 @@
 import type { Queryable } from '../../grants/observe.js';
 
 /** How the database's default collation is provided: libc (all majors), icu (15+), builtin (17+). */
-export type LocaleProvider = 'libc' | 'icu' | 'builtin';
+type LocaleProvider = 'libc' | 'icu' | 'builtin';
 
 export interface ObservedDatabase {
   readonly name: string;
@@ -43,7 +43,7 @@ const INVALID_CONNECTION_LIMIT = -2;
 
 const PROVIDERS: Readonly<Record<string, LocaleProvider>> = { c: 'libc', i: 'icu', b: 'builtin' };
 
-export const OBSERVE_DATABASE_SQL = `SELECT current_setting('server_version_num')::int AS server_version,
+const OBSERVE_DATABASE_SQL = `SELECT current_setting('server_version_num')::int AS server_version,
   CASE WHEN $2::text IS NULL THEN NULL ELSE pg_encoding_to_char(pg_char_to_encoding($2::text::name)) END AS requested_encoding,
   d.datname::text AS name,
   pg_get_userbyid(d.datdba)::text AS owner,

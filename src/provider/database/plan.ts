@@ -46,7 +46,7 @@ const quoted = (name: string): string => `"${name}"`;
 const limitWords = (limit: number): string => (limit === -1 ? '-1 (no limit)' : String(limit));
 
 /** LC_COLLATE and LC_CTYPE as the spec asks them: lcCollate/lcCtype override locale. */
-export function requestedLocale(spec: DatabaseParameters): { lcCollate?: string; lcCtype?: string } {
+function requestedLocale(spec: DatabaseParameters): { lcCollate?: string; lcCtype?: string } {
   const lcCollate = spec.lcCollate ?? spec.locale;
   const lcCtype = spec.lcCtype ?? spec.locale;
   return { ...(lcCollate !== undefined ? { lcCollate } : {}), ...(lcCtype !== undefined ? { lcCtype } : {}) };
@@ -75,7 +75,7 @@ export function sameLocale(a: string, b: string): boolean {
  * non-superuser may create a database for a role it cannot act as, PostgreSQL 16+ SET without
  * INHERIT, and then neither comment on it nor drop it).
  */
-export function createStatement(spec: DatabaseParameters, serverVersion: number): DdlStatement {
+function createStatement(spec: DatabaseParameters, serverVersion: number): DdlStatement {
   const options: string[] = [];
   if (spec.template !== undefined) options.push(`TEMPLATE ${ident(spec.template)}`);
   if (spec.encoding !== undefined) options.push(`ENCODING ${literal(spec.encoding)}`);
@@ -95,7 +95,7 @@ export function createStatement(spec: DatabaseParameters, serverVersion: number)
   return { sql: `CREATE DATABASE ${ident(spec.name)} WITH ${options.join(' ')}` };
 }
 
-export function markStatement(name: string, owner: Owner): DdlStatement {
+function markStatement(name: string, owner: Owner): DdlStatement {
   return { sql: `COMMENT ON DATABASE ${ident(name)} IS ${literal(ownershipComment(owner))}` };
 }
 

@@ -5,7 +5,6 @@ import type { GrantParameters } from '../../api/grant.js';
 import { reconcile as engineReconcile } from '../../grants/index.js';
 import {
   ManagedReconciler,
-  objectKey,
   type EventRecorder,
   type ManagedObject,
   type ManagedStore,
@@ -17,7 +16,7 @@ import { GrantClient, type GrantMetricsObserver } from './client.js';
 
 /** A Grant as read from the API server. */
 export type GrantObject = ManagedObject<GrantObservation>;
-export type GrantStore = ManagedStore<GrantObject>;
+type GrantStore = ManagedStore<GrantObject>;
 
 interface ReconcileObserver extends GrantMetricsObserver {
   /** The Secrets and ProviderConfig a Grant depends on, so their changes re-reconcile it. */
@@ -37,8 +36,6 @@ export interface ReconcilerDeps {
   readonly pollMs: number;
   readonly observer?: ReconcileObserver;
 }
-
-export const grantKey = objectKey;
 
 export class GrantReconciler {
   private readonly managed: ManagedReconciler<GrantParameters, GrantObservation>;
