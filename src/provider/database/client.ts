@@ -56,7 +56,7 @@ const wording: Wording<DatabaseParameters> = {
   notDeleted: (problem) => ({ reason: 'NotDropped', note: `nothing dropped: ${problem}` }),
 };
 
-/** The Database the ownership mark names: kind, namespace, name and uid. */
+/** A Database's external client: observe, create or alter, and drop one database through its ProviderConfig. */
 export class DatabaseClient implements ExternalClient<DatabaseParameters, DatabaseObservation> {
   readonly wording = wording;
 
