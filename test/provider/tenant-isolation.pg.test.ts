@@ -1,12 +1,14 @@
-// Two services' databases on one registered server, end to end from the claim: the function renders
-// each PostgresDatabase (server backend), and every grants.pgplane.io object it composes — Role,
-// Database, ProviderConfig, Grant — is reconciled by the provider's own clients against real
-// PostgreSQL 15 and 18, as the provider would, with passwords from Secrets. Then each tenant's
-// roles try the other's database, each owner tries DDL in both, and removing one claim (its
-// objects deleted as their deletion policies say) leaves the other exactly as it was.
+// Two services' databases on one server, end to end from the claim. The function renders each
+// PostgresDatabase; every grants.pgplane.io object it composes (Role, Database, ProviderConfig,
+// Grant) is reconciled by the provider's own clients against real PostgreSQL, as the provider
+// would, with passwords from Secrets. On a shared instance CloudNativePG's part (its DatabaseRoles
+// and Database, retained on deletion) is played by the superuser, as CNPG's operator would do it.
+// Then each tenant's roles try the other's database, each owner tries DDL in both, and removing one
+// claim (its objects deleted as their deletion policies say) leaves the other exactly as it was.
 //
-// PostgreSQL 14 is not here: before 15 schema public belongs to the bootstrap superuser, and a
-// Database on a registered server does not hand it to the owner (README, "What it does not do yet").
+// A registered server is tried from PostgreSQL 15: before 15 schema public belongs to the bootstrap
+// superuser, and a Database on a registered server does not hand it to the owner (README, "What it
+// does not do yet"). A shared instance is tried on 14, 15 and 18.
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,12 +21,40 @@ import { PoolRegistry } from '../../src/provider/pools.js';
 import { RoleClient } from '../../src/provider/role/client.js';
 import type { ConfigStore, StoredSecret } from '../../src/provider/session.js';
 import { render } from '../../src/render/render.js';
-import { getString, type JsonObject } from '../../src/shared/json.js';
+import { literal } from '../../src/grants/sql.js';
+import { getPath, getString, type JsonObject } from '../../src/shared/json.js';
+import { ident } from '../../src/shared/sql-ident.js';
 import { exampleCases } from '../support/examples.js';
 import { SERVERS, uniqueName, useServer } from '../support/postgres.js';
 
 const DENIED = '42501';
 const PLATFORM_NS = 'platform-databases';
+const CNPG = 'postgresql.cnpg.io/v1';
+
+interface Backend {
+  readonly name: string;
+  readonly example: string;
+  /** The two claims' namespaces: a shared instance's tenants live in its namespace. */
+  readonly namespaces: readonly [string, string];
+  readonly ref: JsonObject;
+}
+
+const SHARED_INSTANCE: Backend = {
+  name: 'a shared instance',
+  example: 'database-on-instance/xr',
+  namespaces: ['databases', 'databases'],
+  ref: { instanceRef: { name: 'shared' } },
+};
+const REGISTERED_SERVER: Backend = {
+  name: 'a registered server',
+  example: 'database-on-server/xr',
+  namespaces: ['team-a', 'team-b'],
+  ref: { server: { name: 'rds-main' } },
+};
+const SCENARIOS = SERVERS.flatMap((target) => [
+  { target, backend: SHARED_INSTANCE },
+  ...(target.major >= 15 ? [{ target, backend: REGISTERED_SERVER }] : []),
+]);
 
 interface Tenant {
   readonly namespace: string;
@@ -41,9 +71,9 @@ type Client = ExternalClient<unknown, unknown>;
 /** The grants.pgplane.io objects in the order the provider converges them: roles, then databases, then privileges. */
 const ORDER = ['Role', 'Database', 'Grant'];
 
-describe.each(SERVERS.filter((s) => s.major >= 15))(
-  'two PostgresDatabases on one registered server, PostgreSQL $major',
-  (target) => {
+describe.each(SCENARIOS)(
+  'two PostgresDatabases on $backend.name, PostgreSQL $target.major',
+  ({ target, backend }) => {
     const server = useServer(target);
     const secrets = new Map<string, StoredSecret>();
     const passwords = new Map<string, string>();
@@ -71,9 +101,13 @@ describe.each(SERVERS.filter((s) => s.major >= 15))(
     const setSecret = (namespace: string, name: string, data: Record<string, string>) =>
       secrets.set(`${namespace}/${name}`, { data, version: randomBytes(4).toString('hex') });
 
-    /** What the function composes for one claim, with the server pointed at this test's PostgreSQL. */
+    /**
+     * What the function composes for one claim, pointed at this test's PostgreSQL: the registered
+     * server's ClusterProviderConfig names it, and a shared instance's ProviderConfig (which a
+     * cluster would resolve to the instance's -rw Service) connects to it directly.
+     */
     function renderTenant(namespace: string, claim: string, database: string, everyClaim: JsonObject[]) {
-      const example = exampleCases().find((c) => c.id === 'database-on-server/xr')!;
+      const example = exampleCases().find((c) => c.id === backend.example)!;
       const xr = structuredClone(example.request.xr);
       Object.assign(xr.metadata as JsonObject, { name: claim, namespace });
       Object.assign(xr.spec as JsonObject, {
@@ -81,30 +115,79 @@ describe.each(SERVERS.filter((s) => s.major >= 15))(
         databaseOwner: `${database}_owner`,
         access: [],
       });
-      const registered = structuredClone(
-        (example.request.required ?? []).find((o) => o.kind === 'ClusterProviderConfig')!,
-      );
-      Object.assign(registered.metadata as JsonObject, {
-        annotations: { 'pgplane.io/allowed-namespaces': '*' },
-      });
-      registered.spec = {
-        namespace: PLATFORM_NS,
-        connectionSecretRef: { name: 'server-admin' },
-        host: server.config.host,
-        port: server.config.port,
-        sslmode: 'disable',
-      };
-      const { objects, fatal } = render({ ...example.request, xr, required: [registered, ...everyClaim] });
+      const required = structuredClone(example.request.required ?? [])
+        .filter((o) => o.kind !== 'PostgresDatabase')
+        .map((o): JsonObject => {
+          if (o.kind === 'PostgresInstance')
+            return { ...o, spec: { ...(o.spec as JsonObject), version: String(server.major) } };
+          return {
+            ...o,
+            metadata: {
+              ...(o.metadata as JsonObject),
+              annotations: { 'pgplane.io/allowed-namespaces': '*' },
+            },
+            spec: {
+              namespace: PLATFORM_NS,
+              connectionSecretRef: { name: 'server-admin' },
+              host: server.config.host,
+              port: server.config.port,
+              sslmode: 'disable',
+            },
+          };
+        });
+      const { objects, fatal } = render({ ...example.request, xr, required: [...required, ...everyClaim] });
       expect(fatal).toBeUndefined();
-      return { registered, objects: objects.filter((o) => o.apiVersion === 'grants.pgplane.io/v1alpha1') };
+      const composed = objects.filter(
+        (o) => o.apiVersion === 'grants.pgplane.io/v1alpha1' || o.apiVersion === CNPG,
+      );
+      for (const o of composed.filter((c) => c.kind === 'ProviderConfig' && getPath(c, 'spec', 'cluster'))) {
+        o.spec = {
+          connectionSecretRef: getPath(o, 'spec', 'connectionSecretRef'),
+          host: server.config.host,
+          port: server.config.port,
+          sslmode: 'disable',
+        };
+      }
+      return { registered: required.filter((o) => o.kind === 'ClusterProviderConfig'), objects: composed };
+    }
+
+    /** What CloudNativePG does with a DatabaseRole and a Database: create them, as the superuser. */
+    async function cnpgApplies(objects: readonly JsonObject[]): Promise<void> {
+      const admin = await server.connect('postgres');
+      try {
+        for (const role of objects.filter((o) => o.kind === 'DatabaseRole')) {
+          const name = getString(role, 'spec', 'name')!;
+          const login = getPath(role, 'spec', 'login') === true ? 'LOGIN' : 'NOLOGIN';
+          await admin.query(
+            `CREATE ROLE ${ident(name)} ${login} NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${literal(passwords.get(name) ?? '')}`,
+          );
+        }
+        for (const database of objects.filter((o) => o.kind === 'Database' && o.apiVersion === CNPG)) {
+          const name = getString(database, 'spec', 'name')!;
+          await admin.query(
+            `CREATE DATABASE ${ident(name)} OWNER ${ident(getString(database, 'spec', 'owner')!)}`,
+          );
+          const schemas = (getPath(database, 'spec', 'schemas') as { name: string; owner: string }[]) ?? [];
+          if (schemas.length === 0) continue;
+          const inDatabase = await server.connect(name);
+          for (const schema of schemas)
+            await inDatabase.query(
+              `CREATE SCHEMA IF NOT EXISTS ${ident(schema.name)}; ALTER SCHEMA ${ident(schema.name)} OWNER TO ${ident(schema.owner)}`,
+            );
+          await inDatabase.end();
+        }
+      } finally {
+        await admin.end();
+      }
     }
 
     const keyOf = (o: JsonObject) =>
       `${String(o.kind)}/${getString(o, 'metadata', 'namespace') ?? ''}/${getString(o, 'metadata', 'name')}`;
 
     async function converge(tenant: Tenant): Promise<void> {
+      await cnpgApplies(tenant.objects.filter((o) => o.apiVersion === CNPG));
       for (const kind of ORDER) {
-        for (const object of tenant.objects.filter((o) => o.kind === kind)) {
+        for (const object of tenant.objects.filter((o) => o.kind === kind && o.apiVersion !== CNPG)) {
           const client = clients.get(kind)!;
           const key = `${getString(object, 'metadata', 'namespace')}/${getString(object, 'metadata', 'name')}`;
           const parsed = client.parse(object as unknown as ManagedObject<unknown>, key);
@@ -124,9 +207,10 @@ describe.each(SERVERS.filter((s) => s.major >= 15))(
 
     /** Deletes a claim's objects as Crossplane's garbage collection and the lifecycle would: Delete runs, Orphan does not. */
     async function remove(tenant: Tenant): Promise<string[]> {
-      const orphaned: string[] = [];
+      // CloudNativePG keeps what it made: databaseRoleReclaimPolicy and databaseReclaimPolicy retain.
+      const orphaned = tenant.objects.filter((o) => o.apiVersion === CNPG).map(keyOf);
       for (const kind of [...ORDER].reverse()) {
-        for (const object of tenant.objects.filter((o) => o.kind === kind)) {
+        for (const object of tenant.objects.filter((o) => o.kind === kind && o.apiVersion !== CNPG)) {
           const client = clients.get(kind)!;
           const key = `${getString(object, 'metadata', 'namespace')}/${getString(object, 'metadata', 'name')}`;
           const parsed = client.parse(object as unknown as ManagedObject<unknown>, key);
@@ -185,8 +269,8 @@ describe.each(SERVERS.filter((s) => s.major >= 15))(
       });
 
       const names = [
-        { namespace: 'team-a', claim: 'orders', database: uniqueName('orders') },
-        { namespace: 'team-b', claim: 'payments', database: uniqueName('payments') },
+        { namespace: backend.namespaces[0], claim: 'orders', database: uniqueName('orders') },
+        { namespace: backend.namespaces[1], claim: 'payments', database: uniqueName('payments') },
       ];
       const claims = names.map((n, i) => ({
         apiVersion: 'database.pgplane.io/v1alpha1',
@@ -197,27 +281,33 @@ describe.each(SERVERS.filter((s) => s.major >= 15))(
           uid: randomUUID(),
           creationTimestamp: `2026-12-0${i + 1}T09:00:00Z`,
         },
-        spec: {
-          server: { name: 'rds-main' },
-          databaseName: n.database,
-          databaseOwner: `${n.database}_owner`,
-        },
+        spec: { ...backend.ref, databaseName: n.database, databaseOwner: `${n.database}_owner` },
       }));
       for (const n of names) {
         const { registered, objects } = renderTenant(n.namespace, n.claim, n.database, claims);
-        objectsByKey.set(keyOf(registered), registered);
+        for (const object of registered) objectsByKey.set(keyOf(object), object);
         for (const object of objects) {
           // What the API server would add: the identity each ownership mark names.
           (object.metadata as JsonObject).uid = randomUUID();
           objectsByKey.set(keyOf(object), object);
-          // Every password a Role sets comes from a Secret (External Secrets' generator, in a cluster).
-          if (object.kind !== 'Role') continue;
-          const forProvider = (object.spec as { forProvider: Record<string, unknown> }).forProvider;
-          const ref = forProvider['passwordSecretRef'] as { name: string } | undefined;
-          if (ref) {
+          // Every password comes from a Secret (External Secrets' generator, in a cluster): a Role's
+          // passwordSecretRef, a DatabaseRole's passwordSecret.
+          const role =
+            object.kind === 'Role'
+              ? {
+                  name: getString(object, 'spec', 'forProvider', 'name'),
+                  secret: getString(object, 'spec', 'forProvider', 'passwordSecretRef', 'name'),
+                }
+              : object.kind === 'DatabaseRole'
+                ? {
+                    name: getString(object, 'spec', 'name'),
+                    secret: getString(object, 'spec', 'passwordSecret', 'name'),
+                  }
+                : undefined;
+          if (role?.name && role.secret) {
             const password = randomBytes(18).toString('base64url');
-            passwords.set(String(forProvider['name']), password);
-            setSecret(n.namespace, ref.name, { username: String(forProvider['name']), password });
+            passwords.set(role.name, password);
+            setSecret(n.namespace, role.secret, { username: role.name, password });
           }
         }
         tenants.push({
@@ -285,7 +375,7 @@ describe.each(SERVERS.filter((s) => s.major >= 15))(
 
       const orphaned = await remove(a);
       // Its database (and so its data) stays: a Database is orphaned by default.
-      expect(orphaned.filter((k) => k.startsWith('Database/team-a/'))).toHaveLength(1);
+      expect(orphaned.filter((k) => k.startsWith(`Database/${a.namespace}/`))).toHaveLength(1);
       const adminA = await server.connect(a.database);
       expect((await adminA.query('SELECT count(*)::int AS n FROM public.items')).rows[0]).toEqual({ n: 1 });
       await adminA.end();
