@@ -43,6 +43,28 @@ describe('roles derived from the database name', () => {
     expect(runtime!.slice(0, -3)).toBe(readOnly!.slice(0, -3));
   });
 
+  it('may not land on a name PostgreSQL reserves: databaseName pg_stats is refused, naming roles.runtime', () => {
+    const xr: JsonObject = {
+      apiVersion: 'database.pgplane.io/v1alpha1',
+      kind: 'PostgresInstance',
+      metadata: { name: 'analytics', namespace: 'data' },
+      spec: { version: '16', storageGB: 10, databaseName: 'pg_stats', databaseOwner: 'analytics_owner' },
+    };
+    const refused = render({ xr, input });
+    expect(refused.objects.slice(1)).toEqual([]);
+    expect(refused.fatal).toContain('spec.roles.runtime is "pg_stats_rw" (derived from spec.databaseName)');
+    expect(refused.fatal).toContain('spec.roles.readOnly is "pg_stats_ro" (derived from spec.databaseName)');
+    // Naming the roles is the way out.
+    const named = render({
+      xr: {
+        ...xr,
+        spec: { ...(xr.spec as JsonObject), roles: { runtime: 'stats_rw', readOnly: 'stats_ro' } },
+      },
+      input,
+    });
+    expect(named.fatal).toBeUndefined();
+  });
+
   it('are the same on every render and differ for long names that share their first 51 bytes', () => {
     const shared = 'reporting_'.repeat(6);
     const a = `${shared}aaa`;

@@ -8,12 +8,13 @@ import { Severity, type RunFunctionResponse } from '@crossplane-org/function-sdk
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toOpenApiSchema } from '../../src/api/openapi.js';
+import { postgresDatabaseSpecSchema } from '../../src/api/postgres-database.js';
 import { postgresInstanceSpecSchema } from '../../src/api/postgres-instance.js';
 import { inputFrom } from '../../src/cli/render.js';
 import { runFunction } from '../../src/function/handler.js';
-import { buildRequest } from '../../src/render/render.js';
+import { buildRequest, render } from '../../src/render/render.js';
 import { getObject, getString, isObject, type JsonObject } from '../../src/shared/json.js';
-import { readSingleObject } from '../../src/shared/yaml-files.js';
+import { readObjects, readSingleObject } from '../../src/shared/yaml-files.js';
 
 const NAMESPACE = 'team-a';
 
@@ -377,8 +378,16 @@ function checkComposedSet(xr: JsonObject, input: JsonObject, objects: JsonObject
           `${what}: template text from the claim: ${String(value)}`,
         ).toBe(false);
       }
-      // The claim gets only a store the platform offers, and a key of its own.
+      // The claim gets only a store the platform offers, and a key of its own; or, with generated
+      // credentials, a Password generator or the reader store composed beside it.
       const store = getObject(object, 'spec', 'secretStoreRef') as Store | undefined;
+      const generated = ((getObject(object, 'spec')?.dataFrom as JsonObject[] | undefined) ?? []).some(
+        (d) => getString(d, 'sourceRef', 'generatorRef', 'kind') === 'Password',
+      );
+      const composedStore =
+        store?.kind === 'SecretStore' &&
+        objects.some((o) => o.kind === 'SecretStore' && getString(o, 'metadata', 'name') === store.name);
+      if (generated || composedStore) continue;
       const offer = store ? offeredStore(input, store) : undefined;
       expect(
         offer,
@@ -473,5 +482,119 @@ describe('hostile claims', () => {
     );
     // The generator must reach the composing path often, or the invariants would check nothing.
     expect(composedSets).toBeGreaterThan(100);
+  });
+});
+
+// --- PostgresDatabase: the same hostility against one service's database on a shared backend ----
+
+const databaseInput = inputFrom(readSingleObject('apis/namespaced/composition-database.yaml'));
+const databaseSpecSchema = toOpenApiSchema(postgresDatabaseSpecSchema);
+/** What Crossplane answers: the shared instance, the registered server (open to every namespace) and an older tenant. */
+const backends: JsonObject[] = [
+  ...readObjects('examples/database-on-instance/required').filter((o) => o.kind === 'PostgresInstance'),
+  ...readObjects('examples/database-on-server/required')
+    .filter((o) => o.kind === 'ClusterProviderConfig')
+    .map((o) => ({
+      ...o,
+      metadata: { ...(o.metadata as JsonObject), annotations: { 'pgplane.io/allowed-namespaces': '*' } },
+    })),
+];
+const olderTenants = (namespace: string): JsonObject[] =>
+  [{ instanceRef: { name: 'shared' } }, { server: { name: 'rds-main' } }].map((ref, i) => ({
+    apiVersion: 'database.pgplane.io/v1alpha1',
+    kind: 'PostgresDatabase',
+    metadata: { name: `older-${i}`, namespace, creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { ...ref, databaseName: 'billing', databaseOwner: 'billing_owner' },
+  }));
+/** The names a composed set may never take: the instance's own and the older tenant's. */
+const TAKEN_ROLES = [
+  'platform_owner',
+  'platform_rw',
+  'platform_ro',
+  'billing_owner',
+  'billing_rw',
+  'billing_ro',
+];
+const REFUSAL_REASONS = ['InvalidSpec', 'NameConflict', 'BackendRefused', 'CredentialsConflict'];
+
+const hostileDatabaseSpec = fc
+  .tuple(
+    arbitraryFor(databaseSpecSchema) as fc.Arbitrary<JsonObject>,
+    fc.constantFrom<JsonObject>({ instanceRef: { name: 'shared' } }, { server: { name: 'rds-main' } }),
+    fc.boolean(),
+  )
+  .map(([spec, backend, keepHostileBackend]) => ({
+    ...(keepHostileBackend ? {} : backend),
+    ...spec,
+    ...(keepHostileBackend ? {} : backend),
+  }));
+
+describe('hostile PostgresDatabase claims', () => {
+  it("are refused with one FATAL result, or compose a set inside the namespace that takes no one else's names", () => {
+    let composedSets = 0;
+    fc.assert(
+      fc.property(hostileDatabaseSpec, fc.constantFrom('databases', NAMESPACE), (spec, namespace) => {
+        const xr = JSON.parse(
+          JSON.stringify({
+            apiVersion: 'database.pgplane.io/v1alpha1',
+            kind: 'PostgresDatabase',
+            metadata: { name: 'svc', namespace, creationTimestamp: '2026-12-01T00:00:00Z' },
+            spec,
+          }),
+        ) as JsonObject;
+        const backendsHere = backends.map((b) =>
+          b.kind === 'PostgresInstance'
+            ? { ...b, metadata: { ...(b.metadata as JsonObject), namespace } }
+            : b,
+        );
+        const { response, objects: all } = render({
+          xr,
+          input: databaseInput,
+          required: [...backendsHere, ...olderTenants(namespace)],
+        });
+        const fatal = response.results.filter((r) => r.severity === Severity.SEVERITY_FATAL);
+        const objects = all.slice(1);
+        if (fatal.length > 0) {
+          expect(fatal).toHaveLength(1);
+          expect(REFUSAL_REASONS).toContain(fatal[0]!.reason);
+          expect(fatal[0]!.message).toMatch(/PostgresDatabase .*svc/);
+          expect(objects).toEqual([]);
+          return;
+        }
+        if (objects.length === 0) return;
+        composedSets += 1;
+        checkComposedSet(xr, databaseInput, objects);
+        for (const object of objects) {
+          const what = `${String(object.kind)} ${getString(object, 'metadata', 'name') ?? ''}`;
+          const role =
+            object.kind === 'Role'
+              ? getString(object, 'spec', 'forProvider', 'name')
+              : object.kind === 'DatabaseRole'
+                ? getString(object, 'spec', 'name')
+                : undefined;
+          if (role !== undefined) {
+            expect(TAKEN_ROLES, `${what} takes role ${role}`).not.toContain(role);
+            expect(role.toLowerCase().startsWith('pg_'), `${what}: reserved ${role}`).toBe(false);
+          }
+          const database =
+            object.kind === 'Database'
+              ? (getString(object, 'spec', 'forProvider', 'name') ?? getString(object, 'spec', 'name'))
+              : undefined;
+          if (database !== undefined)
+            expect(['billing', 'platform', 'postgres', 'template0', 'template1']).not.toContain(database);
+          // The provider's objects connect only through the registered server or this database's own ProviderConfig.
+          const ref = getObject(object, 'spec', 'providerConfigRef');
+          if (ref && object.kind !== 'Grant')
+            expect(ref, `${what} connects elsewhere`).toEqual({
+              kind: 'ClusterProviderConfig',
+              name: 'rds-main',
+            });
+          if (ref && object.kind === 'Grant')
+            expect(ref, `${what} connects elsewhere`).toEqual({ kind: 'ProviderConfig', name: 'svc' });
+        }
+      }),
+      { numRuns: 800 },
+    );
+    expect(composedSets).toBeGreaterThan(20);
   });
 });

@@ -2,12 +2,32 @@
 // Secret. Two composed objects writing one Secret would overwrite the owner's credentials or flap
 // forever; refusing names the fields to change.
 import type { FunctionInput } from '../../api/function-input.js';
+import { reservedRoleProblem } from '../../api/names.js';
 import { allRoles, type ComposedNames, type RoleNames } from '../compose/names.js';
 import type { FieldError } from './errors.js';
 
-/** One name per role. (Derived names always fit: compose/names.ts shortens them.) */
+/**
+ * One name per role, and none PostgreSQL reserves. (Derived names always fit: compose/names.ts
+ * shortens them.) A name the claim writes is checked by the schema; a derived one is checked here:
+ * databaseName pg_catalog would make the runtime role pg_catalog_rw, which CREATE ROLE refuses.
+ */
 export function roleNameErrors(names: ComposedNames): FieldError[] {
-  return duplicateRoleErrors(names);
+  return [...reservedRoleErrors(names), ...duplicateRoleErrors(names)];
+}
+
+function reservedRoleErrors(names: ComposedNames): FieldError[] {
+  return allRoles(names).flatMap((role): FieldError[] => {
+    const problem = reservedRoleProblem(role.name);
+    if (!problem) return [];
+    const derived = role.kind === 'runtime' || role.kind === 'readonly';
+    return [
+      {
+        field: roleField(role),
+        problem: `is "${role.name}"${derived ? ' (derived from spec.databaseName)' : ''}, which ${problem}; name the role yourself`,
+        example: role.kind === 'readonly' ? 'roles: {readOnly: orders_ro}' : 'roles: {runtime: orders_rw}',
+      },
+    ];
+  });
 }
 
 /** The claim field that names a role. */
