@@ -87,18 +87,24 @@ describe('generated schemas on a real kube-apiserver', () => {
       .map(([, object]) => object as unknown as V1CustomResourceDefinition);
     expect(crds.map((c) => c.metadata?.name).sort()).toEqual([
       'clusterproviderconfigs.grants.pgplane.io',
+      'databases.grants.pgplane.io',
       'grants.grants.pgplane.io',
       'inputs.pgplane.fn.crossplane.io',
       'providerconfigs.grants.pgplane.io',
+      'roles.grants.pgplane.io',
     ]);
     const established = await applyCrds(kc, crds);
     expect(established).toHaveLength(crds.length);
   });
 
-  it('accepts the CRDs Crossplane derives from both XRDs', async () => {
-    const namespaced = crdFromXrd(files['apis/namespaced/definition.yaml']!, 'Namespaced');
-    const legacy = crdFromXrd(files['apis/legacy/definition.yaml']!, 'Cluster');
-    expect(await applyCrds(kc, [namespaced, legacy])).toHaveLength(2);
+  it('accepts the CRDs Crossplane derives from every XRD, both kinds in both forms', async () => {
+    const derived = [
+      crdFromXrd(files['apis/namespaced/definition.yaml']!, 'Namespaced'),
+      crdFromXrd(files['apis/legacy/definition.yaml']!, 'Cluster'),
+      crdFromXrd(files['apis/namespaced/database-definition.yaml']!, 'Namespaced'),
+      crdFromXrd(files['apis/legacy/database-definition.yaml']!, 'Cluster'),
+    ];
+    expect(await applyCrds(kc, derived)).toHaveLength(4);
   });
 
   it('creates every valid example XR with strict field validation and refuses the invalid ones', async () => {
@@ -110,10 +116,11 @@ describe('generated schemas on a real kube-apiserver', () => {
 
     for (const example of cases.filter((c) => c.xrFile.endsWith('/xr.yaml') && !c.state)) {
       const xr = example.request.xr;
+      const instance = getString(xr, 'kind') === 'PostgresInstance';
       const request = {
         group: 'database.pgplane.io',
         version: 'v1alpha1',
-        plural: 'postgresinstances',
+        plural: instance ? 'postgresinstances' : 'postgresdatabases',
         namespace: getString(xr, 'metadata', 'namespace')!,
         body: xr,
         fieldValidation: 'Strict',
@@ -125,8 +132,13 @@ describe('generated schemas on a real kube-apiserver', () => {
       } else {
         const created = (await objects.createNamespacedCustomObject(request)) as JsonObject;
         // Defaults from the zod schema are applied by the API server itself.
-        expect(getPath(created, 'spec', 'instances'), example.id).toBeGreaterThanOrEqual(1);
-        expect(getPath(created, 'spec', 'hibernate'), example.id).toBeTypeOf('boolean');
+        if (instance) {
+          expect(getPath(created, 'spec', 'instances'), example.id).toBeGreaterThanOrEqual(1);
+          expect(getPath(created, 'spec', 'hibernate'), example.id).toBeTypeOf('boolean');
+        } else {
+          // Nothing pruned: strict validation kept every field the example wrote.
+          expect(getPath(created, 'spec'), example.id).toMatchObject(getPath(xr, 'spec') as JsonObject);
+        }
         // Two scenarios may show one claim in different situations (the adoption examples share
         // storefront/catalog): each is checked on its own.
         await objects.deleteNamespacedCustomObject({
@@ -140,18 +152,27 @@ describe('generated schemas on a real kube-apiserver', () => {
     }
   });
 
-  it('accepts the Grants and ProviderConfig the function composes, strictly', async () => {
-    const production = cases.find((c) => c.id === 'production/xr')!;
-    const composed = render(production.request).objects.filter(
-      (o) => getString(o, 'apiVersion') === 'grants.pgplane.io/v1alpha1',
+  it('accepts the Grants, ProviderConfigs, Roles and Databases the function composes, strictly', async () => {
+    const composed = ['production/xr', 'database-on-server/xr'].flatMap((id) =>
+      render(cases.find((c) => c.id === id)!.request).objects.filter(
+        (o) => getString(o, 'apiVersion') === 'grants.pgplane.io/v1alpha1',
+      ),
     );
-    expect(composed.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(composed.map((o) => o.kind))).toEqual(
+      new Set(['Grant', 'ProviderConfig', 'Role', 'Database']),
+    );
+    const plurals: Record<string, string> = {
+      Grant: 'grants',
+      ProviderConfig: 'providerconfigs',
+      Role: 'roles',
+      Database: 'databases',
+    };
     for (const object of composed) {
       const metadata = isObject(object.metadata) ? object.metadata : {};
       await objects.createNamespacedCustomObject({
         group: 'grants.pgplane.io',
         version: 'v1alpha1',
-        plural: object.kind === 'Grant' ? 'grants' : 'providerconfigs',
+        plural: plurals[String(object.kind)]!,
         namespace: String(metadata.namespace),
         body: {
           ...object,
