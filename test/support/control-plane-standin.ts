@@ -288,7 +288,7 @@ export function startStandIn(client: KubeClient, hosts: HostsFile, namespace: st
   /**
    * The password an ExternalSecret reads through a kubernetes-provider SecretStore: undefined when
    * it reads from no such store (a generator or a real store: the stand-in makes one up), null
-   * while the Secret it copies does not exist yet.
+   * while the store or the Secret it copies does not exist yet.
    */
   async function passwordFromKubernetesStore(e: JsonObject, ns: string): Promise<string | null | undefined> {
     const storeName = getString(e, 'spec', 'secretStoreRef', 'name');
@@ -299,6 +299,8 @@ export function startStandIn(client: KubeClient, hosts: HostsFile, namespace: st
       name: storeName,
       namespace: ns,
     });
+    // Not created yet: ESO would report the store missing and retry, never make a password up.
+    if (store === undefined) return null;
     if (!isObject(getPath(store, 'spec', 'provider', 'kubernetes'))) return undefined;
     const data = getPath(e, 'spec', 'data');
     const entry = Array.isArray(data) ? data.find(isObject) : undefined;
