@@ -3,7 +3,7 @@
 // generated from them (with the Grant spec from grant.ts).
 import { z } from 'zod';
 import type { JsonObject } from '../shared/json.js';
-import { GRANT_API_VERSION, GRANT_KIND, grantSchema } from './grant.js';
+import { GRANT_KIND, grantSchema } from './grant.js';
 import { customResourceDefinition } from './openapi.js';
 import { grantRecordSchema } from './grant-record.js';
 import { DATABASE_KIND, databaseObservationSchema, databaseSchema } from './database.js';
@@ -220,25 +220,31 @@ const CONDITION_COLUMNS: JsonObject[] = [
   { name: 'Ready', type: 'string', jsonPath: ".status.conditions[?(@.type=='Ready')].status" },
 ];
 
-function grantDefinition(): JsonObject {
-  const [group, version] = GRANT_API_VERSION.split('/') as [string, string];
+/**
+ * The CRD of a managed kind: namespaced, in Crossplane's managed category, with Synced and Ready
+ * columns ahead of the kind's own, and the Age column last.
+ */
+function managedDefinition(o: {
+  kind: string;
+  plural: string;
+  document: { description?: string | undefined; shape: { spec: z.ZodType } };
+  status: z.ZodType;
+  columns: JsonObject[];
+}): JsonObject {
   return customResourceDefinition({
-    group,
-    version,
-    kind: GRANT_KIND,
-    plural: PLURALS.Grant,
+    group: PROVIDER_GROUP,
+    version: PROVIDER_VERSION,
+    kind: o.kind,
+    plural: o.plural,
     scope: 'Namespaced',
     categories: ['crossplane', 'managed', 'pgplane'],
-    description: grantSchema.description ?? 'A Grant.',
-    spec: grantSchema.shape.spec,
-    status: grantStatusSchema,
+    description: o.document.description ?? `A ${o.kind}.`,
+    spec: o.document.shape.spec,
+    status: o.status,
     subresources: true,
     printerColumns: [
       ...CONDITION_COLUMNS,
-      { name: 'Database', type: 'string', jsonPath: '.spec.forProvider.database' },
-      { name: 'Grantee', type: 'string', jsonPath: '.spec.forProvider.grantee' },
-      { name: 'Missing', type: 'integer', jsonPath: '.status.atProvider.drift.missing', priority: 1 },
-      { name: 'Extra', type: 'integer', jsonPath: '.status.atProvider.drift.extra', priority: 1 },
+      ...o.columns,
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
   });
@@ -254,47 +260,43 @@ function managedStatus(kind: string, atProvider: z.ZodType) {
     .describe(`Observed state of the ${kind}.`);
 }
 
-function roleDefinition(): JsonObject {
-  return customResourceDefinition({
-    group: PROVIDER_GROUP,
-    version: PROVIDER_VERSION,
+const grantDefinition = (): JsonObject =>
+  managedDefinition({
+    kind: GRANT_KIND,
+    plural: PLURALS.Grant,
+    document: grantSchema,
+    status: grantStatusSchema,
+    columns: [
+      { name: 'Database', type: 'string', jsonPath: '.spec.forProvider.database' },
+      { name: 'Grantee', type: 'string', jsonPath: '.spec.forProvider.grantee' },
+      { name: 'Missing', type: 'integer', jsonPath: '.status.atProvider.drift.missing', priority: 1 },
+      { name: 'Extra', type: 'integer', jsonPath: '.status.atProvider.drift.extra', priority: 1 },
+    ],
+  });
+
+const roleDefinition = (): JsonObject =>
+  managedDefinition({
     kind: ROLE_KIND,
     plural: PLURALS.Role,
-    scope: 'Namespaced',
-    categories: ['crossplane', 'managed', 'pgplane'],
-    description: roleSchema.description ?? 'A Role.',
-    spec: roleSchema.shape.spec,
+    document: roleSchema,
     status: managedStatus(ROLE_KIND, roleObservationSchema),
-    subresources: true,
-    printerColumns: [
-      ...CONDITION_COLUMNS,
+    columns: [
       { name: 'Role', type: 'string', jsonPath: '.spec.forProvider.name' },
       { name: 'Login', type: 'boolean', jsonPath: '.spec.forProvider.login' },
-      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
   });
-}
 
-function databaseDefinition(): JsonObject {
-  return customResourceDefinition({
-    group: PROVIDER_GROUP,
-    version: PROVIDER_VERSION,
+const databaseDefinition = (): JsonObject =>
+  managedDefinition({
     kind: DATABASE_KIND,
     plural: PLURALS.Database,
-    scope: 'Namespaced',
-    categories: ['crossplane', 'managed', 'pgplane'],
-    description: databaseSchema.description ?? 'A Database.',
-    spec: databaseSchema.shape.spec,
+    document: databaseSchema,
     status: managedStatus(DATABASE_KIND, databaseObservationSchema),
-    subresources: true,
-    printerColumns: [
-      ...CONDITION_COLUMNS,
+    columns: [
       { name: 'Database', type: 'string', jsonPath: '.spec.forProvider.name' },
       { name: 'Owner', type: 'string', jsonPath: '.status.atProvider.owner' },
-      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
   });
-}
 
 function providerConfigDefinition(): JsonObject {
   return customResourceDefinition({
