@@ -4,21 +4,6 @@
 // and ProviderConfig changes re-reconcile the objects that use them. A second, small queue keeps
 // the in-use finalizer on each ProviderConfig while a managed resource needs it.
 import { randomBytes } from 'node:crypto';
-import {
-  ApiException,
-  CoreV1Api,
-  CustomObjectsApi,
-  ListWatch,
-  makeInformer,
-  Watch,
-  PatchStrategy,
-  setHeaderOptions,
-  type Informer,
-  type KubeConfig,
-  type KubernetesObject,
-  type ObjectCache,
-  type V1Secret,
-} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import {
   CLUSTER_PROVIDER_CONFIG_KIND,
@@ -40,6 +25,8 @@ import type { ProviderMetrics } from './http.js';
 import { configKey, configNeededBy, inUseFinalizers, parseConfigKey, IN_USE_FINALIZER } from './usage.js';
 import type { PoolRegistry } from './pools.js';
 import { WorkQueue } from './queue.js';
+import { isConflict, isNotFound, type KubeClient } from './kube/client.js';
+import { Informer, type KubeObject } from './kube/informer.js';
 import { managedKinds, type ManagedKind } from './kinds.js';
 import { ADOPT_ANNOTATION } from './managed/ownership.js';
 import {
@@ -58,42 +45,44 @@ export interface ControllerOptions {
   readonly identity: string;
 }
 
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const base = { group: PROVIDER_GROUP, version: PROVIDER_VERSION };
+const GROUP_PATH = `/apis/${PROVIDER_GROUP}/${PROVIDER_VERSION}`;
+const segment = encodeURIComponent;
 
-function isNotFound(error: unknown): boolean {
-  return error instanceof ApiException && error.code === 404;
+/** The path of a namespaced object of the group (or its collection across namespaces, without a name). */
+function objectPath(plural: string, namespace?: string, name?: string): string {
+  if (namespace === undefined) return `${GROUP_PATH}/${plural}`;
+  return `${GROUP_PATH}/namespaces/${segment(namespace)}/${plural}${name === undefined ? '' : `/${segment(name)}`}`;
 }
 
-/** Reads a namespaced managed resource and writes its finalizers and status, for any kind of the group. */
+type CachedManaged = ManagedObject<unknown> & KubeObject;
+
+/**
+ * Reads a managed resource from the informer's cache (as controller-runtime's client does: no GET
+ * per reconcile) and writes its finalizers and status, for any kind of the group. What a write
+ * returns goes back to the cache, so the next read sees it before the watch does.
+ */
 function kubeManagedStore<O extends ManagedObject<unknown>>(
-  api: CustomObjectsApi,
+  client: KubeClient,
   plural: string,
+  cache: () => Informer<CachedManaged>,
 ): ManagedStore<O> {
   return {
-    get: async (namespace, name) => {
-      try {
-        return (await api.getNamespacedCustomObject({ ...base, namespace, plural, name })) as O;
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
-    },
+    get: (namespace, name) => Promise.resolve(cache().get(name, namespace) as O | undefined),
     setFinalizers: async (object, finalizers) => {
       const { namespace, name, resourceVersion } = object.metadata;
       // resourceVersion makes it a compare-and-swap: a concurrent edit gives 409 and a retry.
       const body = { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } };
-      return (await api.patchNamespacedCustomObject(
-        { ...base, namespace, plural, name, body },
-        mergePatch,
-      )) as O;
+      const updated = await client.mergePatch<O>(objectPath(plural, namespace, name), body);
+      cache().wrote(updated);
+      return updated;
     },
     patchStatus: async (object, statusPatch) => {
       const { namespace, name } = object.metadata;
       try {
-        await api.patchNamespacedCustomObjectStatus(
-          { ...base, namespace, plural, name, body: { status: statusPatch } },
-          mergePatch,
+        cache().wrote(
+          await client.mergePatch<CachedManaged>(`${objectPath(plural, namespace, name)}/status`, {
+            status: statusPatch,
+          }),
         );
       } catch (error) {
         if (!isNotFound(error)) throw error;
@@ -118,36 +107,33 @@ function splitQueueKey(key: string): { kind: string; namespace: string; objectKe
  * recorder writes them: Crossplane's RBAC manager grants a provider create on core `events`, not
  * on `events.k8s.io` (which shows the same Events). Failures are logged, never fatal.
  */
-function kubeEventRecorder(api: CoreV1Api, identity: string, log: Logger): EventRecorder {
+function kubeEventRecorder(client: KubeClient, identity: string, log: Logger): EventRecorder {
   return {
     record: (object, type, reason, note) => {
       const { namespace, name, uid, resourceVersion } = object.metadata;
-      const now = new Date();
-      void api
-        .createNamespacedEvent({
-          namespace,
-          body: {
-            // As client-go's recorder names them: <object>.<hex nanoseconds> (a random suffix instead).
-            metadata: {
-              name: `${name}.${Date.now().toString(16)}${randomBytes(4).toString('hex')}`,
-              namespace,
-            },
-            involvedObject: {
-              apiVersion: object.apiVersion,
-              kind: object.kind,
-              name,
-              namespace,
-              uid,
-              resourceVersion,
-            },
-            reason,
-            message: note.slice(0, 1024),
-            type,
-            source: { component: `${PROVIDER_GROUP}/provider`, host: identity.slice(0, 128) },
-            firstTimestamp: now,
-            lastTimestamp: now,
-            count: 1,
+      const now = new Date().toISOString();
+      void client
+        .create(`/api/v1/namespaces/${segment(namespace)}/events`, {
+          // As client-go's recorder names them: <object>.<hex nanoseconds> (a random suffix instead).
+          metadata: {
+            name: `${name}.${Date.now().toString(16)}${randomBytes(4).toString('hex')}`,
+            namespace,
           },
+          involvedObject: {
+            apiVersion: object.apiVersion,
+            kind: object.kind,
+            name,
+            namespace,
+            uid,
+            resourceVersion,
+          },
+          reason,
+          message: note.slice(0, 1024),
+          type,
+          source: { component: `${PROVIDER_GROUP}/provider`, host: identity.slice(0, 128) },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
         })
         .catch((error: unknown) =>
           log.warn({ object: `${namespace}/${name}`, reason, err: String(error) }, 'cannot record event'),
@@ -161,7 +147,14 @@ interface Dependencies {
   secrets: readonly SecretRef[];
 }
 
-type Unstructured = KubernetesObject & { spec?: unknown };
+type Unstructured = KubeObject & {
+  metadata?: { generation?: number; finalizers?: string[] };
+  spec?: unknown;
+};
+
+interface Secret extends KubeObject {
+  data?: Record<string, string>;
+}
 
 /** Reads and sets the finalizers of ProviderConfigs and ClusterProviderConfigs. */
 export interface ConfigFinalizers {
@@ -175,20 +168,15 @@ export interface ConfigFinalizers {
   ): Promise<void>;
 }
 
-function kubeConfigFinalizers(api: CustomObjectsApi): ConfigFinalizers {
-  const plural = (ref: ProviderConfigRef) =>
-    ref.kind === PROVIDER_CONFIG_KIND ? PLURALS.ProviderConfig : PLURALS.ClusterProviderConfig;
+function kubeConfigFinalizers(client: KubeClient): ConfigFinalizers {
+  const path = (ref: ProviderConfigRef, namespace: string | undefined) =>
+    ref.kind === PROVIDER_CONFIG_KIND
+      ? objectPath(PLURALS.ProviderConfig, namespace ?? '', ref.name)
+      : `${GROUP_PATH}/${PLURALS.ClusterProviderConfig}/${segment(ref.name)}`;
   return {
     get: async (ref, namespace) => {
       try {
-        return (await (ref.kind === PROVIDER_CONFIG_KIND
-          ? api.getNamespacedCustomObject({
-              ...base,
-              namespace: namespace ?? '',
-              plural: plural(ref),
-              name: ref.name,
-            })
-          : api.getClusterCustomObject({ ...base, plural: plural(ref), name: ref.name }))) as Unstructured;
+        return await client.get<Unstructured>(path(ref, namespace));
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
@@ -197,22 +185,13 @@ function kubeConfigFinalizers(api: CustomObjectsApi): ConfigFinalizers {
     set: async (ref, namespace, finalizers, resourceVersion) => {
       const body = { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } };
       try {
-        await (ref.kind === PROVIDER_CONFIG_KIND
-          ? api.patchNamespacedCustomObject(
-              { ...base, namespace: namespace ?? '', plural: plural(ref), name: ref.name, body },
-              mergePatch,
-            )
-          : api.patchClusterCustomObject({ ...base, plural: plural(ref), name: ref.name, body }, mergePatch));
+        await client.mergePatch(path(ref, namespace), body);
       } catch (error) {
         // Gone: nothing to protect any more.
         if (!isNotFound(error)) throw error;
       }
     },
   };
-}
-
-function isConflict(error: unknown): boolean {
-  return error instanceof ApiException && error.code === 409;
 }
 
 export class Controller {
@@ -228,26 +207,31 @@ export class Controller {
   private readonly uses = new Map<string, string>();
   /** Per config key: its generation, so a finalizer or status change does not requeue its users. */
   private readonly configGenerations = new Map<string, number | undefined>();
-  private readonly informers: Informer<KubernetesObject>[] = [];
+  private readonly informers: { stop(): Promise<void> }[] = [];
   /**
    * One watch per Secret a ProviderConfig or an object references, started when first read: the
    * provider caches those Secrets only, never every Secret of the cluster.
    */
-  private readonly secretWatches = new Map<string, { cache: ObjectCache<V1Secret>; synced: Promise<void> }>();
-  private providerConfigs!: ObjectCache<Unstructured>;
-  private clusterProviderConfigs!: ObjectCache<Unstructured>;
+  private readonly secretWatches = new Map<string, { cache: Informer<Secret>; synced: Promise<void> }>();
+  private readonly providerConfigs: Informer<Unstructured>;
+  private readonly clusterProviderConfigs: Informer<Unstructured>;
+  private readonly managedCaches = new Map<string, Informer<CachedManaged>>();
   private stopped = false;
   private synced = false;
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly client: KubeClient,
     private readonly pools: PoolRegistry,
     private readonly metrics: ProviderMetrics,
     private readonly log: Logger,
     private readonly options: ControllerOptions,
   ) {
-    const customObjects = kc.makeApiClient(CustomObjectsApi);
-    this.configFinalizers = kubeConfigFinalizers(customObjects);
+    this.configFinalizers = kubeConfigFinalizers(client);
+    this.providerConfigs = this.informer(objectPath(PLURALS.ProviderConfig), PLURALS.ProviderConfig);
+    this.clusterProviderConfigs = this.informer(
+      objectPath(PLURALS.ClusterProviderConfig),
+      PLURALS.ClusterProviderConfig,
+    );
     const configs: ConfigStore = {
       source: async (ref, objectNamespace) => this.source(ref, objectNamespace),
       markInUse: async (ref, objectNamespace) => this.markInUse(ref, objectNamespace),
@@ -259,10 +243,10 @@ export class Controller {
       },
     };
     const kinds = managedKinds({
-      store: (plural) => kubeManagedStore(customObjects, plural),
+      store: (plural) => kubeManagedStore(client, plural, () => this.managedCache(plural)),
       configs,
       databases: pools,
-      events: kubeEventRecorder(kc.makeApiClient(CoreV1Api), options.identity, log),
+      events: kubeEventRecorder(client, options.identity, log),
       pollMs: options.pollMs,
       dependencies: (kind, key, deps) => {
         const queued = `${kind}/${key}`;
@@ -283,6 +267,8 @@ export class Controller {
         ),
     });
     this.kinds = new Map(kinds.map((k) => [k.kind, k]));
+    for (const kind of kinds)
+      this.managedCaches.set(kind.plural, this.informer(objectPath(kind.plural), kind.plural));
     this.configQueue = this.makeConfigQueue();
     this.queue = new WorkQueue({
       concurrency: options.concurrency,
@@ -321,6 +307,27 @@ export class Controller {
           'reconcile failed; retrying with backoff',
         ),
     });
+  }
+
+  /** A list-watch cache whose failed watches are logged as they are retried. */
+  private informer<T extends KubeObject>(path: string, name: string, fieldSelector?: string): Informer<T> {
+    const informer = new Informer<T>(this.client, {
+      path,
+      fieldSelector,
+      onError: (error, retryInMs) =>
+        this.log.warn(
+          { informer: name, err: error instanceof Error ? error.message : String(error), retryInMs },
+          'watch failed; restarting',
+        ),
+    });
+    this.informers.push(informer);
+    return informer;
+  }
+
+  private managedCache(plural: string): Informer<CachedManaged> {
+    const cache = this.managedCaches.get(plural);
+    if (!cache) throw new Error(`no cache for ${plural}`);
+    return cache;
   }
 
   /** A queue of its own: a slow database never delays a ProviderConfig's finalizer. */
@@ -419,27 +426,20 @@ export class Controller {
   }
 
   /** The Secret from its own watch (a field selector on its name), started and listed on first use. */
-  private async watchedSecret(ref: SecretRef): Promise<V1Secret | undefined> {
+  private async watchedSecret(ref: SecretRef): Promise<Secret | undefined> {
     const key = `${ref.namespace}/${ref.name}`;
     let watch = this.secretWatches.get(key);
     if (!watch) {
-      const core = this.kc.makeApiClient(CoreV1Api);
-      const fieldSelector = `metadata.name=${ref.name}`;
-      const informer = new ListWatch<V1Secret>(
-        `/api/v1/namespaces/${ref.namespace}/secrets`,
-        new Watch(this.kc),
-        () => core.listNamespacedSecret({ namespace: ref.namespace, fieldSelector }),
-        false,
-        undefined,
-        fieldSelector,
+      const informer = this.informer<Secret>(
+        `/api/v1/namespaces/${segment(ref.namespace)}/secrets`,
+        `secret ${key}`,
+        `metadata.name=${ref.name}`,
       );
       for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, (s) => this.onSecret(s));
-      this.restartOnError(informer as unknown as Informer<KubernetesObject>, `secret ${key}`);
-      this.informers.push(informer as unknown as Informer<KubernetesObject>);
       const synced = informer.start().catch((error: unknown) => {
         // Not cached: the next read starts a new watch.
         this.secretWatches.delete(key);
-        void informer.stop().catch(() => undefined);
+        this.informers.splice(this.informers.indexOf(informer), 1);
         throw error;
       });
       watch = { cache: informer, synced };
@@ -449,7 +449,7 @@ export class Controller {
     return watch.cache.get(ref.name, ref.namespace);
   }
 
-  private onSecret(secret: V1Secret): void {
+  private onSecret(secret: Secret): void {
     const ns = secret.metadata?.namespace;
     const name = secret.metadata?.name;
     this.enqueueWhere(
@@ -459,38 +459,11 @@ export class Controller {
   }
 
   async start(): Promise<void> {
-    const customObjects = this.kc.makeApiClient(CustomObjectsApi);
-    const path = (plural: string) => `/apis/${PROVIDER_GROUP}/${PROVIDER_VERSION}/${plural}`;
-
-    const providerConfigs = makeInformer<Unstructured>(
-      this.kc,
-      path(PLURALS.ProviderConfig),
-      async () =>
-        (await customObjects.listCustomObjectForAllNamespaces({
-          ...base,
-          plural: PLURALS.ProviderConfig,
-        })) as never,
-    );
-    const clusterProviderConfigs = makeInformer<Unstructured>(
-      this.kc,
-      path(PLURALS.ClusterProviderConfig),
-      async () =>
-        (await customObjects.listClusterCustomObject({
-          ...base,
-          plural: PLURALS.ClusterProviderConfig,
-        })) as never,
-    );
+    const { providerConfigs, clusterProviderConfigs } = this;
     const managed = [...this.kinds.values()].map((kind) => ({
       kind,
-      informer: makeInformer<ManagedObject<unknown> & KubernetesObject>(
-        this.kc,
-        path(kind.plural),
-        async () =>
-          (await customObjects.listCustomObjectForAllNamespaces({ ...base, plural: kind.plural })) as never,
-      ),
+      informer: this.managedCache(kind.plural),
     }));
-    this.providerConfigs = providerConfigs;
-    this.clusterProviderConfigs = clusterProviderConfigs;
 
     const onConfig =
       (
@@ -534,17 +507,8 @@ export class Controller {
     }
 
     // Caches the reconcilers read from first, then the objects that need them.
-    const all = [
-      { informer: providerConfigs, name: PLURALS.ProviderConfig },
-      { informer: clusterProviderConfigs, name: PLURALS.ClusterProviderConfig },
-      ...managed.map((m) => ({ informer: m.informer, name: m.kind.plural })),
-    ];
-    for (const { informer, name } of all) {
-      const untyped = informer as unknown as Informer<KubernetesObject>;
-      this.informers.push(untyped);
-      this.restartOnError(untyped, name);
+    for (const informer of [providerConfigs, clusterProviderConfigs, ...managed.map((m) => m.informer)])
       await informer.start();
-    }
     this.synced = true;
     // Only now are the users of every config known: a config checked before its users were
     // listed would look unused and lose its finalizer.
@@ -586,24 +550,6 @@ export class Controller {
         this.queue.add(key);
       }
     }
-  }
-
-  private restartOnError(informer: Informer<KubernetesObject>, name: string): void {
-    let failures = 0;
-    const backoff = exponentialBackoff({ baseMs: 500, maxMs: 30_000, jitter: 0.2 });
-    informer.on('connect', () => (failures = 0));
-    informer.on('error', (error: unknown) => {
-      if (this.stopped) return;
-      failures++;
-      const delay = backoff(failures);
-      this.log.warn(
-        { informer: name, err: error instanceof Error ? error.message : String(error), retryInMs: delay },
-        'watch failed; restarting',
-      );
-      setTimeout(() => {
-        if (!this.stopped) informer.start().catch(() => undefined);
-      }, delay).unref();
-    });
   }
 
   /** Stops watching, lets running reconciles finish, closes the pools. */

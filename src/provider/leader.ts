@@ -1,13 +1,35 @@
 // Lease-based leader election (coordination.k8s.io/v1), as client-go does it: one replica holds
 // the Lease and renews it; the others take it over only after it has gone unrenewed for a whole
 // lease duration, measured on their own clock (so clock skew between nodes does not matter).
-import { ApiException, V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import { isNotFound, type KubeClient } from './kube/client.js';
+
+/** A coordination.k8s.io/v1 Lease, as far as leader election reads and writes it. */
+export interface Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    /** MicroTime: RFC 3339 with microseconds. */
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
 
 export interface LeaseClient {
-  read(): Promise<V1Lease | undefined>;
-  create(lease: V1Lease): Promise<V1Lease>;
-  replace(lease: V1Lease): Promise<V1Lease>;
+  read(): Promise<Lease | undefined>;
+  create(lease: Lease): Promise<Lease>;
+  replace(lease: Lease): Promise<Lease>;
 }
+
+/** A Kubernetes MicroTime: 2026-12-02T14:00:00.123000Z. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/Z$/, '000Z');
+}
+
+const instant = (time: string | undefined) => (time ? new Date(time).toISOString() : '');
 
 export interface ElectorOptions {
   readonly client: LeaseClient;
@@ -44,13 +66,13 @@ export class LeaderElector {
     const { client, identity, name, namespace } = this.opts;
     const now = this.opts.now();
     const durationSeconds = Math.ceil(this.opts.leaseDurationMs / 1000);
-    let current: V1Lease | undefined;
+    let current: Lease | undefined;
     try {
       current = await client.read();
     } catch {
       return false;
     }
-    const stamp = new V1MicroTime(now);
+    const stamp = microTime(now);
     if (!current) {
       try {
         await client.create({
@@ -65,7 +87,7 @@ export class LeaderElector {
             leaseTransitions: 0,
           },
         });
-        this.observe(`${identity}|${stamp.toISOString()}`, now);
+        this.observe(`${identity}|${instant(stamp)}`, now);
         return true;
       } catch {
         return false;
@@ -73,7 +95,7 @@ export class LeaderElector {
     }
     const spec = current.spec ?? {};
     const holder = spec.holderIdentity ?? '';
-    const record = `${holder}|${spec.renewTime ? new Date(spec.renewTime).toISOString() : ''}`;
+    const record = `${holder}|${instant(spec.renewTime)}`;
     if (record !== this.observedRecord) this.observe(record, now);
     const leaseMs = (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
     if (holder !== '' && holder !== identity && this.observedAt + leaseMs > now) return false;
@@ -90,7 +112,7 @@ export class LeaderElector {
             : { acquireTime: stamp, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }),
         },
       });
-      this.observe(`${identity}|${stamp.toISOString()}`, now);
+      this.observe(`${identity}|${instant(stamp)}`, now);
       return true;
     } catch {
       // A conflict: someone else renewed or took it between our read and write.
@@ -136,7 +158,7 @@ export class LeaderElector {
           ...current.spec,
           holderIdentity: '',
           leaseDurationSeconds: 1,
-          renewTime: new V1MicroTime(this.opts.now()),
+          renewTime: microTime(this.opts.now()),
         },
       });
     } catch {
@@ -163,17 +185,19 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** The LeaseClient over the API server. */
-export function kubeLeaseClient(api: CoordinationV1Api, namespace: string, name: string): LeaseClient {
+export function kubeLeaseClient(client: KubeClient, namespace: string, name: string): LeaseClient {
+  const collection = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
+  const path = `${collection}/${encodeURIComponent(name)}`;
   return {
     read: async () => {
       try {
-        return await api.readNamespacedLease({ name, namespace });
+        return await client.get<Lease>(path);
       } catch (error) {
-        if (error instanceof ApiException && error.code === 404) return undefined;
+        if (isNotFound(error)) return undefined;
         throw error;
       }
     },
-    create: (lease) => api.createNamespacedLease({ namespace, body: lease }),
-    replace: (lease) => api.replaceNamespacedLease({ name, namespace, body: lease }),
+    create: (lease) => client.create<Lease>(collection, lease),
+    replace: (lease) => client.replace<Lease>(path, lease),
   };
 }

@@ -2,12 +2,12 @@
 // and a graceful shutdown on SIGTERM/SIGINT.
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import type { CliIo } from '../shared/io.js';
 import { parseDuration } from '../shared/duration.js';
 import { Controller } from './controller.js';
-import { KeepAliveKubeConfig } from './kube-config.js';
+import { KubeClient } from './kube/client.js';
+import { loadKubeConnection } from './kube/config.js';
 import { ProviderMetrics, startHttp, type HealthServer } from './http.js';
 import { kubeLeaseClient, LeaderElector } from './leader.js';
 import { PoolRegistry } from './pools.js';
@@ -90,13 +90,6 @@ export function parseProviderFlags(
   };
 }
 
-function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KeepAliveKubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
-}
-
 export function providerLogger(io: CliIo, debug: boolean): Logger {
   return pino(
     {
@@ -131,7 +124,13 @@ export async function runProvider(argv: string[], io: CliIo, signal?: AbortSigna
     return 0;
   }
   const log = providerLogger(io, flags.debug);
-  const kc = loadKubeConfig(flags.kubeconfig);
+  let kube: KubeClient;
+  try {
+    kube = new KubeClient(loadKubeConnection({ path: flags.kubeconfig }));
+  } catch (error) {
+    io.stderr(`pgplane serve provider: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
   const identity = `${hostname()}_${process.pid}`;
   const pools = new PoolRegistry({
     max: flags.poolSize,
@@ -140,7 +139,7 @@ export async function runProvider(argv: string[], io: CliIo, signal?: AbortSigna
   });
   const queueStats = { current: () => ({ queued: 0, running: 0, waiting: 0 }) };
   const metrics = new ProviderMetrics({ pools: () => pools.stats(), queue: () => queueStats.current() });
-  const controller = new Controller(kc, pools, metrics, log, {
+  const controller = new Controller(kube, pools, metrics, log, {
     pollMs: flags.pollMs,
     concurrency: flags.concurrency,
     identity,
@@ -196,7 +195,7 @@ export async function runProvider(argv: string[], io: CliIo, signal?: AbortSigna
     if (flags.leaderElection) {
       const lease = { namespace: flags.leaderElectionNamespace, name: 'pgplane-grants-provider' };
       elector = new LeaderElector({
-        client: kubeLeaseClient(kc.makeApiClient(CoordinationV1Api), lease.namespace, lease.name),
+        client: kubeLeaseClient(kube, lease.namespace, lease.name),
         ...lease,
         identity,
         log,
@@ -222,6 +221,7 @@ export async function runProvider(argv: string[], io: CliIo, signal?: AbortSigna
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
     await http?.close();
+    kube.close();
   }
   log.info({ exitCode }, 'stopped');
   log.flush();

@@ -101,6 +101,12 @@ describe('loadKubeConnection from a kubeconfig', () => {
     expect(loadKubeConnection({ path, env: {} }).authorization()).toBe('Bearer absolute-token');
   });
 
+  it('with both token and tokenFile, uses the file (it can rotate), as client-go does', () => {
+    writeFile('conf/t', 'file-token');
+    const path = writeKubeconfig('conf/kubeconfig', { user: { token: 'inline-token', tokenFile: 't' } });
+    expect(loadKubeConnection({ path, env: {} }).authorization()).toBe('Bearer file-token');
+  });
+
   it('fails at load, naming the file, when the tokenFile is missing', () => {
     const path = writeKubeconfig('conf/kubeconfig', { user: { tokenFile: 'missing-token' } });
     expect(loadError({ path, env: {} }).message).toContain(join(dir, 'conf', 'missing-token'));
@@ -252,6 +258,12 @@ describe('loadKubeConnection precedence', () => {
     });
     expect(connection.source).toBe(first);
     expect(connection.authorization()).toBe('Bearer first-token');
+  });
+
+  it('$KUBECONFIG entries that do not exist are skipped', () => {
+    const real = writeKubeconfig('real', { user: { token: 'real-token' } });
+    const connection = loadKubeConnection({ env: { KUBECONFIG: `${join(dir, 'missing')}:${real}` } });
+    expect(connection.source).toBe(real);
   });
 
   it('the in-cluster service account wins over ~/.kube/config', () => {

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { V1Lease } from '@kubernetes/client-node';
-import { LeaderElector, type LeaseClient } from '../../src/provider/leader.js';
+import { LeaderElector, type Lease, type LeaseClient } from '../../src/provider/leader.js';
 
 /** An in-memory Lease with resourceVersion checks, like the API server's. */
-function memoryLease(): LeaseClient & { lease: () => V1Lease | undefined } {
-  let stored: V1Lease | undefined;
+function memoryLease(): LeaseClient & { lease: () => Lease | undefined } {
+  let stored: Lease | undefined;
   let version = 0;
-  const copy = (l: V1Lease): V1Lease => ({ ...l, metadata: { ...l.metadata }, spec: { ...l.spec } });
+  const copy = (l: Lease): Lease => ({ ...l, metadata: { ...l.metadata }, spec: { ...l.spec } });
   return {
     lease: () => stored,
     read: async () => (stored ? copy(stored) : undefined),
