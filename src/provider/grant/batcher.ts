@@ -95,26 +95,31 @@ export class GrantBatcher {
   }
 
   private async drain(key: string, lane: Lane): Promise<void> {
-    while (lane.pending.length > 0) {
-      const batch = takeBatch(lane);
-      await this.run(lane.database, batch);
-    }
+    while (lane.pending.length > 0) await this.runNext(lane);
     lane.running = false;
     this.lanes.delete(key);
   }
 
-  private async run(database: string, batch: readonly Pending[]): Promise<void> {
+  /**
+   * One batch on one connection. The batch is taken once the connection is ours: when the
+   * connection budget is spent on other databases, the Grants that come due while this database
+   * waits for it join the batch instead of each costing a batch (and a connection) of their own.
+   */
+  private async runNext(lane: Lane): Promise<void> {
     // The newest session: the same server and credentials for every Grant of the lane.
-    const session = batch.at(-1)!.session;
+    const session = lane.pending.at(-1)!.session;
+    let batch: Pending[] = [];
     try {
-      await session.withClient(database, async (client) => {
+      await session.withClient(lane.database, async (client) => {
+        batch = takeBatch(lane);
         for (const apply of [true, false]) {
           const group = batch.filter((p) => p.item.apply === apply);
           if (group.length > 0) await this.runGroup(client, group, apply);
         }
       });
     } catch (error) {
-      // Connecting failed: the same for every Grant of the batch.
+      // Connecting failed: the same for every Grant that was waiting for it.
+      if (batch.length === 0) batch = takeBatch(lane);
       for (const p of batch) p.reject(error);
     }
   }
