@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFunction } from '../../src/function/handler.js';
 import { ServingStatus, healthServiceDefinition } from '../../src/function/server/health.js';
 import { FUNCTION_SERVICE_NAME } from '../../src/function/server/server.js';
-import { serveFunction } from '../../src/cli/serve.js';
+import { serveFunction } from '../../src/cli/serve-function.js';
 import { buildRequest } from '../../src/render/render.js';
 import { exampleCases } from '../support/examples.js';
 import {
