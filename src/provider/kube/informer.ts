@@ -39,6 +39,16 @@ function keyOf(object: KubeObject): string {
 const versionOf = (object: KubeObject | undefined) => object?.metadata?.resourceVersion;
 
 /**
+ * The object as cached: without metadata.managedFields, which nothing here reads and which is
+ * often the largest part of an object (an entry per writer), as controller-runtime's caches drop it.
+ */
+function trimmed<T extends KubeObject>(object: T): T {
+  const metadata = object.metadata as (KubeObject['metadata'] & { managedFields?: unknown }) | undefined;
+  if (metadata?.managedFields !== undefined) delete metadata.managedFields;
+  return object;
+}
+
+/**
  * Whether version a is b or later. The API server's versions are etcd revisions (decimal); any
  * other pair is compared for equality only.
  */
@@ -88,7 +98,7 @@ export class Informer<T extends KubeObject> {
     // The watch may have delivered this version, and a newer one, before the caller got here.
     if (!this.cache.has(key) || version === undefined || atLeast(versionOf(this.cache.get(key)), version))
       return;
-    this.written.set(key, object);
+    this.written.set(key, trimmed(object));
   }
 
   /** Lists (rejects if that fails), then watches in the background until stop(). */
@@ -116,7 +126,7 @@ export class Informer<T extends KubeObject> {
         continue: next,
         fieldSelector: this.options.fieldSelector,
       });
-      items.push(...(page.items ?? []));
+      for (const item of page.items ?? []) items.push(trimmed(item));
       next = page.metadata?.continue || undefined;
       version = page.metadata?.resourceVersion ?? '';
     } while (next);
@@ -144,7 +154,7 @@ export class Informer<T extends KubeObject> {
       if (code === 410) throw new Gone();
       throw new Error(`watch ${this.options.path}: ${JSON.stringify(event.object).slice(0, 500)}`);
     }
-    const object = event.object as T;
+    const object = trimmed(event.object as T);
     const version = versionOf(object);
     if (version) this.resourceVersion = version;
     if (event.type === 'BOOKMARK') return;
