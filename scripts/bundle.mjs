@@ -7,23 +7,14 @@
 // (bench/peers measures it), which matters when Crossplane restarts or scales the function.
 // Tests, the Dockerfile and `npm run render` all run this same file.
 import { build } from 'esbuild';
+import { BUNDLE_OPTIONS } from './bundle-options.mjs';
 
 await build({
+  ...BUNDLE_OPTIONS,
   // The worker threads' entry file beside main.js, where main.ts looks for it.
   entryPoints: { main: 'src/cli/main.ts', 'function-worker': 'src/cli/function-worker.ts' },
   outdir: 'dist/cli',
-  bundle: true,
   splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
   sourcemap: true,
   chunkNames: 'chunks/[name]-[hash]',
-  // CommonJS dependencies call require(); give the ESM bundle one.
-  banner: {
-    js: "import { createRequire as __pgplaneCreateRequire } from 'node:module'; const require = __pgplaneCreateRequire(import.meta.url);",
-  },
-  // Optional native bindings the libraries probe for at run time; never installed here.
-  external: ['pg-native', 'cpu-features', 'ssh2'],
-  logLevel: 'warning',
 });

@@ -6,7 +6,8 @@
 //
 //   npm run bench:provider-peers -- [--sizes 50x5,500x20,2000x50|none] [--trials 2] [--poll 30s]
 //     [--steady 60] [--only pgplane|provider-sql] [--pgplane-src <checkout>]
-//     [--pgplane-args="--max-connections 10"] [--node-args="--max-semi-space-size=2"]
+//     [--pgplane-args="--max-connections 10"] [--node-args="--max-semi-space-size=2"] (default: the
+//     node flags of the Dockerfile's provider ENTRYPOINT; --node-args= for none)
 //     [--heap-snapshot <dir>] [--logs <dir>] [--semantics off] [--out results.json]
 //
 // --pgplane-src runs another checkout's provider (e.g. before a change) under the same harness;
@@ -28,6 +29,8 @@ import {
 import { build } from 'esbuild';
 import pg from 'pg';
 import { runSemantics, SEMANTICS_SETUP, type Outcome } from './semantics.js';
+import { BUNDLE_OPTIONS } from '../../scripts/bundle-options.mjs';
+import { imageCommand } from '../../test/support/dockerfile.js';
 import {
   applyCrdFile,
   installKubeTools,
@@ -91,7 +94,10 @@ function installProviderSql(): { bin: string; crds: string } {
   return { bin, crds };
 }
 
-/** pgplane's provider as one bundle (what the image runs), from `src` (this checkout or another). */
+/**
+ * pgplane's provider as one bundle built as dist/cli is (scripts/bundle-options.mjs), from `src`
+ * (this checkout or another); it runs with the node flags of the provider image's ENTRYPOINT.
+ */
 async function bundlePgplane(src: string): Promise<string> {
   const dir = join(tmpdir(), `pgplane-provider-peers-${process.pid}`);
   mkdirSync(dir, { recursive: true });
@@ -105,18 +111,10 @@ process.exitCode = await runProvider(process.argv.slice(2), io);
   );
   const outfile = join(dir, 'provider.mjs');
   await build({
+    ...BUNDLE_OPTIONS,
     entryPoints: [entry],
     outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-    external: ['pg-native', 'cpu-features', 'ssh2'],
     nodePaths: [join(root, 'node_modules')],
-    logLevel: 'warning',
   });
   return outfile;
 }
@@ -623,7 +621,7 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       'pgplane-src': { type: 'string', default: root },
       'pgplane-args': { type: 'string', default: '' },
-      'node-args': { type: 'string', default: '' },
+      'node-args': { type: 'string' },
       'heap-snapshot': { type: 'string' },
       logs: { type: 'string' },
       semantics: { type: 'string', default: 'on' },
@@ -640,6 +638,11 @@ async function main(): Promise<void> {
   const pollSeconds = Number(/^(\d+)s$/.exec(values.poll)?.[1] ?? NaN);
   if (!Number.isFinite(pollSeconds)) throw new Error('--poll takes seconds, e.g. 30s');
   const providers = values.only ? PROVIDERS.filter((p) => p === values.only) : PROVIDERS;
+  // The node flags the provider image runs with, unless told otherwise.
+  const nodeArgs =
+    values['node-args'] !== undefined
+      ? values['node-args'].split(' ').filter(Boolean)
+      : imageCommand(values['pgplane-src'], 'provider').nodeFlags;
 
   const { bin: providerSqlBin, crds } = installProviderSql();
   const pgplaneBundle = await bundlePgplane(values['pgplane-src']);
@@ -664,7 +667,7 @@ async function main(): Promise<void> {
       providerSqlBin,
       pgplaneBundle,
       pgplaneArgs: values['pgplane-args'].split(' ').filter(Boolean),
-      nodeArgs: values['node-args'].split(' ').filter(Boolean),
+      nodeArgs,
       pollSeconds,
       steadySeconds: Number(values.steady),
       heapSnapshotDir,
@@ -714,7 +717,7 @@ async function main(): Promise<void> {
     await cluster.stop();
     rmSync(dirname(pgplaneBundle), { recursive: true, force: true });
   }
-  const text = `${report(all, sizes)}\n${semanticsReport(semantics, pollSeconds)}\n\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()}; poll ${pollSeconds}s; pgplane args: ${values['pgplane-args'] || '(defaults)'}\n`;
+  const text = `${report(all, sizes)}\n${semanticsReport(semantics, pollSeconds)}\n\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()}; poll ${pollSeconds}s; pgplane args: ${values['pgplane-args'] || '(defaults)'}; node flags: ${nodeArgs.join(' ') || '(none)'}\n`;
   process.stdout.write(text);
   if (values.out)
     writeFileSync(
