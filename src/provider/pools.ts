@@ -19,6 +19,12 @@ export interface PoolOptions {
   readonly connectionTimeoutMs: number;
   /** Close connections idle this long. */
   readonly idleTimeoutMs: number;
+  /**
+   * The session's statement_timeout and lock_timeout: what bounds every read (snapshots, the
+   * drift check's fingerprint). Writes set their own, tighter, inside their transaction.
+   */
+  readonly statementTimeoutMs: number;
+  readonly lockTimeoutMs: number;
   readonly applicationName: string;
   /** Called with a connection-level error (a backend died while idle): the lane's label and a scrubbed message. */
   readonly onError?: (label: string, message: string) => void;
@@ -31,6 +37,8 @@ const DEFAULT_POOL_OPTIONS: PoolOptions = {
   maxConnections: 10,
   connectionTimeoutMs: 10_000,
   idleTimeoutMs: 30_000,
+  statementTimeoutMs: 30_000,
+  lockTimeoutMs: 10_000,
   applicationName: 'pgplane-provider',
 };
 
@@ -124,6 +132,8 @@ export class PoolRegistry {
         database,
         ssl: connection.ssl,
         connectionTimeoutMillis: this.options.connectionTimeoutMs,
+        statement_timeout: this.options.statementTimeoutMs,
+        lock_timeout: this.options.lockTimeoutMs,
         application_name: this.options.applicationName,
       },
       secretValues: connection.secretValues,

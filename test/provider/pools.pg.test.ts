@@ -118,4 +118,33 @@ describe('PoolRegistry connection budget', () => {
       await pools.closeAll();
     }
   });
+
+  it('bounds every statement of its sessions: statement_timeout 30s and lock_timeout 10s by default', async () => {
+    const pools = new PoolRegistry({ max: 1, maxConnections: 1, applicationName: APP });
+    try {
+      const settings = await pools.withClient(connection, DATABASES[0]!, async (c) => {
+        const { rows } = await c.query<{ statement: string; lock: string }>(
+          "SELECT current_setting('statement_timeout') AS statement, current_setting('lock_timeout') AS lock",
+        );
+        return rows[0];
+      });
+      expect(settings).toEqual({ statement: '30s', lock: '10s' });
+      // And a read that runs longer is cancelled by the server, not left running.
+      const slow = new PoolRegistry({
+        max: 1,
+        maxConnections: 1,
+        applicationName: APP,
+        statementTimeoutMs: 200,
+      });
+      try {
+        await expect(
+          slow.withClient(connection, DATABASES[0]!, (c) => c.query('SELECT pg_sleep(5)')),
+        ).rejects.toThrow(/canceling statement due to statement timeout/);
+      } finally {
+        await slow.closeAll();
+      }
+    } finally {
+      await pools.closeAll();
+    }
+  });
 });
