@@ -2,12 +2,17 @@
 // JSON they are (no typed serializer to copy or drop fields), errors as the API server's Status.
 // config.ts says why it is not @kubernetes/client-node.
 //
-// One agent serves every request, so a reconcile's GET, patches and Event reuse warm TLS
-// connections (a handshake per request had been 40 % of the provider's CPU); it is rebuilt when
-// the TLS material changes (a rotated client certificate). Every request but a watch is bounded by
+// Requests share a few kept-alive connections, so a reconcile's patches and Event reuse warm TLS
+// connections (a handshake per request had been 40 % of the provider's CPU); the agents are
+// rebuilt when the TLS material changes (a rotated client certificate). Every request but a watch is bounded by
 // a timeout; a watch is bounded by the server's timeoutSeconds plus a margin, so a connection that
 // died silently is noticed.
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type AgentOptions as HttpAgentOptions,
+  type IncomingMessage,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { isObject } from '../../shared/json.js';
 import type { KubeConnection, KubeTls } from './config.js';
@@ -74,13 +79,27 @@ function statusError(method: string, path: string, status: number, text: string)
   );
 }
 
+/**
+ * Requests share a few kept-alive connections (each TLS connection holds buffers of its own, and
+ * the API server answers in milliseconds, so more would only cost memory); each watch has its own
+ * connection for as long as it runs, so a long watch never takes a request's place.
+ */
+const REQUEST_SOCKETS = 8;
+
+interface Agents {
+  readonly material: string;
+  readonly requests: HttpAgent;
+  readonly watches: HttpAgent;
+}
+
+type Use = 'requests' | 'watches';
+
 export class KubeClient {
-  private shared: { readonly material: string; readonly agent: HttpsAgent } | undefined;
-  private readonly plainAgent = new HttpAgent({ keepAlive: true });
+  private agents: Agents | undefined;
 
   constructor(readonly connection: KubeConnection) {}
 
-  private options(method: string, path: string, headers: Record<string, string>): RequestOptions {
+  private options(method: string, path: string, headers: Record<string, string>, use: Use): RequestOptions {
     const { server } = this.connection;
     const authorization = this.connection.authorization();
     return {
@@ -94,17 +113,25 @@ export class KubeClient {
         ...headers,
         ...(authorization ? { Authorization: authorization } : {}),
       },
-      agent: server.protocol === 'https:' ? this.agent(this.connection.tls()) : this.plainAgent,
+      agent: this.agent(server.protocol === 'https:' ? this.connection.tls() : undefined)[use],
     };
   }
 
-  private agent(tls: KubeTls): HttpsAgent {
-    const material = JSON.stringify([tls.ca, tls.cert, tls.key, tls.servername, tls.rejectUnauthorized]);
-    if (this.shared?.material !== material) {
-      this.shared?.agent.destroy();
-      this.shared = { material, agent: new HttpsAgent({ ...tls, keepAlive: true }) };
+  private agent(tls: KubeTls | undefined): Agents {
+    const material = JSON.stringify(
+      tls ? [tls.ca, tls.cert, tls.key, tls.servername, tls.rejectUnauthorized] : null,
+    );
+    if (this.agents?.material !== material) {
+      this.close();
+      const make = (options: HttpAgentOptions) =>
+        tls ? new HttpsAgent({ ...tls, ...options }) : new HttpAgent(options);
+      this.agents = {
+        material,
+        requests: make({ keepAlive: true, maxSockets: REQUEST_SOCKETS, maxFreeSockets: REQUEST_SOCKETS }),
+        watches: make({ keepAlive: false }),
+      };
     }
-    return this.shared.agent;
+    return this.agents;
   }
 
   private send(
@@ -113,15 +140,17 @@ export class KubeClient {
     body: string | undefined,
     headers: Record<string, string>,
     timeoutMs: number,
-    signal?: AbortSignal,
+    watch?: { readonly signal: AbortSignal },
   ): Promise<IncomingMessage> {
-    const options = this.options(method, path, {
-      ...headers,
-      ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}),
-    });
+    const options = this.options(
+      method,
+      path,
+      { ...headers, ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}) },
+      watch ? 'watches' : 'requests',
+    );
     const send = options.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      const req = send({ ...options, ...(signal ? { signal } : {}) }, resolve);
+      const req = send({ ...options, ...(watch ? { signal: watch.signal } : {}) }, resolve);
       req.setTimeout(timeoutMs, () =>
         req.destroy(
           new Error(`${method} ${path.split('?')[0]}: no response from the API server in ${timeoutMs} ms`),
@@ -191,7 +220,9 @@ export class KubeClient {
     let response: IncomingMessage;
     try {
       // Silence longer than the server's own timeout plus a minute: the connection is dead.
-      response = await this.send('GET', full, undefined, {}, (query.timeoutSeconds + 60) * 1000, signal);
+      response = await this.send('GET', full, undefined, {}, (query.timeoutSeconds + 60) * 1000, {
+        signal,
+      });
     } catch (error) {
       if (signal.aborted) return;
       throw error;
@@ -223,7 +254,8 @@ export class KubeClient {
 
   /** Closes the kept-alive connections (at shutdown). */
   close(): void {
-    this.shared?.agent.destroy();
-    this.plainAgent.destroy();
+    this.agents?.requests.destroy();
+    this.agents?.watches.destroy();
+    this.agents = undefined;
   }
 }
