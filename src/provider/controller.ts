@@ -41,6 +41,8 @@ import type { ConfigStore } from './session.js';
 
 export interface ControllerOptions {
   readonly pollMs: number;
+  /** --drift-check: how often each database's catalog fingerprint is compared; 0: off. */
+  readonly driftCheckMs: number;
   readonly concurrency: number;
   readonly identity: string;
 }
@@ -248,6 +250,14 @@ export class Controller {
       databases: pools,
       events: kubeEventRecorder(client, options.identity, log),
       pollMs: options.pollMs,
+      driftCheckMs: options.driftCheckMs,
+      requeue: (kind, keys) => {
+        for (const key of keys) this.queue.add(`${kind}/${key}`);
+        this.log.info(
+          { kind, objects: keys.length },
+          'catalog changed between polls; reconciling its objects',
+        );
+      },
       dependencies: (kind, key, deps) => {
         const queued = `${kind}/${key}`;
         if (deps) this.dependencies.set(queued, deps);
@@ -556,6 +566,7 @@ export class Controller {
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.all(this.informers.map((i) => i.stop().catch(() => undefined)));
+    for (const kind of this.kinds.values()) kind.reconciler.close?.();
     await Promise.all([this.queue.shutdown(), this.configQueue.shutdown()]);
     await this.pools.closeAll();
   }

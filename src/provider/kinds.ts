@@ -22,6 +22,8 @@ interface KindReconciler {
   reconcile(key: string): Promise<ReconcileReport>;
   /** The group an object polls with (a Grant's database), or undefined to poll on its own. */
   pollGroup?(key: string): string | undefined;
+  /** Stops whatever the kind runs besides reconciles (the Grant's drift check). */
+  close?(): void;
 }
 
 export interface ManagedKind {
@@ -37,6 +39,10 @@ export interface KindDeps {
   readonly databases: Databases;
   readonly events: EventRecorder;
   readonly pollMs: number;
+  /** --drift-check for Grants; 0: off. */
+  readonly driftCheckMs: number;
+  /** Reconcile these objects of a kind now ("namespace/name" keys). */
+  readonly requeue: (kind: string, keys: readonly string[]) => void;
   readonly now?: () => Date;
   /** What an object (by kind and "namespace/name") connects through, so changes to it re-reconcile the object. */
   readonly dependencies: (kind: string, key: string, deps: ConfigDependencies | undefined) => void;
@@ -51,6 +57,8 @@ export function managedKinds(deps: KindDeps): ManagedKind[] {
     databases: deps.databases,
     events: deps.events,
     pollMs: deps.pollMs,
+    driftCheckMs: deps.driftCheckMs,
+    requeue: (keys) => deps.requeue('Grant', keys),
     ...(deps.now ? { now: deps.now } : {}),
     observer: {
       ...deps.grantMetrics,

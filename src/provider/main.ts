@@ -17,8 +17,11 @@ export const PROVIDER_USAGE = `Usage: pgplane serve provider [flags]
 Runs the grants provider: reconciles grants.pgplane.io Grants against PostgreSQL.
 
 Flags:
-  --kubeconfig <path>            Kubeconfig to use (default: in-cluster, then $KUBECONFIG / ~/.kube/config).
+  --kubeconfig <path>            Kubeconfig to use (default: $KUBECONFIG, else the in-cluster service
+                                 account, else ~/.kube/config).
   --poll <duration>              How often each Grant is checked for drift (default 10m).
+  --drift-check <duration>       How often each database's catalog fingerprint is compared between
+                                 polls; a change reconciles its Grants at once (default 30s; 0: off).
   --concurrency <n>              Grants reconciled at once (default 50). Alias: --max-reconcile-rate.
                                  The Grants of one database that are due together share one
                                  snapshot and one transaction, so this bounds API-server work.
@@ -35,6 +38,7 @@ Flags:
 export interface ProviderFlags {
   readonly kubeconfig: string | undefined;
   readonly pollMs: number;
+  readonly driftCheckMs: number;
   readonly concurrency: number;
   readonly poolSize: number;
   readonly maxConnections: number;
@@ -51,6 +55,17 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
   return n;
 }
 
+/** A Go-style duration flag in milliseconds ("0" is zero, as in Go). */
+function durationMs(name: string, text: string): number {
+  if (text === '0') return 0;
+  try {
+    const d = parseDuration(text);
+    return d.seconds * 1000 + Math.floor(d.nanos / 1e6);
+  } catch {
+    throw new Error(`--${name} takes a duration such as 30s, 10m or 1h30m, got "${text}"`);
+  }
+}
+
 export function parseProviderFlags(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
@@ -61,6 +76,7 @@ export function parseProviderFlags(
     options: {
       kubeconfig: { type: 'string' },
       poll: { type: 'string' },
+      'drift-check': { type: 'string' },
       concurrency: { type: 'string' },
       'max-reconcile-rate': { type: 'string' },
       'pool-size': { type: 'string' },
@@ -73,12 +89,15 @@ export function parseProviderFlags(
     },
   });
   if (values.help) return 'help';
-  const poll = parseDuration(values.poll ?? '10m');
-  const pollMs = poll.seconds * 1000 + Math.floor(poll.nanos / 1e6);
+  const pollMs = durationMs('poll', values.poll ?? '10m');
   if (pollMs < 1000) throw new Error(`--poll must be at least 1s, got "${values.poll}"`);
+  const driftCheckMs = durationMs('drift-check', values['drift-check'] ?? '30s');
+  if (driftCheckMs !== 0 && driftCheckMs < 1000)
+    throw new Error(`--drift-check must be 0 (off) or at least 1s, got "${values['drift-check']}"`);
   return {
     kubeconfig: values.kubeconfig,
     pollMs,
+    driftCheckMs,
     concurrency: positiveInt('concurrency', values.concurrency ?? values['max-reconcile-rate'], 50),
     poolSize: positiveInt('pool-size', values['pool-size'], 2),
     maxConnections: positiveInt('max-connections', values['max-connections'], 10),
@@ -141,6 +160,7 @@ export async function runProvider(argv: string[], io: CliIo, signal?: AbortSigna
   const metrics = new ProviderMetrics({ pools: () => pools.stats(), queue: () => queueStats.current() });
   const controller = new Controller(kube, pools, metrics, log, {
     pollMs: flags.pollMs,
+    driftCheckMs: flags.driftCheckMs,
     concurrency: flags.concurrency,
     identity,
   });
@@ -175,6 +195,7 @@ export async function runProvider(argv: string[], io: CliIo, signal?: AbortSigna
       {
         metricsPort: http.port,
         poll: `${flags.pollMs}ms`,
+        driftCheck: flags.driftCheckMs === 0 ? 'off' : `${flags.driftCheckMs}ms`,
         concurrency: flags.concurrency,
         poolSize: flags.poolSize,
         maxConnections: flags.maxConnections,

@@ -12,6 +12,7 @@ import {
   reconcile as engineReconcile,
   type ReconcileResult,
 } from '../../grants/index.js';
+import type { Queryable } from '../../grants/observe.js';
 import type { Scrub, Session } from '../session.js';
 
 /** The grants engine's reconcile (a stand-in in tests). */
@@ -58,13 +59,31 @@ const GATHER_MS = 25;
 /** Enough to amortise the snapshot, few enough that one statement block stays readable in an error. */
 const MAX_BATCH = 200;
 
+/** Told after each batch what the database's catalog looks like (catalog-watch.ts). */
+export interface BatchWatcher {
+  fingerprint(client: Queryable): Promise<string>;
+  observed(
+    lane: string,
+    session: Session,
+    database: string,
+    grantKeys: readonly string[],
+    fingerprint: string,
+  ): void;
+}
+
 export class GrantBatcher {
   private readonly lanes = new Map<string, Lane>();
 
   constructor(
     private readonly engine: Engine,
     private readonly wrap: EngineCall,
+    private readonly watcher?: BatchWatcher,
   ) {}
+
+  /** True while a batch of this lane is gathering or running. */
+  busy(lane: string): boolean {
+    return this.lanes.get(lane)?.running ?? false;
+  }
 
   /** Reconciles this Grant in the next batch of its database; resolves when that batch is done. */
   submit(session: Session, item: BatchItem): Promise<BatchOutcome> {
@@ -95,7 +114,7 @@ export class GrantBatcher {
   }
 
   private async drain(key: string, lane: Lane): Promise<void> {
-    while (lane.pending.length > 0) await this.runNext(lane);
+    while (lane.pending.length > 0) await this.runNext(key, lane);
     lane.running = false;
     this.lanes.delete(key);
   }
@@ -105,18 +124,34 @@ export class GrantBatcher {
    * connection budget is spent on other databases, the Grants that come due while this database
    * waits for it join the batch instead of each costing a batch (and a connection) of their own.
    */
-  private async runNext(lane: Lane): Promise<void> {
+  private async runNext(key: string, lane: Lane): Promise<void> {
     // The newest session: the same server and credentials for every Grant of the lane.
     const session = lane.pending.at(-1)!.session;
     let batch: Pending[] = [];
+    // Settled once the batch is over, fingerprint included: when a Grant's reconcile returns, the
+    // drift check already compares against the catalog its apply left.
+    const settled: (() => void)[] = [];
     try {
       await session.withClient(lane.database, async (client) => {
         batch = takeBatch(lane);
         for (const apply of [true, false]) {
           const group = batch.filter((p) => p.item.apply === apply);
-          if (group.length > 0) await this.runGroup(client, group, apply);
+          if (group.length > 0) settled.push(...(await this.runGroup(client, group, apply)));
+        }
+        if (this.watcher) {
+          // What the catalog looks like now the batch is done, on the same connection.
+          const fingerprint = await this.watcher.fingerprint(client).catch(() => undefined);
+          if (fingerprint !== undefined)
+            this.watcher.observed(
+              key,
+              session,
+              lane.database,
+              batch.map((p) => p.item.name),
+              fingerprint,
+            );
         }
       });
+      for (const settle of settled) settle();
     } catch (error) {
       // Connecting failed: the same for every Grant that was waiting for it.
       if (batch.length === 0) batch = takeBatch(lane);
@@ -124,7 +159,12 @@ export class GrantBatcher {
     }
   }
 
-  private async runGroup(client: ApplyClient, group: readonly Pending[], apply: boolean): Promise<void> {
+  /** Reconciles a group; resolves to how each of its Grants is to be settled. */
+  private async runGroup(
+    client: ApplyClient,
+    group: readonly Pending[],
+    apply: boolean,
+  ): Promise<(() => void)[]> {
     let outcomes: Map<string, BatchOutcome> | undefined;
     if (group.length > 1) {
       try {
@@ -136,17 +176,19 @@ export class GrantBatcher {
       }
     }
     if (outcomes) {
-      for (const p of group) p.resolve(outcomes.get(p.item.name)!);
-      return;
+      const together = outcomes;
+      return group.map((p) => () => p.resolve(together.get(p.item.name)!));
     }
+    const settle: (() => void)[] = [];
     for (const p of group) {
       try {
         const alone = await this.reconcileTogether(client, [p], apply);
-        p.resolve(alone.get(p.item.name)!);
+        settle.push(() => p.resolve(alone.get(p.item.name)!));
       } catch (error) {
-        p.reject(error);
+        settle.push(() => p.reject(error));
       }
     }
+    return settle;
   }
 
   private async reconcileTogether(

@@ -19,7 +19,9 @@ import type {
 import { errorMessage, oneLine, ReconcileFailure } from '../managed/messages.js';
 import { parsedSpec } from '../managed/parse.js';
 import { openSession, withSession, type Scrub, type SessionDeps } from '../session.js';
+import { catalogFingerprint } from '../../grants/fingerprint.js';
 import { GrantBatcher, type Engine } from './batcher.js';
+import { CatalogWatch } from './catalog-watch.js';
 import { changeCounts, describeDrift, driftObservation, driftSummary } from './drift.js';
 
 /** Counters the metrics endpoint exposes. */
@@ -34,6 +36,10 @@ export interface GrantClientDeps extends SessionDeps {
   readonly onRetry?: ((database: string, attempt: number, message: string) => void) | undefined;
   readonly now: () => Date;
   readonly metrics?: GrantMetricsObserver | undefined;
+  /** --drift-check: how often each database's catalog fingerprint is compared; 0 turns it off. */
+  readonly driftCheckMs?: number | undefined;
+  /** Reconcile these Grants now (their database's catalog changed between polls). */
+  readonly requeue?: ((keys: readonly string[]) => void) | undefined;
 }
 
 type GrantRequest = ExternalRequest<GrantParameters, GrantObservation>;
@@ -52,6 +58,7 @@ export class GrantClient implements ExternalClient<GrantParameters, GrantObserva
   readonly wording = wording;
   private readonly batcher: GrantBatcher;
   private readonly databases = new Map<string, string>();
+  private readonly watch: CatalogWatch | undefined;
 
   constructor(private readonly deps: GrantClientDeps) {
     const engine: Engine = (client, grants, options) =>
@@ -59,7 +66,31 @@ export class GrantClient implements ExternalClient<GrantParameters, GrantObserva
         ...options,
         onRetry: (attempt, message) => deps.onRetry?.(grants[0]?.parameters.database ?? '', attempt, message),
       });
-    this.batcher = new GrantBatcher(engine, (item, scrub, call) => this.run(item.parameters, scrub, call));
+    const requeue = deps.requeue;
+    this.watch =
+      deps.driftCheckMs && requeue
+        ? new CatalogWatch({
+            intervalMs: deps.driftCheckMs,
+            fingerprint: catalogFingerprint,
+            busy: (lane) => this.batcher.busy(lane),
+            onChanged: (keys) => requeue(keys),
+          })
+        : undefined;
+    const watch = this.watch;
+    this.batcher = new GrantBatcher(
+      engine,
+      (item, scrub, call) => this.run(item.parameters, scrub, call),
+      watch && {
+        fingerprint: catalogFingerprint,
+        observed: (lane, session, database, keys, fingerprint) =>
+          watch.observed(lane, session, database, keys, fingerprint),
+      },
+    );
+  }
+
+  /** Stops the drift check's timer (at shutdown). */
+  close(): void {
+    this.watch?.stop();
   }
 
   parse(object: ManagedObject<GrantObservation>, key: string): Parsed<GrantParameters> {
@@ -76,6 +107,7 @@ export class GrantClient implements ExternalClient<GrantParameters, GrantObserva
 
   forget(key: string): void {
     this.databases.delete(key);
+    this.watch?.forget(key);
     this.deps.dependencies?.(key, undefined);
   }
 

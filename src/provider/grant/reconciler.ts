@@ -34,6 +34,10 @@ export interface ReconcilerDeps {
   readonly now?: () => Date;
   /** How long until a healthy Grant is checked for drift again. */
   readonly pollMs: number;
+  /** How often each database's catalog fingerprint is compared between polls; 0 or unset: never. */
+  readonly driftCheckMs?: number | undefined;
+  /** Reconcile these Grants now (object keys). */
+  readonly requeue?: ((keys: readonly string[]) => void) | undefined;
   readonly observer?: ReconcileObserver;
 }
 
@@ -53,6 +57,8 @@ export class GrantReconciler {
       dependencies: observer?.dependencies ? (key, d) => observer.dependencies?.(key, d) : undefined,
       onRetry: (database, attempt, message) =>
         observer?.concurrentUpdateRetried?.(database, attempt, message),
+      driftCheckMs: deps.driftCheckMs,
+      requeue: deps.requeue,
     }));
     this.managed = new ManagedReconciler({
       store: deps.grants,
@@ -65,6 +71,11 @@ export class GrantReconciler {
 
   reconcile(key: string): Promise<ReconcileReport> {
     return this.managed.reconcile(key);
+  }
+
+  /** Stops the drift check (at shutdown). */
+  close(): void {
+    this.client.close();
   }
 
   /** The group a Grant polls with (its database), so a no-op poll is one snapshot per database. */
