@@ -5,31 +5,18 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GrantParameters } from '../../src/api/grant.js';
 import { reconcile } from '../../src/grants/index.js';
-import type { ServerConnection } from '../../src/provider/connection.js';
 import { GrantBatcher, type Engine } from '../../src/provider/grant/batcher.js';
 import { PoolRegistry } from '../../src/provider/pools.js';
 import type { Session } from '../../src/provider/session.js';
+import { LOCAL, localConnection } from './support/local-server.js';
 
-const LOCAL = { host: '127.0.0.1', port: 5432, user: 'postgres' };
 const TAG = `pgplane_batch_${process.pid}`;
 const DB = TAG;
 // A grantor that may pass on SELECT on public.open but holds nothing on public.closed.
 const GRANTOR = `${TAG}_grantor`;
 const ROLES = [1, 2, 3].map((i) => `${TAG}_r${i}`);
 
-const connection: ServerConnection = {
-  host: LOCAL.host,
-  port: LOCAL.port,
-  user: GRANTOR,
-  password: 'unused-with-trust',
-  sslmode: 'disable',
-  ssl: false,
-  defaultDatabase: 'postgres',
-  credentialsFingerprint: 'fingerprint',
-  shown: { host: LOCAL.host, port: String(LOCAL.port), user: '<username>' },
-  secret: { namespace: 'test', name: 'pg' },
-  secretValues: [],
-};
+const connection = localConnection(GRANTOR);
 
 let admin: pg.Client;
 let pools: PoolRegistry;

@@ -7,32 +7,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GrantParameters } from '../../src/api/grant.js';
 import { catalogFingerprint } from '../../src/grants/fingerprint.js';
 import { reconcile } from '../../src/grants/index.js';
-import type { ServerConnection } from '../../src/provider/connection.js';
 import { GrantBatcher } from '../../src/provider/grant/batcher.js';
 import { CatalogWatch } from '../../src/provider/grant/catalog-watch.js';
 import { PoolRegistry } from '../../src/provider/pools.js';
 import type { Session } from '../../src/provider/session.js';
+import { LOCAL, localConnection } from './support/local-server.js';
 
-const LOCAL = { host: '127.0.0.1', port: 5432, user: 'postgres' };
 const TAG = `pgplane_watch_${process.pid}`;
 const DB = TAG;
 // A hostile name: quotes, a space and a semicolon.
 const ROLE = `${TAG} "r"; x`;
 const OTHER = `${TAG}_other`;
 
-const connection: ServerConnection = {
-  host: LOCAL.host,
-  port: LOCAL.port,
-  user: LOCAL.user,
-  password: 'unused-with-trust',
-  sslmode: 'disable',
-  ssl: false,
-  defaultDatabase: 'postgres',
-  credentialsFingerprint: 'fingerprint',
-  shown: { host: LOCAL.host, port: String(LOCAL.port), user: '<username>' },
-  secret: { namespace: 'test', name: 'pg' },
-  secretValues: [],
-};
+const connection = localConnection();
 
 let admin: pg.Client;
 let db: pg.Client;

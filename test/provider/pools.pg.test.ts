@@ -3,27 +3,14 @@
 // from the provider; a connection that failed is not handed out again; idle ones close.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerConnection } from '../../src/provider/connection.js';
 import { PoolRegistry } from '../../src/provider/pools.js';
+import { LOCAL, localConnection } from './support/local-server.js';
 
-const LOCAL = { host: '127.0.0.1', port: 5432, user: 'postgres' };
 const TAG = `pgplane_pools_${process.pid}`;
 const DATABASES = Array.from({ length: 5 }, (_, i) => `${TAG}_${i}`);
 const APP = `pgplane-pools-test-${process.pid}`;
 
-const connection: ServerConnection = {
-  host: LOCAL.host,
-  port: LOCAL.port,
-  user: LOCAL.user,
-  password: 'unused-with-trust',
-  sslmode: 'disable',
-  ssl: false,
-  defaultDatabase: 'postgres',
-  credentialsFingerprint: 'fingerprint',
-  shown: { host: LOCAL.host, port: String(LOCAL.port), user: '<username>' },
-  secret: { namespace: 'test', name: 'pg' },
-  secretValues: [],
-};
+const connection = localConnection();
 
 let admin: pg.Client;
 
