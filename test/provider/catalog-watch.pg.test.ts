@@ -100,10 +100,7 @@ describe('CatalogWatch', () => {
       busy: (lane) => lanes.batcher?.busy(lane) ?? false,
       onChanged: (keys) => changed.push([...keys]),
     });
-    const batcher = (lanes.batcher = new GrantBatcher(reconcile, (_item, _scrub, call) => call(), {
-      fingerprint: catalogFingerprint,
-      observed: (lane, s, database, keys, fp) => watch.observed(lane, s, database, keys, fp),
-    }));
+    const batcher = (lanes.batcher = new GrantBatcher(reconcile, (_item, _scrub, call) => call(), watch));
     const item = { name: 'team/orders-reader', parameters: grant, previous: undefined, apply: true };
     try {
       // The provider's own GRANT is what the fingerprint after the batch holds: no change.

@@ -9,6 +9,7 @@
 // that cannot connect is skipped quietly: the Grants' own reconciles report connection problems.
 import type { Queryable } from '../../grants/observe.js';
 import type { Session } from '../session.js';
+import type { BatchWatcher } from './batcher.js';
 
 export interface CatalogWatchOptions {
   readonly intervalMs: number;
@@ -27,7 +28,7 @@ interface Watched {
   readonly grants: Set<string>;
 }
 
-export class CatalogWatch {
+export class CatalogWatch implements BatchWatcher {
   private readonly lanes = new Map<string, Watched>();
   /** Grant key → the lane it was last reconciled in (a Grant that moves database moves lane). */
   private readonly laneOf = new Map<string, string>();
@@ -35,6 +36,10 @@ export class CatalogWatch {
   private checking = false;
 
   constructor(private readonly options: CatalogWatchOptions) {}
+
+  fingerprint(client: Queryable): Promise<string> {
+    return this.options.fingerprint(client);
+  }
 
   /** A batch of this lane finished on a connection: the fingerprint it left and the Grants it served. */
   observed(

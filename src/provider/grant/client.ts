@@ -76,15 +76,10 @@ export class GrantClient implements ExternalClient<GrantParameters, GrantObserva
             onChanged: (keys) => requeue(keys),
           })
         : undefined;
-    const watch = this.watch;
     this.batcher = new GrantBatcher(
       engine,
       (item, scrub, call) => this.run(item.parameters, scrub, call),
-      watch && {
-        fingerprint: catalogFingerprint,
-        observed: (lane, session, database, keys, fingerprint) =>
-          watch.observed(lane, session, database, keys, fingerprint),
-      },
+      this.watch,
     );
   }
 
