@@ -251,10 +251,10 @@ export class Controller {
       events: kubeEventRecorder(client, options.identity, log),
       pollMs: options.pollMs,
       driftCheckMs: options.driftCheckMs,
-      requeue: (kind, keys) => {
+      requeue: (kind, keys, database) => {
         for (const key of keys) this.queue.add(`${kind}/${key}`);
         this.log.info(
-          { kind, objects: keys.length },
+          { kind, database, objects: keys.length },
           'catalog changed between polls; reconciling its objects',
         );
       },

@@ -42,7 +42,7 @@ export interface KindDeps {
   /** --drift-check for Grants; 0: off. */
   readonly driftCheckMs: number;
   /** Reconcile these objects of a kind now ("namespace/name" keys). */
-  readonly requeue: (kind: string, keys: readonly string[]) => void;
+  readonly requeue: (kind: string, keys: readonly string[], database: string) => void;
   readonly now?: () => Date;
   /** What an object (by kind and "namespace/name") connects through, so changes to it re-reconcile the object. */
   readonly dependencies: (kind: string, key: string, deps: ConfigDependencies | undefined) => void;
@@ -58,7 +58,7 @@ export function managedKinds(deps: KindDeps): ManagedKind[] {
     events: deps.events,
     pollMs: deps.pollMs,
     driftCheckMs: deps.driftCheckMs,
-    requeue: (keys) => deps.requeue('Grant', keys),
+    requeue: (keys, database) => deps.requeue('Grant', keys, database),
     ...(deps.now ? { now: deps.now } : {}),
     observer: {
       ...deps.grantMetrics,

@@ -133,4 +133,35 @@ describe('CatalogWatch', () => {
       watch.stop();
     }
   });
+
+  it('a batch of another Grant of the database does not hide a hand change from the first', async () => {
+    const changed: string[][] = [];
+    const lanes: { batcher?: GrantBatcher } = {};
+    const watch = new CatalogWatch({
+      intervalMs: 3_600_000,
+      fingerprint: catalogFingerprint,
+      busy: (lane) => lanes.batcher?.busy(lane) ?? false,
+      onChanged: (keys) => changed.push([...keys]),
+    });
+    const batcher = (lanes.batcher = new GrantBatcher(reconcile, (_item, _scrub, call) => call(), watch));
+    const reader = { name: 'team/orders-reader', parameters: grant, previous: undefined, apply: true };
+    const other = {
+      name: 'team/orders-other',
+      parameters: { ...grant, grantee: OTHER },
+      previous: undefined,
+      apply: true,
+    };
+    try {
+      await batcher.submit(session, reader);
+      await db.query(`REVOKE SELECT ON public.orders FROM ${q(ROLE)}`);
+      // Before any check runs, another Grant of the same database is reconciled (created, edited,
+      // retried): its batch sees the changed catalog first, and hands the change to the reader.
+      await batcher.submit(session, other);
+      expect(changed).toEqual([['team/orders-reader']]);
+      await watch.check();
+      expect(changed).toHaveLength(1);
+    } finally {
+      watch.stop();
+    }
+  });
 });

@@ -62,6 +62,14 @@ const MAX_BATCH = 200;
 /** Told after each batch what the database's catalog looks like (catalog-watch.ts). */
 export interface BatchWatcher {
   fingerprint(client: Queryable): Promise<string>;
+  /** Whether a batch of these Grants needs the fingerprint before it (see starting). */
+  watchesOthers(lane: string, grantKeys: readonly string[]): boolean;
+  /**
+   * Before a batch: the catalog as it is. A change since the last batch is drift for the Grants
+   * of the database that are not in this batch (this batch's own snapshot sees it for the rest).
+   */
+  starting(lane: string, grantKeys: readonly string[], fingerprint: string): void;
+  /** After a batch: the catalog its apply left, and the Grants it served. */
   observed(
     lane: string,
     session: Session,
@@ -134,6 +142,11 @@ export class GrantBatcher {
     try {
       await session.withClient(lane.database, async (client) => {
         batch = takeBatch(lane);
+        const keys = batch.map((p) => p.item.name);
+        if (this.watcher?.watchesOthers(key, keys)) {
+          const before = await this.watcher.fingerprint(client).catch(() => undefined);
+          if (before !== undefined) this.watcher.starting(key, keys, before);
+        }
         for (const apply of [true, false]) {
           const group = batch.filter((p) => p.item.apply === apply);
           if (group.length > 0) settled.push(...(await this.runGroup(client, group, apply)));
@@ -142,13 +155,7 @@ export class GrantBatcher {
           // What the catalog looks like now the batch is done, on the same connection.
           const fingerprint = await this.watcher.fingerprint(client).catch(() => undefined);
           if (fingerprint !== undefined)
-            this.watcher.observed(
-              key,
-              session,
-              lane.database,
-              batch.map((p) => p.item.name),
-              fingerprint,
-            );
+            this.watcher.observed(key, session, lane.database, keys, fingerprint);
         }
       });
       for (const settle of settled) settle();

@@ -41,6 +41,29 @@ export class CatalogWatch implements BatchWatcher {
     return this.options.fingerprint(client);
   }
 
+  /** True when the lane has a known fingerprint and Grants outside this batch that it could hide a change from. */
+  watchesOthers(lane: string, grantKeys: readonly string[]): boolean {
+    const watched = this.lanes.get(lane);
+    if (!watched || watched.fingerprint === undefined) return false;
+    const inBatch = new Set(grantKeys);
+    for (const key of watched.grants) if (!inBatch.has(key)) return true;
+    return false;
+  }
+
+  /**
+   * A batch of this lane is about to run. If the catalog changed since the last batch (a hand
+   * REVOKE), the batch would record the changed catalog as the new normal and hide the change from
+   * the Grants it does not serve: those are reconciled now.
+   */
+  starting(lane: string, grantKeys: readonly string[], fingerprint: string): void {
+    const watched = this.lanes.get(lane);
+    if (!watched || watched.fingerprint === undefined || watched.fingerprint === fingerprint) return;
+    watched.fingerprint = undefined;
+    const inBatch = new Set(grantKeys);
+    const others = [...watched.grants].filter((key) => !inBatch.has(key));
+    if (others.length > 0) this.options.onChanged(others, watched.database);
+  }
+
   /** A batch of this lane finished on a connection: the fingerprint it left and the Grants it served. */
   observed(
     lane: string,

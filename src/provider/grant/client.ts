@@ -39,7 +39,7 @@ export interface GrantClientDeps extends SessionDeps {
   /** --drift-check: how often each database's catalog fingerprint is compared; 0 turns it off. */
   readonly driftCheckMs?: number | undefined;
   /** Reconcile these Grants now (their database's catalog changed between polls). */
-  readonly requeue?: ((keys: readonly string[]) => void) | undefined;
+  readonly requeue?: ((keys: readonly string[], database: string) => void) | undefined;
 }
 
 type GrantRequest = ExternalRequest<GrantParameters, GrantObservation>;
@@ -73,7 +73,7 @@ export class GrantClient implements ExternalClient<GrantParameters, GrantObserva
             intervalMs: deps.driftCheckMs,
             fingerprint: catalogFingerprint,
             busy: (lane) => this.batcher.busy(lane),
-            onChanged: (keys) => requeue(keys),
+            onChanged: (keys, database) => requeue(keys, database),
           })
         : undefined;
     this.batcher = new GrantBatcher(

@@ -37,7 +37,7 @@ export interface ReconcilerDeps {
   /** How often each database's catalog fingerprint is compared between polls; 0 or unset: never. */
   readonly driftCheckMs?: number | undefined;
   /** Reconcile these Grants now (object keys). */
-  readonly requeue?: ((keys: readonly string[]) => void) | undefined;
+  readonly requeue?: ((keys: readonly string[], database: string) => void) | undefined;
   readonly observer?: ReconcileObserver;
 }
 
