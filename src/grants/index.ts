@@ -33,6 +33,8 @@ export interface ReconcileResult {
   readonly applied: boolean;
   /** Queries sent: 1 for a no-op or dry run, 4 when something was applied (observe, lock and re-observe, statements, COMMIT). */
   readonly roundTrips: number;
+  /** The catalog fingerprint of the first snapshot, before anything was applied (src/grants/fingerprint.ts). */
+  readonly fingerprint?: string | undefined;
 }
 
 /**
@@ -63,8 +65,9 @@ export async function reconcile(
     );
   }
   const plan = planGrants(policies, snapshot, previous);
+  const fingerprint = snapshot.fingerprint;
   if (options.dryRun || plan.statements.length === 0)
-    return { database: snapshot.database, plan, applied: false, roundTrips: 1 };
+    return { database: snapshot.database, plan, applied: false, roundTrips: 1, fingerprint };
   const applied = await applyPlan(
     client,
     snapshot.database,
@@ -77,6 +80,7 @@ export async function reconcile(
     plan: applied.plan,
     applied: applied.plan.statements.length > 0,
     roundTrips: 1 + applied.roundTrips,
+    fingerprint,
   };
 }
 

@@ -2,6 +2,7 @@
 // plan needs, for the grantees and schemas the Grants mention, and the server's own notion of
 // "ALL" per object type (acldefault), so nothing is hard-coded per major.
 import type { ClientBase } from 'pg';
+import { FINGERPRINT_EXPRESSION } from './fingerprint.js';
 import { textArray } from './sql.js';
 
 /** [grantee name, or PUBLIC; privilege name as aclexplode prints it] */
@@ -24,6 +25,8 @@ interface SnapshotHeader {
   };
   /** The referenced role names that exist. */
   readonly roles: readonly string[];
+  /** The database's catalog fingerprint (fingerprint.ts) in the same statement; absent in hand-built snapshots. */
+  readonly fingerprint?: string | undefined;
 }
 
 /** A snapshot: the database-wide facts, and one object list per entry of PARTS below. */
@@ -189,6 +192,7 @@ SELECT json_build_object(
   'databaseAcl', (SELECT ${ACL_OF("coalesce(d.datacl, acldefault('d', d.datdba))")} FROM pg_database d WHERE d.datname = current_database()),
   'allPrivileges', json_build_object('database', ${ALL_OF('d')}, 'schema', ${ALL_OF('n')}, 'table', ${ALL_OF('r')}, 'sequence', ${ALL_OF('s')}, 'function', ${ALL_OF('f')}),
   'roles', (SELECT json_agg(r.rolname) FROM pg_roles r WHERE r.rolname = ANY(${sql.roles})),
+  'fingerprint', ${FINGERPRINT_EXPRESSION},
 ${lists}
 ) AS snapshot`;
 }
@@ -201,6 +205,7 @@ type RawSnapshot = {
   databaseAcl: AclPair[] | null;
   allPrivileges: Record<'database' | 'schema' | 'table' | 'sequence' | 'function', string[] | null>;
   roles: string[] | null;
+  fingerprint?: string | null;
 } & { [K in ListKey]: Row[] | null };
 
 /** Every object list of the raw snapshot, each row through its part's parser. */
@@ -226,6 +231,7 @@ export function parseSnapshot(raw: unknown): Snapshot {
       function: sorted(r.allPrivileges.function),
     },
     roles: sorted(r.roles),
+    ...(typeof r.fingerprint === 'string' ? { fingerprint: r.fingerprint } : {}),
     ...parseLists(r),
   };
 }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GrantParameters } from '../../src/api/grant.js';
 import { catalogFingerprint } from '../../src/grants/fingerprint.js';
 import { reconcile } from '../../src/grants/index.js';
+import { observe } from '../../src/grants/observe.js';
 import { GrantBatcher } from '../../src/provider/grant/batcher.js';
 import { CatalogWatch } from '../../src/provider/grant/catalog-watch.js';
 import { PoolRegistry } from '../../src/provider/pools.js';
@@ -77,6 +78,17 @@ describe('catalogFingerprint', () => {
     const before = await fingerprint();
     await db.query(statement);
     expect(await fingerprint()).not.toBe(before);
+  });
+
+  it('is carried by every snapshot, taken in the same statement as its ACLs', async () => {
+    const snapshot = await observe(db, {
+      grantees: [ROLE],
+      schemas: ['public'],
+      columnTables: [],
+      roles: [ROLE],
+    });
+    expect(snapshot.fingerprint).toMatch(/^[0-9a-f]{32}$/);
+    expect(snapshot.fingerprint).toBe(await fingerprint());
   });
 
   it('does not change with data, statistics or another session’s temporary table', async () => {

@@ -12,7 +12,6 @@ import {
   reconcile as engineReconcile,
   type ReconcileResult,
 } from '../../grants/index.js';
-import type { Queryable } from '../../grants/observe.js';
 import type { Scrub, Session } from '../session.js';
 
 /** The grants engine's reconcile (a stand-in in tests). */
@@ -59,17 +58,17 @@ const GATHER_MS = 25;
 /** Enough to amortise the snapshot, few enough that one statement block stays readable in an error. */
 const MAX_BATCH = 200;
 
-/** Told after each batch what the database's catalog looks like (catalog-watch.ts). */
+/**
+ * Told after each batch what the database's catalog looked like (catalog-watch.ts), from the
+ * fingerprints the batch's own snapshots carry: no query of its own.
+ */
 export interface BatchWatcher {
-  fingerprint(client: Queryable): Promise<string>;
-  /** Whether a batch of these Grants needs the fingerprint before it (see starting). */
-  watchesOthers(lane: string, grantKeys: readonly string[]): boolean;
   /**
-   * Before a batch: the catalog as it is. A change since the last batch is drift for the Grants
-   * of the database that are not in this batch (this batch's own snapshot sees it for the rest).
+   * The catalog before the batch changed anything. A change since the last batch is drift for
+   * the Grants of the database that were not in this batch (its snapshot saw it for the rest).
    */
   starting(lane: string, grantKeys: readonly string[], fingerprint: string): void;
-  /** After a batch: the catalog its apply left, and the Grants it served. */
+  /** The catalog the batch left, and the Grants it served. */
   observed(
     lane: string,
     session: Session,
@@ -77,6 +76,13 @@ export interface BatchWatcher {
     grantKeys: readonly string[],
     fingerprint: string,
   ): void;
+}
+
+/** A group's settlements, and the first and last catalog fingerprints its snapshots saw. */
+interface GroupRun {
+  readonly settle: (() => void)[];
+  readonly before: string | undefined;
+  readonly after: string | undefined;
 }
 
 export class GrantBatcher {
@@ -136,27 +142,25 @@ export class GrantBatcher {
     // The newest session: the same server and credentials for every Grant of the lane.
     const session = lane.pending.at(-1)!.session;
     let batch: Pending[] = [];
-    // Settled once the batch is over, fingerprint included: when a Grant's reconcile returns, the
+    // Settled once the batch is over and the watcher told: when a Grant's reconcile returns, the
     // drift check already compares against the catalog its apply left.
     const settled: (() => void)[] = [];
     try {
       await session.withClient(lane.database, async (client) => {
         batch = takeBatch(lane);
-        const keys = batch.map((p) => p.item.name);
-        if (this.watcher?.watchesOthers(key, keys)) {
-          const before = await this.watcher.fingerprint(client).catch(() => undefined);
-          if (before !== undefined) this.watcher.starting(key, keys, before);
-        }
+        let before: string | undefined;
+        let after: string | undefined;
         for (const apply of [true, false]) {
           const group = batch.filter((p) => p.item.apply === apply);
-          if (group.length > 0) settled.push(...(await this.runGroup(client, group, apply)));
+          if (group.length === 0) continue;
+          const run = await this.runGroup(client, group, apply);
+          settled.push(...run.settle);
+          before ??= run.before;
+          after = run.after ?? after;
         }
-        if (this.watcher) {
-          // What the catalog looks like now the batch is done, on the same connection.
-          const fingerprint = await this.watcher.fingerprint(client).catch(() => undefined);
-          if (fingerprint !== undefined)
-            this.watcher.observed(key, session, lane.database, keys, fingerprint);
-        }
+        const keys = batch.map((p) => p.item.name);
+        if (before !== undefined) this.watcher?.starting(key, keys, before);
+        if (after !== undefined) this.watcher?.observed(key, session, lane.database, keys, after);
       });
       for (const settle of settled) settle();
     } catch (error) {
@@ -167,42 +171,45 @@ export class GrantBatcher {
   }
 
   /** Reconciles a group; resolves to how each of its Grants is to be settled. */
-  private async runGroup(
-    client: ApplyClient,
-    group: readonly Pending[],
-    apply: boolean,
-  ): Promise<(() => void)[]> {
-    let outcomes: Map<string, BatchOutcome> | undefined;
+  private async runGroup(client: ApplyClient, group: readonly Pending[], apply: boolean): Promise<GroupRun> {
     if (group.length > 1) {
       try {
-        outcomes = await this.reconcileTogether(client, group, apply);
+        const together = await this.reconcileTogether(client, group, apply);
+        return {
+          settle: group.map((p) => () => p.resolve(together.outcomes.get(p.item.name)!)),
+          before: together.before,
+          after: together.after,
+        };
       } catch {
         // One Grant's failure (a refused privilege, a statement error) must not fail the others:
         // each is retried alone below, so only the culprit reports an error, in its own words.
-        outcomes = undefined;
       }
     }
-    if (outcomes) {
-      const together = outcomes;
-      return group.map((p) => () => p.resolve(together.get(p.item.name)!));
-    }
     const settle: (() => void)[] = [];
+    let before: string | undefined;
+    let after: string | undefined;
     for (const p of group) {
       try {
         const alone = await this.reconcileTogether(client, [p], apply);
-        settle.push(() => p.resolve(alone.get(p.item.name)!));
+        settle.push(() => p.resolve(alone.outcomes.get(p.item.name)!));
+        before ??= alone.before;
+        after = alone.after ?? after;
       } catch (error) {
         settle.push(() => p.reject(error));
       }
     }
-    return settle;
+    return { settle, before, after };
   }
 
   private async reconcileTogether(
     client: ApplyClient,
     group: readonly Pending[],
     apply: boolean,
-  ): Promise<Map<string, BatchOutcome>> {
+  ): Promise<{
+    outcomes: Map<string, BatchOutcome>;
+    before?: string | undefined;
+    after?: string | undefined;
+  }> {
     const inputs = group.map((p) => ({
       name: p.item.name,
       parameters: p.item.parameters,
@@ -222,12 +229,14 @@ export class GrantBatcher {
           ),
         )
       : first;
-    return new Map(
+    const outcomes = new Map(
       group.map((p) => [
         p.item.name,
         { result: resultOf(first, p.item.name), verified: resultOf(check, p.item.name) },
       ]),
     );
+    // The verifying snapshot's fingerprint is the catalog after the apply.
+    return { outcomes, before: first.fingerprint, after: check.fingerprint };
   }
 }
 

@@ -37,23 +37,10 @@ export class CatalogWatch implements BatchWatcher {
 
   constructor(private readonly options: CatalogWatchOptions) {}
 
-  fingerprint(client: Queryable): Promise<string> {
-    return this.options.fingerprint(client);
-  }
-
-  /** True when the lane has a known fingerprint and Grants outside this batch that it could hide a change from. */
-  watchesOthers(lane: string, grantKeys: readonly string[]): boolean {
-    const watched = this.lanes.get(lane);
-    if (!watched || watched.fingerprint === undefined) return false;
-    const inBatch = new Set(grantKeys);
-    for (const key of watched.grants) if (!inBatch.has(key)) return true;
-    return false;
-  }
-
   /**
-   * A batch of this lane is about to run. If the catalog changed since the last batch (a hand
-   * REVOKE), the batch would record the changed catalog as the new normal and hide the change from
-   * the Grants it does not serve: those are reconciled now.
+   * A batch of this lane ran; this is the catalog its first snapshot saw. If it changed since the
+   * last batch (a hand REVOKE), the batch records the changed catalog as the new normal and would
+   * hide the change from the Grants it did not serve: those are reconciled now.
    */
   starting(lane: string, grantKeys: readonly string[], fingerprint: string): void {
     const watched = this.lanes.get(lane);
