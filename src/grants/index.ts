@@ -23,6 +23,8 @@ export interface GrantInput {
 export interface ReconcileOptions extends ApplyOptions {
   /** Observe and plan only (management policy Observe, `pgplane grants plan`). */
   readonly dryRun?: boolean;
+  /** Take the catalog fingerprint with the first snapshot (the provider's drift check). */
+  readonly fingerprint?: boolean;
 }
 
 export interface ReconcileResult {
@@ -33,7 +35,7 @@ export interface ReconcileResult {
   readonly applied: boolean;
   /** Queries sent: 1 for a no-op or dry run, 4 when something was applied (observe, lock and re-observe, statements, COMMIT). */
   readonly roundTrips: number;
-  /** The catalog fingerprint of the first snapshot, before anything was applied (src/grants/fingerprint.ts). */
+  /** With options.fingerprint: the catalog fingerprint of the first snapshot, before anything was applied. */
   readonly fingerprint?: string | undefined;
 }
 
@@ -54,10 +56,13 @@ export async function reconcile(
     );
   const policies = grants.map((g) => normalisePolicy(g.name, g.parameters));
   const previous = Object.fromEntries(grants.map((g) => [g.name, g.previous]));
-  const scope = snapshotScope(
-    policies,
-    grants.map((g) => g.previous),
-  );
+  const scope = {
+    ...snapshotScope(
+      policies,
+      grants.map((g) => g.previous),
+    ),
+    fingerprint: options.fingerprint ?? false,
+  };
   const snapshot = await observe(client, scope);
   if (databases[0] !== undefined && snapshot.database !== databases[0]) {
     throw new Error(
@@ -71,7 +76,8 @@ export async function reconcile(
   const applied = await applyPlan(
     client,
     snapshot.database,
-    scope,
+    // Inside the locked transaction only what the plan needs: the fingerprint was taken above.
+    { ...scope, fingerprint: false },
     (fresh) => planGrants(policies, fresh, previous),
     options,
   );

@@ -25,7 +25,7 @@ interface SnapshotHeader {
   };
   /** The referenced role names that exist. */
   readonly roles: readonly string[];
-  /** The database's catalog fingerprint (fingerprint.ts) in the same statement; absent in hand-built snapshots. */
+  /** The database's catalog fingerprint (fingerprint.ts) in the same statement, when the scope asked for it. */
   readonly fingerprint?: string | undefined;
 }
 
@@ -40,6 +40,8 @@ export interface SnapshotScope {
   readonly columnTables: readonly { readonly schema: string; readonly table: string }[];
   /** Every role name the Grants mention (grantees, membership roles, default-privilege creators). */
   readonly roles: readonly string[];
+  /** Also take the catalog fingerprint (fingerprint.ts), for the provider's drift check. */
+  readonly fingerprint?: boolean | undefined;
 }
 
 const ACL_OF = (aclExpr: string) =>
@@ -192,8 +194,7 @@ SELECT json_build_object(
   'databaseAcl', (SELECT ${ACL_OF("coalesce(d.datacl, acldefault('d', d.datdba))")} FROM pg_database d WHERE d.datname = current_database()),
   'allPrivileges', json_build_object('database', ${ALL_OF('d')}, 'schema', ${ALL_OF('n')}, 'table', ${ALL_OF('r')}, 'sequence', ${ALL_OF('s')}, 'function', ${ALL_OF('f')}),
   'roles', (SELECT json_agg(r.rolname) FROM pg_roles r WHERE r.rolname = ANY(${sql.roles})),
-  'fingerprint', ${FINGERPRINT_EXPRESSION},
-${lists}
+${scope.fingerprint ? `  'fingerprint', ${FINGERPRINT_EXPRESSION},\n` : ''}${lists}
 ) AS snapshot`;
 }
 

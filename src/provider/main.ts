@@ -21,7 +21,7 @@ Flags:
                                  account, else ~/.kube/config).
   --poll <duration>              How often each Grant is checked for drift (default 10m).
   --drift-check <duration>       How often each database's catalog fingerprint is compared between
-                                 polls; a change reconciles its Grants at once (default 10s; 0: off).
+                                 polls; a change reconciles its Grants at once (default 30s; 0: off).
   --concurrency <n>              Grants reconciled at once (default 50). Alias: --max-reconcile-rate.
                                  The Grants of one database that are due together share one
                                  snapshot and one transaction, so this bounds API-server work.
@@ -91,7 +91,7 @@ export function parseProviderFlags(
   if (values.help) return 'help';
   const pollMs = durationMs('poll', values.poll ?? '10m');
   if (pollMs < 1000) throw new Error(`--poll must be at least 1s, got "${values.poll}"`);
-  const driftCheckMs = durationMs('drift-check', values['drift-check'] ?? '10s');
+  const driftCheckMs = durationMs('drift-check', values['drift-check'] ?? '30s');
   if (driftCheckMs !== 0 && driftCheckMs < 1000)
     throw new Error(`--drift-check must be 0 (off) or at least 1s, got "${values['drift-check']}"`);
   return {

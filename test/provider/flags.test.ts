@@ -9,10 +9,10 @@ const parsed = (argv: string[]) => {
 };
 
 describe('serve provider flags', () => {
-  it('defaults: poll 10m, drift check every 10s, 10 connections, concurrency 50', () => {
+  it('defaults: poll 10m, drift check every 30s, 10 connections, concurrency 50', () => {
     expect(parsed([])).toMatchObject({
       pollMs: 600_000,
-      driftCheckMs: 10_000,
+      driftCheckMs: 30_000,
       maxConnections: 10,
       concurrency: 50,
     });

@@ -218,14 +218,16 @@ export class GrantBatcher {
     // A lone Grant's failure is worded as its own; a batch's goes to the retry above.
     const call = (fn: () => Promise<ReconcileResult>) =>
       group.length === 1 ? this.wrap(group[0]!.item, group[0]!.session.scrub, fn) : fn();
-    const first = await call(() => this.engine(client, inputs, { dryRun: !apply }));
+    // The fingerprints only when a drift check watches them: they cost a catalog scan per snapshot.
+    const fingerprint = this.watcher !== undefined;
+    const first = await call(() => this.engine(client, inputs, { dryRun: !apply, fingerprint }));
     // After an apply, one more snapshot says what is left (extras additive mode keeps, a racing writer).
     const check = first.applied
       ? await call(() =>
           this.engine(
             client,
             inputs.map((input) => ({ ...input, previous: first.plan.records[input.name] ?? input.previous })),
-            { dryRun: true },
+            { dryRun: true, fingerprint },
           ),
         )
       : first;
