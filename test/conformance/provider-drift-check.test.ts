@@ -104,6 +104,28 @@ describe('the drift check against a real API server and PostgreSQL 15', () => {
       },
       WAIT,
     );
+  /**
+   * One provider for the describe block it is called in (one at a time: they would both reconcile
+   * the same Grants), with a 10m poll so only the drift check can restore anything in time.
+   */
+  const runProviderWith = (driftCheck: string): void => {
+    beforeAll(async () => {
+      provider = await startProvider(cluster!.kubeconfigPath, [
+        '--poll',
+        '10m',
+        '--drift-check',
+        driftCheck,
+        '--debug',
+      ]);
+    }, 120_000);
+    afterAll(async () => {
+      // Graceful shutdown, drift-check timer included: SIGTERM ends with exit code 0.
+      const exit = await provider?.stop();
+      provider = undefined;
+      expect(exit).toBe(0);
+    }, 120_000);
+  };
+
   /** Until the provider has not reconciled this Grant for a while (its first reconciles are over). */
   const settled = (name: string) =>
     eventually(
@@ -177,22 +199,7 @@ describe('the drift check against a real API server and PostgreSQL 15', () => {
   }, 120_000);
 
   describe(`--poll 10m --drift-check ${DRIFT_CHECK}`, () => {
-    beforeAll(async () => {
-      provider = await startProvider(cluster!.kubeconfigPath, [
-        '--poll',
-        '10m',
-        '--drift-check',
-        DRIFT_CHECK,
-        '--debug',
-      ]);
-    }, 120_000);
-
-    afterAll(async () => {
-      // Graceful shutdown, drift-check timer included: SIGTERM ends with exit code 0.
-      const exit = await provider?.stop();
-      provider = undefined;
-      expect(exit).toBe(0);
-    }, 120_000);
+    runProviderWith(DRIFT_CHECK);
 
     it('a hand REVOKE is restored long before the poll, and only its database is reconciled', async () => {
       await grants.create(
@@ -295,21 +302,7 @@ describe('the drift check against a real API server and PostgreSQL 15', () => {
   });
 
   describe('--poll 10m --drift-check 0', () => {
-    beforeAll(async () => {
-      provider = await startProvider(cluster!.kubeconfigPath, [
-        '--poll',
-        '10m',
-        '--drift-check',
-        '0',
-        '--debug',
-      ]);
-    }, 120_000);
-
-    afterAll(async () => {
-      const exit = await provider?.stop();
-      provider = undefined;
-      expect(exit).toBe(0);
-    }, 120_000);
+    runProviderWith('0');
 
     it('a hand REVOKE stays revoked until the poll', async () => {
       const started = logLines(provider!).find((l) => typeof l['metricsPort'] === 'number');

@@ -61,6 +61,30 @@ type WatchQuery = Query & { timeoutSeconds: number };
 /** What Informer uses of a KubeClient: a stand-in can delay or fail the real calls. */
 type InformerClient = Pick<KubeClient, 'get' | 'watch'>;
 
+/**
+ * The real client, seen through: counts lists, records each watch's resourceVersion, and lets a
+ * test hold or fail a watch before it reaches the server (n: the watch's number, from 1).
+ */
+function passThrough(beforeWatch: (n: number, signal: AbortSignal) => Promise<void>): {
+  via: InformerClient;
+  seen: { lists: number; readonly watchVersions: (string | undefined)[] };
+} {
+  const seen = { lists: 0, watchVersions: [] as (string | undefined)[] };
+  const via: InformerClient = {
+    get: <T>(path: string, query?: Query) => {
+      seen.lists++;
+      return client.get<T>(path, query);
+    },
+    watch: async (path: string, query: WatchQuery, onEvent: (e: WatchEvent) => void, signal: AbortSignal) => {
+      seen.watchVersions.push(String(query['resourceVersion']));
+      await beforeWatch(seen.watchVersions.length, signal);
+      if (signal.aborted) return;
+      return client.watch(path, query, onEvent, signal);
+    },
+  };
+  return { via, seen };
+}
+
 let cluster: KubeApiServer;
 let client: KubeClient;
 const informers: { stop(): Promise<void> }[] = [];
@@ -472,26 +496,11 @@ describe('Informer', () => {
     for (const name of ['a', 'b', 'c']) await createSecret(ns, name, 'v1');
     // The first watch waits (its connection down, as it were) while the test changes things.
     const down = gate();
-    const watchVersions: (string | undefined)[] = [];
     const errors: unknown[] = [];
-    let lists = 0;
-    const via: InformerClient = {
-      get: <T>(path: string, query?: Query) => {
-        lists++;
-        return client.get<T>(path, query);
-      },
-      watch: async (
-        path: string,
-        query: WatchQuery,
-        onEvent: (e: WatchEvent) => void,
-        signal: AbortSignal,
-      ) => {
-        watchVersions.push(String(query['resourceVersion']));
-        if (watchVersions.length === 1) await down.wait(signal);
-        if (signal.aborted) return;
-        return client.watch(path, query, onEvent, signal);
-      },
-    };
+    const { via, seen } = passThrough(async (n, signal) => {
+      if (n === 1) await down.wait(signal);
+    });
+    const { watchVersions } = seen;
     const { informer: secretCache, events } = informer<Secret>(
       { path: secrets(ns), onError: (error) => errors.push(error) },
       via,
@@ -532,7 +541,7 @@ describe('Informer', () => {
       watchVersions.length >= 2 ? true : undefined,
     );
     expect(watchVersions[1]).not.toBe(watchVersions[0]);
-    expect(lists).toBe(2);
+    expect(seen.lists).toBe(2);
     await createSecret(ns, 'e', 'v1');
     await eventually('a create after the relist', async () => secretCache.get('e', ns));
     expect(events.at(-1)).toMatchObject({ verb: 'add', name: 'e' });
@@ -542,27 +551,12 @@ describe('Informer', () => {
     const ns = await namespace();
     await createConfigMap(ns, 'before', { v: '1' });
     const outage = gate();
-    const watchVersions: (string | undefined)[] = [];
-    let lists = 0;
     const reported: { error: unknown; retryInMs: number }[] = [];
-    const via: InformerClient = {
-      get: <T>(path: string, query?: Query) => {
-        lists++;
-        return client.get<T>(path, query);
-      },
-      watch: async (
-        path: string,
-        query: WatchQuery,
-        onEvent: (e: WatchEvent) => void,
-        signal: AbortSignal,
-      ) => {
-        watchVersions.push(String(query['resourceVersion']));
-        if (watchVersions.length === 1) throw new Error('socket hang up (injected)');
-        await outage.wait(signal);
-        if (signal.aborted) return;
-        return client.watch(path, query, onEvent, signal);
-      },
-    };
+    const { via, seen } = passThrough(async (n, signal) => {
+      if (n === 1) throw new Error('socket hang up (injected)');
+      await outage.wait(signal);
+    });
+    const { watchVersions } = seen;
     const { informer: cms, events } = informer<ConfigMap>(
       { path: configMaps(ns), onError: (error, retryInMs) => reported.push({ error, retryInMs }) },
       via,
@@ -582,7 +576,7 @@ describe('Informer', () => {
     );
     expect(cms.get('before', ns)?.data).toEqual({ v: '2' });
     expect(watchVersions[1]).toBe(watchVersions[0]);
-    expect(lists).toBe(1);
+    expect(seen.lists).toBe(1);
     expect(events.map((e) => `${e.verb} ${e.name}`)).toEqual(['add before', 'update before', 'add during']);
   });
 });
