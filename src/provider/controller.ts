@@ -505,8 +505,8 @@ export class Controller {
     }
 
     for (const { kind, informer } of managed) {
-      informer.on('add', (o) => this.onManaged(kind.kind, o, true));
-      informer.on('update', (o) => this.onManaged(kind.kind, o, false));
+      informer.on('add', (o) => this.onManaged(kind.kind, o, true, false));
+      informer.on('update', (o, { ownWrite }) => this.onManaged(kind.kind, o, false, ownWrite));
       informer.on('delete', (o) => {
         const key = queueKey(kind.kind, o.metadata.namespace, o.metadata.name);
         this.seen.delete(key);
@@ -536,11 +536,14 @@ export class Controller {
     );
   }
 
-  private onManaged(kind: string, object: ManagedObject<unknown>, added: boolean): void {
+  private onManaged(kind: string, object: ManagedObject<unknown>, added: boolean, ownWrite: boolean): void {
     const key = queueKey(kind, object.metadata.namespace, object.metadata.name);
     this.trackUse(key, configNeededBy(object));
     // Status writes (ours) change neither generation, deletion, pause, adoption nor our
     // finalizer: those updates are skipped, so writing status never loops back into a reconcile.
+    // Nor does our own finalizer write: the reconcile that made it goes on from the object the
+    // PATCH returned (a second reconcile of every new object had cost a snapshot each). An echo
+    // that outruns the PATCH's response is not known as ours and costs one reconcile, as before.
     const fingerprint = [
       object.metadata.generation ?? '',
       object.metadata.deletionTimestamp ? 'deleting' : '',
@@ -550,7 +553,7 @@ export class Controller {
     ].join('|');
     if (!added && this.seen.get(key) === fingerprint) return;
     this.seen.set(key, fingerprint);
-    this.queue.add(key);
+    if (!ownWrite) this.queue.add(key);
   }
 
   private enqueueWhere(match: (deps: Dependencies, key: string) => boolean, why: string): void {

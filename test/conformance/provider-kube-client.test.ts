@@ -465,6 +465,28 @@ describe('Informer', () => {
     await eventually('the next edit', async () => (rv(cms.get('raced', ns)) === rv(next) ? true : undefined));
   });
 
+  it('the watch echo of a version the provider wrote is marked ownWrite; anyone else’s edit is not', async () => {
+    const ns = await namespace();
+    await createConfigMap(ns, 'echo', { phase: 'Pending' });
+    // The watch is held until the provider's write is recorded, so the echo cannot outrun it.
+    const held = gate();
+    const { via } = passThrough((_n, signal) => held.wait(signal));
+    const { informer: cms } = informer<ConfigMap>({ path: configMaps(ns) }, via);
+    const updates: { phase: string | undefined; ownWrite: boolean }[] = [];
+    cms.on('update', (object, { ownWrite }) => updates.push({ phase: object.data?.['phase'], ownWrite }));
+    await cms.start();
+
+    cms.wrote(await client.mergePatch<ConfigMap>(`${configMaps(ns)}/echo`, { data: { phase: 'Ours' } }));
+    held.release();
+    await eventually('the echo', async () => (updates.length === 1 ? true : undefined));
+    await client.mergePatch<ConfigMap>(`${configMaps(ns)}/echo`, { data: { phase: 'Theirs' } });
+    await eventually('the later edit', async () => (updates.length === 2 ? true : undefined));
+    expect(updates).toEqual([
+      { phase: 'Ours', ownWrite: true },
+      { phase: 'Theirs', ownWrite: false },
+    ]);
+  });
+
   it('wrote() of an object the cache does not hold is ignored', async () => {
     const ns = await namespace();
     const { informer: cms } = informer<ConfigMap>({

@@ -22,6 +22,15 @@ interface ListResponse<T> {
 
 export type InformerVerb = 'add' | 'update' | 'delete';
 
+/** What an informer knows of a change beyond the object. */
+export interface ChangeInfo {
+  /**
+   * The watch delivered the very version the provider wrote and passed to `wrote`: the writer
+   * already holds this state, so it needs no reconcile to learn of it.
+   */
+  readonly ownWrite: boolean;
+}
+
 export interface InformerOptions {
   /** The collection, e.g. /apis/grants.pgplane.io/v1alpha1/grants or /api/v1/namespaces/ns/secrets. */
   readonly path: string;
@@ -59,10 +68,13 @@ function atLeast(a: string | undefined, b: string | undefined): boolean {
 
 class Gone extends Error {}
 
+const OWN: ChangeInfo = { ownWrite: true };
+const NOT_OWN: ChangeInfo = { ownWrite: false };
+
 export class Informer<T extends KubeObject> {
   private readonly cache = new Map<string, T>();
   private readonly written = new Map<string, T>();
-  private readonly listeners: Record<InformerVerb, ((object: T) => void)[]> = {
+  private readonly listeners: Record<InformerVerb, ((object: T, info: ChangeInfo) => void)[]> = {
     add: [],
     update: [],
     delete: [],
@@ -77,7 +89,7 @@ export class Informer<T extends KubeObject> {
     private readonly options: InformerOptions,
   ) {}
 
-  on(verb: InformerVerb, listener: (object: T) => void): void {
+  on(verb: InformerVerb, listener: (object: T, info: ChangeInfo) => void): void {
     this.listeners[verb].push(listener);
   }
 
@@ -112,8 +124,8 @@ export class Informer<T extends KubeObject> {
     await this.running;
   }
 
-  private emit(verb: InformerVerb, object: T): void {
-    for (const listener of this.listeners[verb]) listener(object);
+  private emit(verb: InformerVerb, object: T, info: ChangeInfo = NOT_OWN): void {
+    for (const listener of this.listeners[verb]) listener(object, info);
   }
 
   private async relist(): Promise<void> {
@@ -159,6 +171,7 @@ export class Informer<T extends KubeObject> {
     if (version) this.resourceVersion = version;
     if (event.type === 'BOOKMARK') return;
     const key = keyOf(object);
+    const ownWrite = version !== undefined && version === versionOf(this.written.get(key));
     if (atLeast(version, versionOf(this.written.get(key))) || event.type === 'DELETED')
       this.written.delete(key);
     if (event.type === 'DELETED') {
@@ -168,7 +181,7 @@ export class Informer<T extends KubeObject> {
     }
     const existed = this.cache.has(key);
     this.cache.set(key, object);
-    this.emit(existed ? 'update' : 'add', object);
+    this.emit(existed ? 'update' : 'add', object, ownWrite ? OWN : NOT_OWN);
   }
 
   private async watchLoop(): Promise<void> {
