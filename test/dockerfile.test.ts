@@ -12,6 +12,7 @@ import {
   effective,
   execForm,
   imageCommand,
+  imageNodeMajor,
   parseDockerfile,
   stagesOf,
   type Stage,
@@ -61,6 +62,8 @@ describe('Dockerfile', () => {
       expect(baseImage(stage)).toMatch(
         new RegExp(`^gcr\\.io/distroless/nodejs${IMAGE_NODE_MAJOR}-debian\\d+(:nonroot|:latest|@sha256:|$)`),
       );
+      // What the benches read to run pgplane on the image's Node.
+      expect(imageNodeMajor('.', target)).toBe(Number(IMAGE_NODE_MAJOR));
       const user = effective(stages, stage, 'USER');
       expect(user, `${target} sets no USER`).toBeDefined();
       const name = user!.args.split(':')[0]!;

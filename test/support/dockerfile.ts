@@ -114,3 +114,17 @@ export function imageCommand(
     args: [...entry.slice(at + 1), ...execForm(effective(stages, stage, 'CMD'))],
   };
 }
+
+/**
+ * The Node major a target's image runs: the first "node"/"nodejs" version in the base image its
+ * stages start from (gcr.io/distroless/nodejs24-debian12 → 24).
+ */
+export function imageNodeMajor(root: string, target: string): number {
+  const stages = stagesOf(parseDockerfile(readFileSync(join(root, 'Dockerfile'), 'utf8')));
+  const stage = stages.find((s) => s.name === target);
+  if (!stage) throw new Error(`the Dockerfile has no stage named ${target}`);
+  const base = chain(stages, stage).at(-1)!.base;
+  const major = /(?:^|\/)node(?:js)?:?(\d+)/.exec(base)?.[1];
+  if (!major) throw new Error(`cannot tell the Node version of the ${target} image from its base ${base}`);
+  return Number(major);
+}
