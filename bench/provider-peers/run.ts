@@ -17,6 +17,7 @@
 // Never fails on the numbers; exits non-zero when a provider cannot run or a trial does not converge.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +62,8 @@ interface Trial {
   /** How long the bench took to create the Grants (part of readySeconds, the same for both). */
   readonly createSeconds: number;
   readonly ready: number;
+  /** Requests the provider sent the API server until converged (watches included). */
+  readonly apiRequests: number;
   readonly cpuSeconds: number;
   readonly peakRssMiB: number;
   readonly connectionsOpened: number;
@@ -407,18 +410,55 @@ function startProvider(ctx: Context, provider: ProviderName): Running {
       {},
     );
   }
-  // Its own defaults (--max-reconcile-rate 10), the same poll; metrics off ("0").
-  return startProcess(ctx.providerSqlBin, ['--poll', poll, '--metrics-bind-address', '0'], {
-    KUBECONFIG: kubeconfig,
-  });
+  // Its own defaults (--max-reconcile-rate 10), the same poll; metrics on a port of its own, for
+  // controller-runtime's count of its API requests.
+  return startProcess(
+    ctx.providerSqlBin,
+    ['--poll', poll, '--metrics-bind-address', `127.0.0.1:${providerSqlMetricsPort}`],
+    { KUBECONFIG: kubeconfig },
+  );
+}
+
+/** A port free a moment ago, for provider-sql's metrics (it cannot be told to pick one). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+let providerSqlMetricsPort = 0;
+
+async function metricsText(provider: ProviderName, out: string): Promise<string | undefined> {
+  const port = provider === 'pgplane' ? /"metricsPort":(\d+)/.exec(out)?.[1] : String(providerSqlMetricsPort);
+  if (!port) return undefined;
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
+/** The sum of a Prometheus counter's series. */
+function counterSum(text: string | undefined, name: string): number {
+  if (text === undefined) return NaN;
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+}
+
+/**
+ * Requests the provider sent the API server, watches included: pgplane's own counter, or
+ * client-go's in provider-sql (controller-runtime's metrics).
+ */
+async function apiRequests(provider: ProviderName, out: string): Promise<number> {
+  const text = await metricsText(provider, out).catch(() => undefined);
+  return counterSum(
+    text,
+    provider === 'pgplane' ? 'pgplane_provider_kube_requests_total' : 'rest_client_requests_total',
+  );
 }
 
 async function pgplaneFailures(out: string): Promise<number> {
-  const port = /"metricsPort":(\d+)/.exec(out)?.[1];
-  if (!port) return NaN;
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('pgplane_provider_reconcile_errors_total'));
-  return Number(line?.split(' ').at(-1) ?? 0);
+  return counterSum(await metricsText('pgplane', out), 'pgplane_provider_reconcile_errors_total');
 }
 
 async function runTrial(
@@ -433,6 +473,7 @@ async function runTrial(
   await resetTables(dbs);
   await createSetup(ctx.kc, provider, ns);
   const before = await dbCounters(ctx.admin, dbs);
+  if (provider === 'provider-sql') providerSqlMetricsPort = await freePort();
   const running = startProvider(ctx, provider);
   const pid = running.child.pid!;
 
@@ -482,6 +523,7 @@ async function runTrial(
     clearInterval(sampler);
     const cpu = cpuSeconds(pid);
     const rss = peakRssMiB(pid);
+    const requests = await apiRequests(provider, running.output());
     const converged = await dbCounters(ctx.admin, dbs);
     if (ctx.heapSnapshotDir && provider === 'pgplane') {
       running.child.kill('SIGUSR2');
@@ -508,6 +550,7 @@ async function runTrial(
       ready,
       cpuSeconds: cpu,
       peakRssMiB: rss,
+      apiRequests: requests,
       connectionsOpened: converged.sessions - before.sessions,
       connectionsHeldMax: held,
       transactions: converged.transactions - before.transactions,
@@ -536,6 +579,7 @@ async function semanticsOf(ctx: Context, provider: ProviderName, tag: string): P
   await ctx.admin.query(`CREATE ROLE "${role}"`);
   await withDb(database, (c) => c.query(SEMANTICS_SETUP));
   await createSetup(ctx.kc, provider, ns);
+  if (provider === 'provider-sql') providerSqlMetricsPort = await freePort();
   const running = startProvider(ctx, provider);
   try {
     return await runSemantics(
@@ -590,6 +634,7 @@ const METRICS: { key: keyof Trial; label: string; digits: number }[] = [
   { key: 'createSeconds', label: '(of which the bench creating the Grants)', digits: 1 },
   { key: 'cpuSeconds', label: 'CPU until converged (s)', digits: 2 },
   { key: 'peakRssMiB', label: 'peak RSS (MiB)', digits: 0 },
+  { key: 'apiRequests', label: 'API requests by the provider', digits: 0 },
   { key: 'connectionsOpened', label: 'PG connections opened', digits: 0 },
   { key: 'connectionsHeldMax', label: 'PG connections held at once', digits: 0 },
   { key: 'transactions', label: 'PG transactions (round trips, roughly)', digits: 0 },

@@ -30,6 +30,12 @@ export class ProviderMetrics {
     labelNames: ['kind'],
     registers: [this.registry],
   });
+  readonly kubeRequests = new Counter({
+    name: 'pgplane_provider_kube_requests_total',
+    help: 'Requests to the Kubernetes API server, by method (WATCH for a watch) and HTTP status ("error": no answer).',
+    labelNames: ['method', 'code'],
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({
     name: 'pgplane_provider_leader',
     help: '1 while this replica holds the leader Lease (or runs without leader election).',

@@ -143,21 +143,23 @@ export async function runProvider(argv: string[], io: CliIo, signal?: AbortSigna
     return 0;
   }
   const log = providerLogger(io, flags.debug);
-  let kube: KubeClient;
-  try {
-    kube = new KubeClient(loadKubeConnection({ path: flags.kubeconfig }));
-  } catch (error) {
-    io.stderr(`pgplane serve provider: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
-  }
-  const identity = `${hostname()}_${process.pid}`;
+  const queueStats = { current: () => ({ queued: 0, running: 0, waiting: 0 }) };
   const pools = new PoolRegistry({
     max: flags.poolSize,
     maxConnections: flags.maxConnections,
     onError: (pool, message) => log.warn({ pool, err: message }, 'idle connection lost'),
   });
-  const queueStats = { current: () => ({ queued: 0, running: 0, waiting: 0 }) };
   const metrics = new ProviderMetrics({ pools: () => pools.stats(), queue: () => queueStats.current() });
+  let kube: KubeClient;
+  try {
+    kube = new KubeClient(loadKubeConnection({ path: flags.kubeconfig }), {
+      answered: (method, code) => metrics.kubeRequests.inc({ method, code }),
+    });
+  } catch (error) {
+    io.stderr(`pgplane serve provider: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  const identity = `${hostname()}_${process.pid}`;
   const controller = new Controller(kube, pools, metrics, log, {
     pollMs: flags.pollMs,
     driftCheckMs: flags.driftCheckMs,

@@ -649,6 +649,10 @@ describe('grants provider against a real API server and PostgreSQL', () => {
     );
     expect(metrics).not.toMatch(/pool="[^"]*app_owner/);
     expect(metrics).toContain('pgplane_provider_leader 1');
+    // What the provider asked of the API server: finalizer and status patches, watches, Events.
+    expect(metrics).toMatch(/pgplane_provider_kube_requests_total\{method="PATCH",code="200"\} [1-9]/);
+    expect(metrics).toMatch(/pgplane_provider_kube_requests_total\{method="WATCH",code="200"\} [1-9]/);
+    expect(metrics).toMatch(/pgplane_provider_kube_requests_total\{method="POST",code="201"\} [1-9]/);
     const logs = provider!.output();
     expect(logs).toContain('"msg":"became leader"');
     for (const secret of [OWNER_PASSWORD, WRONG_PASSWORD, pgServer!.password])

@@ -95,10 +95,18 @@ interface Agents {
 
 type Use = 'requests' | 'watches';
 
+/** Told of every answer, for metrics: the method (WATCH for a watch) and the status or "error". */
+export interface KubeClientObserver {
+  readonly answered?: (method: string, code: string) => void;
+}
+
 export class KubeClient {
   private agents: Agents | undefined;
 
-  constructor(readonly connection: KubeConnection) {}
+  constructor(
+    readonly connection: KubeConnection,
+    private readonly observer: KubeClientObserver = {},
+  ) {}
 
   private options(method: string, path: string, headers: Record<string, string>, use: Use): RequestOptions {
     const { server } = this.connection;
@@ -167,13 +175,20 @@ export class KubeClient {
     const full = withQuery(path, options.query);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const response = await this.send(
-      method,
-      full,
-      body,
-      body !== undefined ? { 'Content-Type': options.contentType ?? 'application/json' } : {},
-      timeoutMs,
-    );
+    let response: IncomingMessage;
+    try {
+      response = await this.send(
+        method,
+        full,
+        body,
+        body !== undefined ? { 'Content-Type': options.contentType ?? 'application/json' } : {},
+        timeoutMs,
+      );
+    } catch (error) {
+      this.observer.answered?.(method, 'error');
+      throw error;
+    }
+    this.observer.answered?.(method, String(response.statusCode ?? 'error'));
     const chunks: Buffer[] = [];
     await new Promise<void>((resolve, reject) => {
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -226,8 +241,10 @@ export class KubeClient {
       });
     } catch (error) {
       if (signal.aborted) return;
+      this.observer.answered?.('WATCH', 'error');
       throw error;
     }
+    this.observer.answered?.('WATCH', String(response.statusCode ?? 'error'));
     const status = response.statusCode ?? 500;
     if (status >= 300) {
       const chunks: Buffer[] = [];
