@@ -132,4 +132,51 @@ describe('GrantBatcher', () => {
     expect(await canSelect(ROLES[1]!, 'closed')).toBe(false);
     expect(await canSelect(ROLES[2]!, 'open')).toBe(true);
   });
+
+  it('runs the next batch of a database on the connection of the one before', async () => {
+    // Two Grants for one grantee never share a batch: these two make two batches in a row.
+    const sessions = async () =>
+      (
+        await admin.query<{ n: string }>(
+          'SELECT sessions::text AS n FROM pg_stat_database WHERE datname = $1',
+          [DB],
+        )
+      ).rows[0]!.n;
+    await pools.closeAll();
+    pools = new PoolRegistry({ max: 2, maxConnections: 2, applicationName: 'pgplane-batch-test' });
+    const before = Number(await sessions());
+    let connections = 0;
+    const counting = (): Session => ({
+      ...session(),
+      withClient: (database, fn) => {
+        connections++;
+        return pools.withClient(connection, database, fn);
+      },
+    });
+    let calls = 0;
+    const batcher = new GrantBatcher(
+      (client, grants, options) => {
+        calls++;
+        return reconcile(client, grants, options);
+      },
+      (_item, _scrub, call) => call(),
+    );
+    const outcomes = await Promise.all(
+      ['open', 'closed'].map((table, i) =>
+        batcher.submit(counting(), {
+          name: `same${i}`,
+          parameters: grant(ROLES[0]!, table),
+          previous: undefined,
+          apply: false,
+        }),
+      ),
+    );
+    expect(outcomes).toHaveLength(2);
+    // Observe-only: one engine call per batch, and no verifying snapshot.
+    expect(calls).toBe(2);
+    expect(connections).toBe(1);
+    await pools.closeAll();
+    // pg_stat_database counts a session when it ends.
+    expect(Number(await sessions()) - before).toBe(1);
+  });
 });

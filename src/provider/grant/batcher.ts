@@ -58,6 +58,9 @@ const GATHER_MS = 25;
 /** Enough to amortise the snapshot, few enough that one statement block stays readable in an error. */
 const MAX_BATCH = 200;
 
+/** Batches one database runs on a connection before handing it back: the others get their turn. */
+const BATCHES_PER_CONNECTION = 8;
+
 /**
  * Told after each batch what the database's catalog looked like (catalog-watch.ts), from the
  * fingerprints the batch's own snapshots carry: no query of its own.
@@ -128,46 +131,64 @@ export class GrantBatcher {
   }
 
   private async drain(key: string, lane: Lane): Promise<void> {
-    while (lane.pending.length > 0) await this.runNext(key, lane);
+    while (lane.pending.length > 0) await this.runOnConnection(key, lane);
     lane.running = false;
     this.lanes.delete(key);
   }
 
   /**
-   * One batch on one connection. The batch is taken once the connection is ours: when the
-   * connection budget is spent on other databases, the Grants that come due while this database
-   * waits for it join the batch instead of each costing a batch (and a connection) of their own.
+   * Batches on one connection: the first is taken once the connection is ours (when the budget is
+   * spent on other databases, the Grants that come due while this database waits join it instead
+   * of each costing a batch and a connection of their own), and the Grants that come due during a
+   * batch make the next one on the same connection, up to BATCHES_PER_CONNECTION. Handing the
+   * connection back between them had made way for another database's waiting batch, and this
+   * database's next batch opened a new one: a backend started, authenticated and its catalog
+   * caches filled cold, nearly once per batch with more databases than --max-connections.
    */
-  private async runNext(key: string, lane: Lane): Promise<void> {
+  private async runOnConnection(key: string, lane: Lane): Promise<void> {
     // The newest session: the same server and credentials for every Grant of the lane.
     const session = lane.pending.at(-1)!.session;
     let batch: Pending[] = [];
-    // Settled once the batch is over and the watcher told: when a Grant's reconcile returns, the
-    // drift check already compares against the catalog its apply left.
-    const settled: (() => void)[] = [];
     try {
       await session.withClient(lane.database, async (client) => {
-        batch = takeBatch(lane);
-        let before: string | undefined;
-        let after: string | undefined;
-        for (const apply of [true, false]) {
-          const group = batch.filter((p) => p.item.apply === apply);
-          if (group.length === 0) continue;
-          const run = await this.runGroup(client, group, apply);
-          settled.push(...run.settle);
-          before ??= run.before;
-          after = run.after ?? after;
+        for (let n = 0; n < BATCHES_PER_CONNECTION && lane.pending.length > 0; n++) {
+          batch = takeBatch(lane);
+          await this.runBatch(key, lane.database, session, client, batch);
+          batch = [];
         }
-        const keys = batch.map((p) => p.item.name);
-        if (before !== undefined) this.watcher?.starting(key, keys, before);
-        if (after !== undefined) this.watcher?.observed(key, session, lane.database, keys, after);
       });
-      for (const settle of settled) settle();
     } catch (error) {
-      // Connecting failed: the same for every Grant that was waiting for it.
+      // Connecting failed (the same for every Grant that was waiting for it), or the connection
+      // was lost during a batch: its Grants fail; the batches before it are settled.
       if (batch.length === 0) batch = takeBatch(lane);
       for (const p of batch) p.reject(error);
     }
+  }
+
+  private async runBatch(
+    key: string,
+    database: string,
+    session: Session,
+    client: ApplyClient,
+    batch: readonly Pending[],
+  ): Promise<void> {
+    // Settled once the batch is over and the watcher told: when a Grant's reconcile returns, the
+    // drift check already compares against the catalog its apply left.
+    const settled: (() => void)[] = [];
+    let before: string | undefined;
+    let after: string | undefined;
+    for (const apply of [true, false]) {
+      const group = batch.filter((p) => p.item.apply === apply);
+      if (group.length === 0) continue;
+      const run = await this.runGroup(client, group, apply);
+      settled.push(...run.settle);
+      before ??= run.before;
+      after = run.after ?? after;
+    }
+    const keys = batch.map((p) => p.item.name);
+    if (before !== undefined) this.watcher?.starting(key, keys, before);
+    if (after !== undefined) this.watcher?.observed(key, session, database, keys, after);
+    for (const settle of settled) settle();
   }
 
   /** Reconciles a group; resolves to how each of its Grants is to be settled. */
