@@ -9,7 +9,7 @@ const BUILTIN = new RegExp(`^(node:)?(${builtinModules.map((m) => m.replace(/[/]
  *
  * Why: to build an ES module namespace for a builtin, Node reads every one of its exports, lazy
  * getters included. On Node 22+ `node:http` has getters for WebSocket, CloseEvent and
- * MessageEvent, so `import … from 'node:http'` loads undici and http2, which nothing here uses
+ * MessageEvent, so `import … from 'node:http'` loads undici, which nothing here uses
  * (13 MiB resident in a bare script; `node:crypto` likewise loads WebCrypto, `node:fs` the
  * promises API). Behind a CommonJS module, esbuild reads an imported name where it is used, and
  * nothing else. test/scripts/bundle.test.ts holds the line.

@@ -36,6 +36,12 @@ export class ProviderMetrics {
     labelNames: ['method', 'code'],
     registers: [this.registry],
   });
+  readonly kubeConnections = new Counter({
+    name: 'pgplane_provider_kube_connections_total',
+    help: 'Connections opened to the Kubernetes API server, by protocol (h2; http/1.1 where the server offers no h2). Requests and watches share one h2 connection.',
+    labelNames: ['protocol'],
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({
     name: 'pgplane_provider_leader',
     help: '1 while this replica holds the leader Lease (or runs without leader election).',

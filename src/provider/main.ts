@@ -154,6 +154,7 @@ export async function runProvider(argv: string[], io: CliIo, signal?: AbortSigna
   try {
     kube = new KubeClient(loadKubeConnection({ path: flags.kubeconfig }), {
       answered: (method, code) => metrics.kubeRequests.inc({ method, code }),
+      connected: (protocol) => metrics.kubeConnections.inc({ protocol }),
     });
   } catch (error) {
     io.stderr(`pgplane serve provider: ${error instanceof Error ? error.message : String(error)}\n`);

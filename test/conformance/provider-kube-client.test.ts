@@ -327,6 +327,34 @@ describe('KubeClient', () => {
     );
   });
 
+  it('speaks HTTP/2 to kube-apiserver: a watch and 40 requests in flight share one connection', async () => {
+    const ns = await namespace();
+    const connections: string[] = [];
+    const h2 = new KubeClient(loadKubeConnection({ path: cluster.kubeconfigPath }), {
+      connected: (protocol) => connections.push(protocol),
+    });
+    const abort = new AbortController();
+    try {
+      const events: WatchEvent[] = [];
+      const watching = h2.watch(configMaps(ns), { timeoutSeconds: 600 }, (e) => events.push(e), abort.signal);
+      const created = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          h2.create<ConfigMap>(configMaps(ns), { metadata: { name: `cm-${i}` }, data: { i: String(i) } }),
+        ),
+      );
+      expect(created.map((c) => c.data?.['i'])).toEqual(Array.from({ length: 40 }, (_, i) => String(i)));
+      await eventually('the watch to deliver the 40 creates', async () =>
+        events.filter((e) => e.type === 'ADDED').length === 40 ? true : undefined,
+      );
+      expect(connections).toEqual(['h2']);
+      abort.abort();
+      await settles(watching, 'an aborted watch');
+    } finally {
+      abort.abort();
+      h2.close();
+    }
+  });
+
   it('a watch of a resource the server does not serve rejects with the status', async () => {
     const error = await rejection(
       client.watch(

@@ -1,21 +1,17 @@
-// The provider's Kubernetes REST client: JSON over one keep-alive connection pool, objects as the
-// JSON they are (no typed serializer to copy or drop fields), errors as the API server's Status.
-// config.ts says why it is not @kubernetes/client-node.
+// The provider's Kubernetes REST client: JSON over HTTP/2 (HTTP/1.1 where the server has no h2;
+// transport.ts), objects as the JSON they are (no typed serializer to copy or drop fields), errors
+// as the API server's Status. config.ts says why it is not @kubernetes/client-node.
 //
-// Requests share a few kept-alive connections, so a reconcile's patches and Event reuse warm TLS
-// connections (a handshake per request had been 40 % of the provider's CPU); the agents are
-// rebuilt when the TLS material changes (a rotated client certificate). Every request but a watch is bounded by
-// a timeout; a watch is bounded by the server's timeoutSeconds plus a margin, so a connection that
-// died silently is noticed.
-import {
-  Agent as HttpAgent,
-  request as httpRequest,
-  type AgentOptions as HttpAgentOptions,
-  type IncomingMessage,
-} from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+// The transport is rebuilt when the TLS material changes (a rotated client certificate); the old
+// one finishes what is in flight. Every request but a watch is bounded by a timeout; a watch is
+// bounded by the server's timeoutSeconds plus a margin, so a connection that died silently is
+// noticed.
+import type { Readable } from 'node:stream';
 import { isObject } from '../../shared/json.js';
 import type { KubeConnection, KubeTls } from './config.js';
+import { Http1Transport } from './http1-transport.js';
+import { Http2Transport } from './http2-transport.js';
+import type { KubeResponse, KubeTransport, WireProtocol } from './transport.js';
 
 const MERGE_PATCH = 'application/merge-patch+json';
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -79,68 +75,47 @@ function statusError(method: string, path: string, status: number, text: string)
   );
 }
 
-/**
- * Requests share a bounded set of kept-alive connections, as many as a burst of reconciles keeps
- * in flight (--concurrency 50 and their Events): 8 saved ~3 MiB at 500 Grants but made them Ready
- * ~1.2 s later (12.4 s against 11.1-11.2 s alone in bench/provider-peers); each watch has its own
- * connection for as long as it runs, so a long watch never takes a request's place.
- */
-const REQUEST_SOCKETS = 64;
-
-interface Agents {
-  readonly material: string;
-  readonly requests: HttpAgent;
-  readonly watches: HttpAgent;
+/** Told of every answer and connection, for metrics. */
+export interface KubeClientObserver {
+  /** The method (WATCH for a watch) and the status, or "error" when no answer came. */
+  readonly answered?: (method: string, code: string) => void;
+  /** A new connection to the API server and what it speaks. */
+  readonly connected?: (protocol: WireProtocol) => void;
 }
 
-type Use = 'requests' | 'watches';
-
-/** Told of every answer, for metrics: the method (WATCH for a watch) and the status or "error". */
-export interface KubeClientObserver {
-  readonly answered?: (method: string, code: string) => void;
+/** The whole body of a response as text; fails if the connection ends before the body does. */
+async function readText(body: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export class KubeClient {
-  private agents: Agents | undefined;
+  private current: { readonly material: string; readonly transport: KubeTransport } | undefined;
 
   constructor(
     readonly connection: KubeConnection,
     private readonly observer: KubeClientObserver = {},
   ) {}
 
-  private options(method: string, path: string, headers: Record<string, string>, use: Use): RequestOptions {
+  private transport(): KubeTransport {
     const { server } = this.connection;
-    const authorization = this.connection.authorization();
-    return {
-      method,
-      protocol: server.protocol,
-      hostname: server.hostname.replace(/^\[|\]$/g, ''),
-      port: server.port || (server.protocol === 'https:' ? 443 : 80),
-      path: `${server.pathname.replace(/\/$/, '')}${path}`,
-      headers: {
-        Accept: 'application/json',
-        ...headers,
-        ...(authorization ? { Authorization: authorization } : {}),
-      },
-      agent: this.agent(server.protocol === 'https:' ? this.connection.tls() : undefined)[use],
-    };
-  }
-
-  private agent(tls: KubeTls | undefined): Agents {
+    const tls: KubeTls | undefined = server.protocol === 'https:' ? this.connection.tls() : undefined;
     const material = JSON.stringify(
       tls ? [tls.ca, tls.cert, tls.key, tls.servername, tls.rejectUnauthorized] : null,
     );
-    if (this.agents?.material !== material) {
-      this.close();
-      const make = (options: HttpAgentOptions) =>
-        tls ? new HttpsAgent({ ...tls, ...options }) : new HttpAgent(options);
-      this.agents = {
+    if (this.current?.material !== material) {
+      this.current?.transport.close();
+      const onConnection = (protocol: WireProtocol) => this.observer.connected?.(protocol);
+      this.current = {
         material,
-        requests: make({ keepAlive: true, maxSockets: REQUEST_SOCKETS, maxFreeSockets: REQUEST_SOCKETS }),
-        watches: make({ keepAlive: false }),
+        // No HTTP/2 without TLS, as client-go: h2c is rare in front of an API server.
+        transport: tls
+          ? new Http2Transport(server, tls, onConnection)
+          : new Http1Transport(server, undefined, onConnection),
       };
     }
-    return this.agents;
+    return this.current.transport;
   }
 
   private send(
@@ -149,24 +124,21 @@ export class KubeClient {
     body: string | undefined,
     headers: Record<string, string>,
     timeoutMs: number,
-    watch?: { readonly signal: AbortSignal },
-  ): Promise<IncomingMessage> {
-    const options = this.options(
+    signal?: AbortSignal,
+  ): Promise<KubeResponse> {
+    const authorization = this.connection.authorization();
+    return this.transport().send({
       method,
-      path,
-      { ...headers, ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}) },
-      watch ? 'watches' : 'requests',
-    );
-    const send = options.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise((resolve, reject) => {
-      const req = send({ ...options, ...(watch ? { signal: watch.signal } : {}) }, resolve);
-      req.setTimeout(timeoutMs, () =>
-        req.destroy(
-          new Error(`${method} ${path.split('?')[0]}: no response from the API server in ${timeoutMs} ms`),
-        ),
-      );
-      req.on('error', reject);
-      req.end(body);
+      path: `${this.connection.server.pathname.replace(/\/$/, '')}${path}`,
+      headers: {
+        accept: 'application/json',
+        ...headers,
+        ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}),
+        ...(authorization ? { authorization } : {}),
+      },
+      body,
+      timeoutMs,
+      signal,
     });
   }
 
@@ -175,29 +147,27 @@ export class KubeClient {
     const full = withQuery(path, options.query);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    let response: IncomingMessage;
+    let response: KubeResponse;
     try {
       response = await this.send(
         method,
         full,
         body,
-        body !== undefined ? { 'Content-Type': options.contentType ?? 'application/json' } : {},
+        body !== undefined ? { 'content-type': options.contentType ?? 'application/json' } : {},
         timeoutMs,
       );
     } catch (error) {
       this.observer.answered?.(method, 'error');
       throw error;
     }
-    this.observer.answered?.(method, String(response.statusCode ?? 'error'));
-    const chunks: Buffer[] = [];
-    await new Promise<void>((resolve, reject) => {
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', resolve);
-      response.on('error', reject);
-      response.on('aborted', () => reject(new Error(`${method} ${path}: the response was cut short`)));
-    });
-    const text = Buffer.concat(chunks).toString('utf8');
-    const status = response.statusCode ?? 500;
+    const { status } = response;
+    this.observer.answered?.(method, String(status));
+    let text: string;
+    try {
+      text = await readText(response.body);
+    } catch (error) {
+      throw new Error(`${method} ${path}: the response was cut short: ${(error as Error).message}`);
+    }
     if (status >= 300) throw statusError(method, full, status, text);
     try {
       return (text === '' ? {} : JSON.parse(text)) as T;
@@ -233,28 +203,22 @@ export class KubeClient {
     signal: AbortSignal,
   ): Promise<void> {
     const full = withQuery(path, { ...query, watch: true });
-    let response: IncomingMessage;
+    let response: KubeResponse;
     try {
       // Silence longer than the server's own timeout plus a minute: the connection is dead.
-      response = await this.send('GET', full, undefined, {}, (query.timeoutSeconds + 60) * 1000, {
-        signal,
-      });
+      response = await this.send('GET', full, undefined, {}, (query.timeoutSeconds + 60) * 1000, signal);
     } catch (error) {
       if (signal.aborted) return;
       this.observer.answered?.('WATCH', 'error');
       throw error;
     }
-    this.observer.answered?.('WATCH', String(response.statusCode ?? 'error'));
-    const status = response.statusCode ?? 500;
-    if (status >= 300) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of response) chunks.push(chunk as Buffer);
-      throw statusError('GET', full, status, Buffer.concat(chunks).toString('utf8'));
-    }
+    const { status } = response;
+    this.observer.answered?.('WATCH', String(status));
+    if (status >= 300) throw statusError('GET', full, status, await readText(response.body));
     let pending = '';
     try {
-      response.setEncoding('utf8');
-      for await (const chunk of response) {
+      response.body.setEncoding('utf8');
+      for await (const chunk of response.body) {
         pending += chunk as string;
         let newline = pending.indexOf('\n');
         while (newline >= 0) {
@@ -270,10 +234,9 @@ export class KubeClient {
     }
   }
 
-  /** Closes the kept-alive connections (at shutdown). */
+  /** Closes the connections once what is in flight has finished (at shutdown). */
   close(): void {
-    this.agents?.requests.destroy();
-    this.agents?.watches.destroy();
-    this.agents = undefined;
+    this.current?.transport.close();
+    this.current = undefined;
   }
 }
