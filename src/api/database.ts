@@ -2,7 +2,7 @@
 // CREATE DATABASE fixes for ever (encoding, locale, template) is immutable here too: the API
 // server refuses the change, and the provider refuses a spec that differs from the server
 // instead of ignoring it. Deletion defaults to Orphan: dropping a database is never the default.
-import { z } from 'zod';
+import * as z from './zod.js';
 import { postgresName } from './identifier-schemas.js';
 import { immutable, managedDocument, managedSpec, parseManaged } from './managed-resource.js';
 import { reservedDatabaseProblem, reservedRoleProblem } from './names.js';
@@ -14,61 +14,67 @@ export const DATABASE_KIND = 'Database';
 /** Encoding and locale names: what pg_encoding_to_char and the C library spell, nothing that needs quoting. */
 const SETTING_NAME = /^[A-Za-z0-9_.@-]{1,63}$/;
 const settingName = (what: 'an encoding' | 'a locale', example: string) =>
-  z.string().regex(SETTING_NAME, {
-    error: `must be ${what} name of letters, digits and _ . @ -, e.g. ${example}`,
-  });
+  z.string().check(
+    z.regex(SETTING_NAME, {
+      error: `must be ${what} name of letters, digits and _ . @ -, e.g. ${example}`,
+    }),
+  );
 
-export const databaseParameters = z
-  .object({
-    name: immutable(
-      postgresName.superRefine((value, ctx) => {
-        const problem = reservedDatabaseProblem(value);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      }),
-      'name',
-    ).describe('The database name in PostgreSQL, exactly as in the catalog. Fixed at creation.'),
-    owner: postgresName
-      .superRefine((value, ctx) => {
-        const problem = reservedRoleProblem(value);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .optional()
-      .describe(
-        "OWNER: the role that owns the database (it must exist, e.g. from a Role). Unset: created owned by the ProviderConfig's role, and the owner is not managed afterwards (an adopted database keeps its own). A change is applied with ALTER DATABASE ... OWNER TO.",
-      ),
-    encoding: immutable(settingName('an encoding', 'UTF8').optional(), 'encoding').describe(
-      "ENCODING, fixed at creation, e.g. UTF8. Unset: the template's. A spec that differs from the server is refused.",
-    ),
-    locale: immutable(settingName('a locale', 'en_US.UTF-8').optional(), 'locale').describe(
-      "LOCALE (both LC_COLLATE and LC_CTYPE), fixed at creation, e.g. C or en_US.UTF-8. Unset: the template's.",
-    ),
-    lcCollate: immutable(settingName('a locale', 'C').optional(), 'lcCollate').describe(
-      'LC_COLLATE, fixed at creation; overrides locale for collation.',
-    ),
-    lcCtype: immutable(settingName('a locale', 'C').optional(), 'lcCtype').describe(
-      'LC_CTYPE, fixed at creation; overrides locale for character classes.',
-    ),
-    template: immutable(postgresName.optional(), 'template').describe(
-      "TEMPLATE, used at creation only. Unset: template1. An encoding or locale other than the template's needs template0.",
-    ),
-    connectionLimit: z
-      .number()
-      .int()
-      .min(-1)
-      .max(100_000)
-      .default(-1)
-      .describe('CONNECTION LIMIT: concurrent connections to the database; -1 (the default) is no limit.'),
-  })
-  .strict()
-  .superRefine((spec, ctx) => {
+/** A PostgreSQL name that `problem` does not refuse. */
+const nameWithout = (problem: (value: string) => string | undefined) =>
+  postgresName.check(
+    z.superRefine((value: string, ctx) => {
+      const found = problem(value);
+      if (found) ctx.addIssue({ code: 'custom', message: found });
+    }),
+  );
+
+const databaseParametersShape = z.strictObject({
+  name: z.described(
+    immutable(nameWithout(reservedDatabaseProblem), 'name'),
+    'The database name in PostgreSQL, exactly as in the catalog. Fixed at creation.',
+  ),
+  owner: z.described(
+    z.optional(nameWithout(reservedRoleProblem)),
+    "OWNER: the role that owns the database (it must exist, e.g. from a Role). Unset: created owned by the ProviderConfig's role, and the owner is not managed afterwards (an adopted database keeps its own). A change is applied with ALTER DATABASE ... OWNER TO.",
+  ),
+  encoding: z.described(
+    immutable(z.optional(settingName('an encoding', 'UTF8')), 'encoding'),
+    "ENCODING, fixed at creation, e.g. UTF8. Unset: the template's. A spec that differs from the server is refused.",
+  ),
+  locale: z.described(
+    immutable(z.optional(settingName('a locale', 'en_US.UTF-8')), 'locale'),
+    "LOCALE (both LC_COLLATE and LC_CTYPE), fixed at creation, e.g. C or en_US.UTF-8. Unset: the template's.",
+  ),
+  lcCollate: z.described(
+    immutable(z.optional(settingName('a locale', 'C')), 'lcCollate'),
+    'LC_COLLATE, fixed at creation; overrides locale for collation.',
+  ),
+  lcCtype: z.described(
+    immutable(z.optional(settingName('a locale', 'C')), 'lcCtype'),
+    'LC_CTYPE, fixed at creation; overrides locale for character classes.',
+  ),
+  template: z.described(
+    immutable(z.optional(postgresName), 'template'),
+    "TEMPLATE, used at creation only. Unset: template1. An encoding or locale other than the template's needs template0.",
+  ),
+  connectionLimit: z.described(
+    z._default(z.number().check(z.int(), z.gte(-1), z.lte(100_000)), -1),
+    'CONNECTION LIMIT: concurrent connections to the database; -1 (the default) is no limit.',
+  ),
+});
+
+export const databaseParameters = databaseParametersShape.check(
+  z.superRefine((spec: z.output<typeof databaseParametersShape>, ctx) => {
     if (spec.locale !== undefined && spec.lcCollate !== undefined && spec.lcCtype !== undefined)
       ctx.addIssue({
         code: 'custom',
         path: ['locale'],
         message: 'is overridden by both lcCollate and lcCtype; remove it or them',
       });
-  })
-  .describe('One PostgreSQL database.');
+  }),
+  z.describe('One PostgreSQL database.'),
+);
 
 export const databaseSchema = managedDocument({
   apiVersion: DATABASE_API_VERSION,
@@ -110,34 +116,31 @@ export function parseDatabase(document: unknown, origin = 'document'): DatabaseD
 }
 
 /** What the provider last saw of the database in the server. */
-export const databaseObservationSchema = z
-  .object({
-    exists: z.boolean().describe('Whether the database exists on the server.'),
-    owner: z.string().optional(),
-    encoding: z.string().optional(),
-    lcCollate: z.string().optional(),
-    lcCtype: z.string().optional(),
-    localeProvider: z
-      .enum(['libc', 'icu', 'builtin'])
-      .optional()
-      .describe(
-        'How the default collation is provided: libc (lcCollate, lcCtype), or (PostgreSQL 15+) icu or builtin (providerLocale).',
-      ),
-    providerLocale: z
-      .string()
-      .optional()
-      .describe('The ICU or builtin locale, when localeProvider is not libc.'),
-    connectionLimit: z.number().int().optional(),
-    template: z
-      .string()
-      .optional()
-      .describe('The template it was created from, when this provider created it.'),
-    drift: z
-      .array(z.string())
-      .optional()
-      .describe(
-        'How the database differs from the spec: set only when nothing was applied (Observe) or applying failed.',
-      ),
-  })
-  .describe('What the provider observed on the server.');
+export const databaseObservationSchema = z.described(
+  z.object({
+    exists: z.described(z.boolean(), 'Whether the database exists on the server.'),
+    owner: z.optional(z.string()),
+    encoding: z.optional(z.string()),
+    lcCollate: z.optional(z.string()),
+    lcCtype: z.optional(z.string()),
+    localeProvider: z.described(
+      z.optional(z.enum(['libc', 'icu', 'builtin'])),
+      'How the default collation is provided: libc (lcCollate, lcCtype), or (PostgreSQL 15+) icu or builtin (providerLocale).',
+    ),
+    providerLocale: z.described(
+      z.optional(z.string()),
+      'The ICU or builtin locale, when localeProvider is not libc.',
+    ),
+    connectionLimit: z.optional(z.number().check(z.int())),
+    template: z.described(
+      z.optional(z.string()),
+      'The template it was created from, when this provider created it.',
+    ),
+    drift: z.described(
+      z.optional(z.array(z.string())),
+      'How the database differs from the spec: set only when nothing was applied (Observe) or applying failed.',
+    ),
+  }),
+  'What the provider observed on the server.',
+);
 export type DatabaseObservation = z.infer<typeof databaseObservationSchema>;

@@ -244,8 +244,8 @@ const claimSecretStoreSchema = z
       .describe(
         "SecretStore: a store in the claim's own namespace. ClusterSecretStore: a cluster-wide store.",
       ),
-    name: objectName
-      .optional()
+    name: z
+      .optional(objectName)
       .describe(
         "The store's name. Omitted: every store of this kind; allowed only for SecretStore, which lives in the claim's namespace.",
       ),
@@ -391,9 +391,9 @@ export const functionInputSchema = z.object({
   claims: claimPolicySchema.optional(),
   namespaces: z
     .object({
-      operator: namespaceName.default('cnpg-system').describe('Where the CloudNativePG operator runs.'),
-      monitoring: namespaceName
-        .default('monitoring')
+      operator: z._default(namespaceName, 'cnpg-system').describe('Where the CloudNativePG operator runs.'),
+      monitoring: z
+        ._default(namespaceName, 'monitoring')
         .describe('Where Prometheus runs (scrapes the metrics port).'),
     })
     .optional()

@@ -1,7 +1,7 @@
 // The Grant document: the whole privilege policy of one grantee in one database, as a person
 // writes it. This zod schema is the single source of truth: the CLI and the provider validate
 // with it, and the Grant CRD's openAPIV3Schema is generated from it.
-import { z } from 'zod';
+import * as z from './zod.js';
 import { postgresName as pgName } from './identifier-schemas.js';
 import { managedDocument, managedSpec, ManagedValidationError, parseManaged } from './managed-resource.js';
 
@@ -59,9 +59,11 @@ function privilegeList<const T extends readonly [string, ...string[]]>(kind: str
           `${JSON.stringify(issue.input)} is not a ${kind} privilege; use one of ${allowed.join(', ')}`,
       }),
     )
-    .max(allowed.length * 2)
-    .describe(
-      `Privileges on each ${kind}: ${names.join(', ')}, or ALL (expanded from the server's own acldefault(), so it is right on every major).`,
+    .check(
+      z.maxLength(allowed.length * 2),
+      z.describe(
+        `Privileges on each ${kind}: ${names.join(', ')}, or ALL (expanded from the server's own acldefault(), so it is right on every major).`,
+      ),
     );
 }
 
@@ -93,130 +95,132 @@ function checkWildcard(
 export function grantEntries(limits: GrantListLimits) {
   const wildcardFields = {
     except: z
-      .array(pgName)
-      .max(limits.names)
-      .optional()
-      .describe(
-        'With objects: ["*"] only: names left out of the wildcard. In authoritative mode their privileges are revoked unless a specific entry declares them.',
+      .optional(z.array(pgName).check(z.maxLength(limits.names)))
+      .check(
+        z.describe(
+          'With objects: ["*"] only: names left out of the wildcard. In authoritative mode their privileges are revoked unless a specific entry declares them.',
+        ),
       ),
     defaultPrivilegesFor: z
-      .array(pgName)
-      .max(limits.roles)
-      .optional()
-      .describe(
-        'With objects: ["*"] only: the roles whose future objects in this schema get these privileges automatically (ALTER DEFAULT PRIVILEGES FOR ROLE ...). Default: the schema owner.',
+      .optional(z.array(pgName).check(z.maxLength(limits.roles)))
+      .check(
+        z.describe(
+          'With objects: ["*"] only: the roles whose future objects in this schema get these privileges automatically (ALTER DEFAULT PRIVILEGES FOR ROLE ...). Default: the schema owner.',
+        ),
       ),
   };
 
   function relationEntry<const T extends readonly [string, ...string[]]>(kind: string, names: T) {
     return z
-      .object({
-        schema: pgName.describe(`Schema that holds the ${kind}s.`),
+      .strictObject({
+        schema: z.described(pgName, `Schema that holds the ${kind}s.`),
         objects: z
           .array(pgName)
-          .min(1, { error: 'is empty; list names or write ["*"]' })
-          .max(limits.names)
-          .describe(
-            `${kind} names in the schema, or ["*"] for all existing and future ones. A specific name takes precedence over a wildcard.`,
+          .check(
+            z.minLength(1, { error: 'is empty; list names or write ["*"]' }),
+            z.maxLength(limits.names),
+            z.describe(
+              `${kind} names in the schema, or ["*"] for all existing and future ones. A specific name takes precedence over a wildcard.`,
+            ),
           ),
         privileges: privilegeList(kind, names),
         ...wildcardFields,
       })
-      .strict()
-      .superRefine(checkWildcard);
+      .check(z.superRefine(checkWildcard));
   }
 
   const routineRef = z
-    .object({
-      name: pgName.describe('Function or procedure name.'),
+    .strictObject({
+      name: z.described(pgName, 'Function or procedure name.'),
       arguments: z
-        .array(z.string().min(1).max(MAX_TYPE_NAME_LENGTH))
-        .max(MAX_ROUTINE_ARGUMENTS)
-        .default([])
-        .describe(
-          'Input argument types, in order, e.g. ["integer", "character varying[]"]. Aliases such as varchar, int and timestamptz are understood.',
+        ._default(
+          z
+            .array(z.string().check(z.minLength(1), z.maxLength(MAX_TYPE_NAME_LENGTH)))
+            .check(z.maxLength(MAX_ROUTINE_ARGUMENTS)),
+          [],
+        )
+        .check(
+          z.describe(
+            'Input argument types, in order, e.g. ["integer", "character varying[]"]. Aliases such as varchar, int and timestamptz are understood.',
+          ),
         ),
     })
-    .strict()
-    .describe('One function or procedure, identified by name and argument types.');
+    .check(z.describe('One function or procedure, identified by name and argument types.'));
 
-  const section = <T extends z.ZodType>(entry: T) => z.array(entry).max(limits.entries);
+  const section = <T extends z.ZodMiniType>(entry: T, description: string) =>
+    z.array(entry).check(z.maxLength(limits.entries), z.describe(description));
 
-  const tableEntry = relationEntry('table', TABLE_PRIVILEGES).describe(
+  const tableEntry = z.described(
+    relationEntry('table', TABLE_PRIVILEGES),
     'Privileges on relations of one schema: tables, views, materialized views, partitioned and foreign tables.',
   );
-  const sequenceEntry = relationEntry('sequence', SEQUENCE_PRIVILEGES).describe(
+  const sequenceEntry = z.described(
+    relationEntry('sequence', SEQUENCE_PRIVILEGES),
     'Privileges on sequences of one schema.',
   );
   const functionEntry = z
-    .object({
-      schema: pgName.describe('Schema that holds the routines.'),
+    .strictObject({
+      schema: z.described(pgName, 'Schema that holds the routines.'),
       objects: z
         .array(z.union([z.literal(WILDCARD), routineRef]))
-        .min(1, { error: 'is empty; list routines as {name, arguments} or write ["*"]' })
-        .max(limits.names)
-        .describe(
-          'Routines as {name, arguments}, or ["*"] for all existing and future functions and procedures in the schema.',
+        .check(
+          z.minLength(1, { error: 'is empty; list routines as {name, arguments} or write ["*"]' }),
+          z.maxLength(limits.names),
+          z.describe(
+            'Routines as {name, arguments}, or ["*"] for all existing and future functions and procedures in the schema.',
+          ),
         ),
       privileges: privilegeList('function', FUNCTION_PRIVILEGES),
       ...wildcardFields,
     })
-    .strict()
-    .superRefine(checkWildcard)
-    .describe('EXECUTE on functions and procedures of one schema.');
+    .check(z.superRefine(checkWildcard), z.describe('EXECUTE on functions and procedures of one schema.'));
   const columnEntry = z
-    .object({
-      schema: pgName.describe('Schema of the table.'),
-      table: pgName.describe('Table (or view) that holds the columns.'),
+    .strictObject({
+      schema: z.described(pgName, 'Schema of the table.'),
+      table: z.described(pgName, 'Table (or view) that holds the columns.'),
       columns: z
         .array(pgName)
-        .min(1, { error: 'is empty; list at least one column' })
-        .max(limits.names)
-        .describe('Column names.'),
+        .check(
+          z.minLength(1, { error: 'is empty; list at least one column' }),
+          z.maxLength(limits.names),
+          z.describe('Column names.'),
+        ),
       privileges: privilegeList('column', COLUMN_PRIVILEGES),
     })
-    .strict()
-    .describe('Column-level privileges on one table.');
+    .check(z.describe('Column-level privileges on one table.'));
   const schemaEntry = z
-    .object({
-      name: pgName.describe('Schema name.'),
+    .strictObject({
+      name: z.described(pgName, 'Schema name.'),
       privileges: privilegeList('schema', SCHEMA_PRIVILEGES),
     })
-    .strict()
-    .describe('Privileges on one schema.');
+    .check(z.describe('Privileges on one schema.'));
+  const optionalFlag = (description: string) => z.optional(z.boolean()).check(z.describe(description));
   const membershipEntry = z
-    .object({
-      role: pgName.describe('The role the grantee becomes a member of.'),
-      admin: z
-        .boolean()
-        .optional()
-        .describe('WITH ADMIN OPTION. Left unset, whatever the server has is kept.'),
-      inherit: z
-        .boolean()
-        .optional()
-        .describe('WITH INHERIT (PostgreSQL 16+). Left unset, whatever the server has is kept.'),
-      set: z
-        .boolean()
-        .optional()
-        .describe('WITH SET (PostgreSQL 16+). Left unset, whatever the server has is kept.'),
+    .strictObject({
+      role: z.described(pgName, 'The role the grantee becomes a member of.'),
+      admin: optionalFlag('WITH ADMIN OPTION. Left unset, whatever the server has is kept.'),
+      inherit: optionalFlag('WITH INHERIT (PostgreSQL 16+). Left unset, whatever the server has is kept.'),
+      set: optionalFlag('WITH SET (PostgreSQL 16+). Left unset, whatever the server has is kept.'),
     })
-    .strict()
-    .describe('Membership of the grantee in another role.');
+    .check(z.describe('Membership of the grantee in another role.'));
 
   return {
     databasePrivileges: privilegeList('database', DATABASE_PRIVILEGES),
-    schemas: section(schemaEntry).describe('Privileges on schemas.'),
-    tables: section(tableEntry).describe(
+    schemas: section(schemaEntry, 'Privileges on schemas.'),
+    tables: section(
+      tableEntry,
       'Privileges on tables, views, materialized views, partitioned and foreign tables.',
     ),
-    sequences: section(sequenceEntry).describe('Privileges on sequences.'),
-    functions: section(functionEntry).describe('EXECUTE on functions and procedures.'),
-    columns: section(columnEntry).describe('Column-level privileges.'),
+    sequences: section(sequenceEntry, 'Privileges on sequences.'),
+    functions: section(functionEntry, 'EXECUTE on functions and procedures.'),
+    columns: section(columnEntry, 'Column-level privileges.'),
     memberships: z
       .array(membershipEntry)
-      .max(limits.roles)
-      .describe(
-        'Roles the grantee is a member of. In authoritative mode, an empty list revokes every membership.',
+      .check(
+        z.maxLength(limits.roles),
+        z.describe(
+          'Roles the grantee is a member of. In authoritative mode, an empty list revokes every membership.',
+        ),
       ),
   };
 }
@@ -225,30 +229,34 @@ export function grantEntries(limits: GrantListLimits) {
  * The sections of grantEntries(), each optional: a Grant manages only the sections it declares.
  * The Grant's section list is grantEntries()' (and src/grants/kinds.ts has one kind per section).
  */
-export function optionalSections<T extends Record<string, z.ZodType>>(
+export function optionalSections<T extends Record<string, z.ZodMiniType>>(
   sections: T,
-): { [K in keyof T]: z.ZodOptional<T[K]> } {
-  return Object.fromEntries(Object.entries(sections).map(([name, schema]) => [name, schema.optional()])) as {
-    [K in keyof T]: z.ZodOptional<T[K]>;
+): { [K in keyof T]: z.ZodMiniOptional<T[K]> } {
+  return Object.fromEntries(Object.entries(sections).map(([name, schema]) => [name, z.optional(schema)])) as {
+    [K in keyof T]: z.ZodMiniOptional<T[K]>;
   };
 }
 
 const grantSections = grantEntries(GRANT_LIMITS);
 
-export const grantParameters = z
-  .object({
-    database: pgName.describe('The database this policy applies to.'),
-    grantee: pgName.describe('The role that receives the privileges, or PUBLIC.'),
-    mode: z
-      .enum(['additive', 'authoritative'], { error: 'must be additive or authoritative' })
-      .default('additive')
-      .describe(
+const grantParametersShape = z.strictObject({
+  database: z.described(pgName, 'The database this policy applies to.'),
+  grantee: z.described(pgName, 'The role that receives the privileges, or PUBLIC.'),
+  mode: z
+    ._default(
+      z.enum(['additive', 'authoritative'], { error: 'must be additive or authoritative' }),
+      'additive',
+    )
+    .check(
+      z.describe(
         'additive: pgplane revokes only privileges it granted itself before. authoritative: every privilege of the grantee in the declared scopes that is not declared is revoked.',
       ),
-    ...optionalSections(grantSections),
-  })
-  .strict()
-  .superRefine((spec, ctx) => {
+    ),
+  ...optionalSections(grantSections),
+});
+
+export const grantParameters = grantParametersShape.check(
+  z.superRefine((spec: z.output<typeof grantParametersShape>, ctx) => {
     if (spec.grantee === 'PUBLIC' && spec.memberships !== undefined && spec.memberships.length > 0) {
       ctx.addIssue({
         code: 'custom',
@@ -256,8 +264,9 @@ export const grantParameters = z
         message: 'PUBLIC cannot be a member of a role; remove memberships or name a role as grantee',
       });
     }
-  })
-  .describe('The whole privilege policy of one grantee in one database.');
+  }),
+  z.describe('The whole privilege policy of one grantee in one database.'),
+);
 
 export const grantSchema = managedDocument({
   apiVersion: GRANT_API_VERSION,

@@ -1,6 +1,7 @@
 // The optional blocks of a PostgresInstance beyond the published flat fields: least-privilege roles,
 // extra access, database objects, parameters, pooling, backups, monitoring and network policy.
 import { z } from 'zod';
+import { described } from './zod.js';
 import { CLAIM_ACCESS_LIMITS, grantEntries, optionalSections } from './grant.js';
 import {
   labelKey,
@@ -51,7 +52,7 @@ const MAX_SELECTOR_LABELS = 16;
  * zod has no maxProperties for records: check it, and put it into the generated schema so the API
  * server refuses the same.
  */
-function boundedRecord<K extends z.core.$ZodRecordKey, V extends z.ZodType>(
+function boundedRecord<K extends z.core.$ZodRecordKey, V extends z.core.$ZodType>(
   key: K,
   value: V,
   maxProperties: number,
@@ -79,14 +80,14 @@ const rolesSchema = z
       .describe(
         'Compose a runtime (read/write) role and a read-only role besides the owner. Applications connect as the runtime role; migrations as the owner.',
       ),
-    runtime: roleName.optional().describe('Name of the runtime role. Default: <databaseName>_rw.'),
-    readOnly: roleName.optional().describe('Name of the read-only role. Default: <databaseName>_ro.'),
+    runtime: z.optional(roleName).describe('Name of the runtime role. Default: <databaseName>_rw.'),
+    readOnly: z.optional(roleName).describe('Name of the read-only role. Default: <databaseName>_ro.'),
   })
   .describe('Least-privilege roles for the application database.');
 
 const accessEntrySchema = z
   .object({
-    role: roleName.describe('The role to create (or grant to) in the application database.'),
+    role: described(roleName, 'The role to create (or grant to) in the application database.'),
     login: z
       .boolean()
       .default(true)
@@ -99,7 +100,7 @@ const accessEntrySchema = z
       .max(8)
       .optional()
       .describe('Privileges on the database. Default: CONNECT.'),
-    memberships: access.memberships.optional().describe('Roles this role is a member of.'),
+    memberships: z.optional(access.memberships).describe('Roles this role is a member of.'),
   })
   .describe('An extra role and exactly the privileges it holds (applied authoritatively).');
 
@@ -254,8 +255,8 @@ const restoreSchema = z
       .regex(new RegExp(LSN_PATTERN), { error: 'must be a PostgreSQL LSN, like 0/3000060' })
       .optional()
       .describe('Recover to this WAL position (an LSN, like 0/3000060) instead of a time.'),
-    backup: objectName
-      .optional()
+    backup: z
+      .optional(objectName)
       .describe(
         'Restore exactly this CloudNativePG Backup of the source (its name in this namespace) and stop as soon as it is consistent, replaying no later WAL.',
       ),

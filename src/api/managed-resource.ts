@@ -2,19 +2,21 @@
 // forProvider (providerConfigRef, managementPolicies, deletionPolicy), the document shape, and
 // validation errors that name the object, the field and a correct example. Grant, Role and
 // Database are each a forProvider schema plus these.
-import { z } from 'zod';
+import * as z from './zod.js';
 
 const MANAGEMENT_POLICIES = ['Observe', 'Create', 'Update', 'Delete', 'LateInitialize', '*'] as const;
 const DELETION_POLICIES = ['Delete', 'Orphan'] as const;
 type DeletionPolicy = (typeof DELETION_POLICIES)[number];
 
 /** A CEL transition rule: the API server refuses a change to the field once it is set. */
-export function immutable<T extends z.ZodType>(schema: T, what: string): T {
-  return schema.meta({
-    'x-kubernetes-validations': [
-      { rule: 'self == oldSelf', message: `${what} is immutable: it is fixed when the object is created` },
-    ],
-  });
+export function immutable<T extends z.ZodMiniType>(schema: T, what: string): T {
+  return schema.check(
+    z.meta({
+      'x-kubernetes-validations': [
+        { rule: 'self == oldSelf', message: `${what} is immutable: it is fixed when the object is created` },
+      ],
+    }),
+  );
 }
 
 interface ManagedSpecOptions {
@@ -23,28 +25,25 @@ interface ManagedSpecOptions {
 }
 
 /** The spec of a managed resource: forProvider and the fields Crossplane gives every managed resource. */
-export function managedSpec<T extends z.ZodType>(forProvider: T, options: ManagedSpecOptions) {
+export function managedSpec<T extends z.ZodMiniType>(forProvider: T, options: ManagedSpecOptions) {
   return z
     .object({
       forProvider,
       providerConfigRef: z
-        .object({ name: z.string().min(1), kind: z.string().optional() })
-        .optional()
-        .describe('The ProviderConfig that says how to connect to the server.'),
+        .optional(z.object({ name: z.string().check(z.minLength(1)), kind: z.optional(z.string()) }))
+        .check(z.describe('The ProviderConfig that says how to connect to the server.')),
       managementPolicies: z
-        .array(z.enum(MANAGEMENT_POLICIES))
-        .optional()
-        .describe('Crossplane management policies; ["Observe"] reports drift and applies nothing.'),
+        .optional(z.array(z.enum(MANAGEMENT_POLICIES)))
+        .check(z.describe('Crossplane management policies; ["Observe"] reports drift and applies nothing.')),
       deletionPolicy: z
-        .enum(DELETION_POLICIES)
-        .default(options.deletionPolicy.default)
-        .describe(options.deletionPolicy.describe),
+        ._default(z.enum(DELETION_POLICIES), options.deletionPolicy.default)
+        .check(z.describe(options.deletionPolicy.describe)),
     })
-    .describe('Desired state.');
+    .check(z.describe('Desired state.'));
 }
 
 /** A whole managed-resource document: apiVersion, kind, metadata and spec. */
-export function managedDocument<S extends z.ZodType>(o: {
+export function managedDocument<S extends z.ZodMiniType>(o: {
   apiVersion: string;
   kind: string;
   spec: S;
@@ -52,21 +51,24 @@ export function managedDocument<S extends z.ZodType>(o: {
 }) {
   return z
     .object({
-      apiVersion: z.literal(o.apiVersion, { error: `must be ${o.apiVersion}` }).describe('API version.'),
-      kind: z.literal(o.kind, { error: `must be ${o.kind}` }).describe('Kind.'),
+      apiVersion: z
+        .literal(o.apiVersion, { error: `must be ${o.apiVersion}` })
+        .check(z.describe('API version.')),
+      kind: z.literal(o.kind, { error: `must be ${o.kind}` }).check(z.describe('Kind.')),
       metadata: z
-        .object({
+        .looseObject({
           name: z
             .string()
-            .min(1, { error: `is empty; every ${o.kind} needs a name` })
-            .describe(`Name of the ${o.kind}.`),
-          namespace: z.string().optional().describe(`Namespace of the ${o.kind}.`),
+            .check(
+              z.minLength(1, { error: `is empty; every ${o.kind} needs a name` }),
+              z.describe(`Name of the ${o.kind}.`),
+            ),
+          namespace: z.optional(z.string()).check(z.describe(`Namespace of the ${o.kind}.`)),
         })
-        .loose()
-        .describe('Standard object metadata.'),
+        .check(z.describe('Standard object metadata.')),
       spec: o.spec,
     })
-    .describe(o.description);
+    .check(z.describe(o.description));
 }
 
 export class ManagedValidationError extends Error {
@@ -107,7 +109,7 @@ function exampleFor(path: readonly PropertyKey[], words: ValidationWords): strin
  * Validates one document. Errors name the object (and where it came from), the field, what is
  * wrong and a correct example, because the person reading them is fixing a YAML file.
  */
-export function parseManaged<S extends z.ZodType>(
+export function parseManaged<S extends z.ZodMiniType>(
   schema: S,
   document: unknown,
   origin: string,

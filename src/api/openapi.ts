@@ -1,11 +1,14 @@
 // zod → Kubernetes structural OpenAPI v3 schemas, so CRDs and XRDs are generated, never hand-edited.
-import { z } from 'zod';
+import * as z from './zod.js';
+
+/** A schema of either zod API (classic or mini): the JSON Schema generator is the shared core's. */
+type AnySchema = z.core.$ZodType;
 import { isObject, type JsonObject } from '../shared/json.js';
 
 /** JSON Schema keywords Kubernetes structural schemas do not accept. */
 const UNSUPPORTED_KEYWORDS = new Set(['$schema', 'id', '$id', 'propertyNames', 'examples', 'const']);
 
-export function toOpenApiSchema(schema: z.ZodType): JsonObject {
+export function toOpenApiSchema(schema: AnySchema): JsonObject {
   const generated = z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
   const openApi = structural(generated);
   if (!isObject(openApi)) throw new Error('zod produced a JSON Schema that is not an object');
@@ -57,10 +60,10 @@ export interface CrdOptions {
   categories?: string[];
   shortNames?: string[];
   description: string;
-  spec?: z.ZodType;
-  status?: z.ZodType;
+  spec?: AnySchema;
+  status?: AnySchema;
   /** Top-level fields instead of spec/status (e.g. a function Input). */
-  topLevel?: z.ZodType;
+  topLevel?: AnySchema;
   printerColumns?: JsonObject[];
   subresources?: boolean;
 }

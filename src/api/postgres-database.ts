@@ -3,6 +3,7 @@
 // PostgresInstance's own schemas (picked, never copied), so the two kinds validate, default and
 // explain them alike; only where the database lives is new.
 import { z } from 'zod';
+import { described } from './zod.js';
 import { objectName } from './identifier-schemas.js';
 import { immutable } from './managed-resource.js';
 import { clusterNameProblem, DNS_LABEL_PATTERN, MAX_CLUSTER_NAME } from './names.js';
@@ -44,7 +45,8 @@ const instanceRefSchema = z
 
 const serverRefSchema = z
   .object({
-    name: objectName.describe(
+    name: described(
+      objectName,
       'Name of the grants.pgplane.io ClusterProviderConfig the platform registered for the server.',
     ),
   })

@@ -1,6 +1,7 @@
 // The PostgresInstance spec: what a team writes. This zod schema is the single source of truth:
 // the function validates XRs with it and the XRDs' openAPIV3Schema is generated from it.
 import { z } from 'zod';
+import { described } from './zod.js';
 import { databaseName, objectName, roleName, secretName } from './identifier-schemas.js';
 import { featureFields } from './instance-features.js';
 
@@ -32,7 +33,7 @@ export const MAX_SIZE_NAME = 63;
 
 export const secretStoreRefSchema = z
   .object({
-    name: objectName.describe('Name of the External Secrets store.'),
+    name: described(objectName, 'Name of the External Secrets store.'),
     kind: z
       .enum(['SecretStore', 'ClusterSecretStore'])
       .default('ClusterSecretStore')
@@ -116,8 +117,8 @@ export const postgresInstanceSpecSchema = z.object({
     .min(1)
     .max(MAX_STORAGE_GB)
     .describe('Size of the data volume in GB (Gi). Volumes can grow later, never shrink.'),
-  storageClass: objectName
-    .optional()
+  storageClass: z
+    .optional(objectName)
     .describe(
       "StorageClass of the data (and WAL) volumes. Default: the Input's storageClass, else the cluster default.",
     ),
@@ -135,20 +136,22 @@ export const postgresInstanceSpecSchema = z.object({
     .describe(
       'Number of PostgreSQL instances: 1, or 3 for a primary and two replicas (pod anti-affinity and PDBs).',
     ),
-  databaseName: databaseName.describe(
+  databaseName: described(
+    databaseName,
     'The application database. A PostgreSQL identifier: letter or underscore first, then letters, digits, underscores; at most 63 bytes; not postgres, template0 or template1.',
   ),
-  databaseOwner: roleName.describe(
+  databaseOwner: described(
+    roleName,
     'The role that owns the application database (migrations run as it). Same rules as databaseName; not postgres, streaming_replica or pg_*.',
   ),
-  credentialsSecretName: secretName
-    .optional()
+  credentialsSecretName: z
+    .optional(secretName)
     .describe(
       'The kubernetes.io/basic-auth Secret whose username is databaseOwner; CloudNativePG bootstraps the owner from it. Default: <name>-credentials.',
     ),
   credentials: credentialsSchema.optional(),
-  connectionSecretName: secretName
-    .optional()
+  connectionSecretName: z
+    .optional(secretName)
     .describe(
       'The Secret applications read: endpoint, port, database, username, password, uri, jdbc-uri, sslmode. Default: <name>-connection.',
     ),

@@ -1,7 +1,7 @@
 // The grants provider's own APIs: ProviderConfig (namespaced), ClusterProviderConfig and the
 // Grant's status. These zod schemas are the truth; the CRDs under package/provider/ are
 // generated from them (with the Grant spec from grant.ts).
-import { z } from 'zod';
+import * as z from './zod.js';
 import type { JsonObject } from '../shared/json.js';
 import { GRANT_KIND, grantSchema } from './grant.js';
 import { customResourceDefinition } from './openapi.js';
@@ -34,93 +34,62 @@ export const DEFAULT_SECRET_KEYS = {
   sslmode: 'sslmode',
 } as const;
 
-const secretKeys = z
-  .object({
-    host: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(`Key holding the server host. Default "${DEFAULT_SECRET_KEYS.host}".`),
-    port: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(`Key holding the port. Default "${DEFAULT_SECRET_KEYS.port}".`),
-    user: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(`Key holding the role name. Default "${DEFAULT_SECRET_KEYS.user}".`),
-    password: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(`Key holding the password. Default "${DEFAULT_SECRET_KEYS.password}".`),
-    sslmode: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        `Key holding the sslmode. Default "${DEFAULT_SECRET_KEYS.sslmode}" (optional in the Secret).`,
-      ),
-  })
-  .strict()
-  .describe('Keys of the connection Secret, when they differ from a CNPG app Secret.');
+/** A non-empty string, optional, with its description. */
+const optionalText = (description: string) =>
+  z.described(z.optional(z.string().check(z.minLength(1))), description);
+
+/** A Secret's name. */
+const secretNameField = () => z.string().check(z.minLength(1), z.describe('Secret name.'));
+
+const secretKeys = z.described(
+  z.strictObject({
+    host: optionalText(`Key holding the server host. Default "${DEFAULT_SECRET_KEYS.host}".`),
+    port: optionalText(`Key holding the port. Default "${DEFAULT_SECRET_KEYS.port}".`),
+    user: optionalText(`Key holding the role name. Default "${DEFAULT_SECRET_KEYS.user}".`),
+    password: optionalText(`Key holding the password. Default "${DEFAULT_SECRET_KEYS.password}".`),
+    sslmode: optionalText(
+      `Key holding the sslmode. Default "${DEFAULT_SECRET_KEYS.sslmode}" (optional in the Secret).`,
+    ),
+  }),
+  'Keys of the connection Secret, when they differ from a CNPG app Secret.',
+);
 
 const providerConfigFields = {
-  cluster: z
-    .string()
-    .min(1)
-    .optional()
-    .describe(
-      'A CloudNativePG Cluster name. Sets the defaults: credentials from "<cluster>-app" (the database owner, so no superuser is needed for grants on owned objects), CA from "<cluster>-ca", host "<cluster>-rw.<namespace>.svc", sslmode verify-full.',
+  cluster: optionalText(
+    'A CloudNativePG Cluster name. Sets the defaults: credentials from "<cluster>-app" (the database owner, so no superuser is needed for grants on owned objects), CA from "<cluster>-ca", host "<cluster>-rw.<namespace>.svc", sslmode verify-full.',
+  ),
+  connectionSecretRef: z.described(
+    z.optional(z.strictObject({ name: secretNameField() })),
+    'The Secret with the connection values (host, port, user, password, sslmode). Default "<cluster>-app".',
+  ),
+  keys: z.optional(secretKeys),
+  caSecretRef: z.described(
+    z.optional(
+      z.strictObject({
+        name: secretNameField(),
+        key: z.described(
+          z._default(z.string().check(z.minLength(1)), 'ca.crt'),
+          'Key holding the PEM CA certificate.',
+        ),
+      }),
     ),
-  connectionSecretRef: z
-    .object({ name: z.string().min(1).describe('Secret name.') })
-    .strict()
-    .optional()
-    .describe(
-      'The Secret with the connection values (host, port, user, password, sslmode). Default "<cluster>-app".',
-    ),
-  keys: secretKeys.optional(),
-  caSecretRef: z
-    .object({
-      name: z.string().min(1).describe('Secret name.'),
-      key: z.string().min(1).default('ca.crt').describe('Key holding the PEM CA certificate.'),
-    })
-    .strict()
-    .optional()
-    .describe(
-      'The Secret with the CA that signed the server certificate. Default "<cluster>-ca", key ca.crt.',
-    ),
-  host: z
-    .string()
-    .min(1)
-    .optional()
-    .describe(
-      'Server host; overrides the Secret (a CNPG Secret names "<cluster>-rw", which resolves only in its namespace).',
-    ),
-  port: z
-    .number()
-    .int()
-    .min(1)
-    .max(65535)
-    .optional()
-    .describe('Server port; overrides the Secret. Default 5432.'),
-  defaultDatabase: z
-    .string()
-    .min(1)
-    .max(63)
-    .optional()
-    .describe(
-      'The database Roles and Databases are managed through (roles and databases belong to the whole server, but a session needs a database to connect to). Default "postgres".',
-    ),
-  sslmode: z
-    .enum(SSL_MODES)
-    .optional()
-    .describe(
-      'TLS: disable, require, verify-ca or verify-full; overrides the Secret. Default verify-full with a CA, require without.',
-    ),
+    'The Secret with the CA that signed the server certificate. Default "<cluster>-ca", key ca.crt.',
+  ),
+  host: optionalText(
+    'Server host; overrides the Secret (a CNPG Secret names "<cluster>-rw", which resolves only in its namespace).',
+  ),
+  port: z.described(
+    z.optional(z.number().check(z.int(), z.gte(1), z.lte(65535))),
+    'Server port; overrides the Secret. Default 5432.',
+  ),
+  defaultDatabase: z.described(
+    z.optional(z.string().check(z.minLength(1), z.maxLength(63))),
+    'The database Roles and Databases are managed through (roles and databases belong to the whole server, but a session needs a database to connect to). Default "postgres".',
+  ),
+  sslmode: z.described(
+    z.optional(z.enum(SSL_MODES)),
+    'TLS: disable, require, verify-ca or verify-full; overrides the Secret. Default verify-full with a CA, require without.',
+  ),
 };
 
 function needsSecret(
@@ -138,82 +107,93 @@ function needsSecret(
 }
 
 export const providerConfigSpecSchema = z
-  .object(providerConfigFields)
-  .strict()
-  .superRefine(needsSecret)
-  .describe(
-    "How the provider connects to one PostgreSQL server; the Secrets live in the ProviderConfig's namespace.",
+  .strictObject(providerConfigFields)
+  .check(
+    z.superRefine(needsSecret),
+    z.describe(
+      "How the provider connects to one PostgreSQL server; the Secrets live in the ProviderConfig's namespace.",
+    ),
   );
 
 export const clusterProviderConfigSpecSchema = z
-  .object({
+  .strictObject({
     ...providerConfigFields,
-    namespace: z.string().min(1).describe('Namespace of the Secrets (and of the CNPG cluster).'),
+    namespace: z
+      .string()
+      .check(z.minLength(1), z.describe('Namespace of the Secrets (and of the CNPG cluster).')),
   })
-  .strict()
-  .superRefine(needsSecret)
-  .describe('How the provider connects to one PostgreSQL server, for Grants in any namespace.');
+  .check(
+    z.superRefine(needsSecret),
+    z.describe('How the provider connects to one PostgreSQL server, for Grants in any namespace.'),
+  );
 
 export type ProviderConfigSpec = z.infer<typeof providerConfigSpecSchema>;
 
-const conditionSchema = z
-  .object({
-    type: z.string().describe('Synced or Ready.'),
+const integer = () => z.number().check(z.int());
+
+const conditionSchema = z.described(
+  z.object({
+    type: z.described(z.string(), 'Synced or Ready.'),
     status: z.enum(['True', 'False', 'Unknown']),
-    reason: z.string().describe('A CamelCase reason, e.g. ReconcileSuccess, ReconcileError, Available.'),
-    message: z.string().optional().describe('What happened, readable by a person.'),
-    lastTransitionTime: z.string().describe('When the status last changed (RFC 3339).'),
-    observedGeneration: z
-      .number()
-      .int()
-      .optional()
-      .describe('The metadata.generation this condition is about.'),
-  })
-  .describe('A Crossplane-style condition.');
+    reason: z.described(z.string(), 'A CamelCase reason, e.g. ReconcileSuccess, ReconcileError, Available.'),
+    message: z.described(z.optional(z.string()), 'What happened, readable by a person.'),
+    lastTransitionTime: z.described(z.string(), 'When the status last changed (RFC 3339).'),
+    observedGeneration: z.described(
+      z.optional(integer()),
+      'The metadata.generation this condition is about.',
+    ),
+  }),
+  'A Crossplane-style condition.',
+);
 export type Condition = z.infer<typeof conditionSchema>;
 
-const privilegeSample = z
-  .array(z.string())
-  .describe('Up to 10 privileges, as "PRIVILEGE ON OBJECT", e.g. SELECT ON TABLE "public"."orders".');
+const privilegeSample = z.described(
+  z.array(z.string()),
+  'Up to 10 privileges, as "PRIVILEGE ON OBJECT", e.g. SELECT ON TABLE "public"."orders".',
+);
 
-const grantObservationSchema = z
-  .object({
-    database: z.string().optional().describe('The database observed.'),
-    grantee: z.string().optional().describe('The grantee observed.'),
-    drift: z
-      .object({
-        missing: z.number().int().describe('Declared privileges not present after this reconcile.'),
-        extra: z.number().int().describe('Present privileges that would be revoked.'),
-        missingSample: privilegeSample.optional(),
-        extraSample: privilegeSample.optional(),
-      })
-      .optional()
-      .describe(
-        'Drift left after the last reconcile: non-zero only when nothing was applied (Observe) or applying failed.',
+const grantObservationSchema = z.described(
+  z.object({
+    database: z.described(z.optional(z.string()), 'The database observed.'),
+    grantee: z.described(z.optional(z.string()), 'The grantee observed.'),
+    drift: z.described(
+      z.optional(
+        z.object({
+          missing: z.described(integer(), 'Declared privileges not present after this reconcile.'),
+          extra: z.described(integer(), 'Present privileges that would be revoked.'),
+          missingSample: z.optional(privilegeSample),
+          extraSample: z.optional(privilegeSample),
+        }),
       ),
-    lastCorrection: z
-      .object({
-        time: z.string().describe('When it was applied (RFC 3339).'),
-        statements: z.number().int().describe('GRANT/REVOKE statements applied.'),
-        granted: z.number().int().describe('Privileges granted.'),
-        revoked: z.number().int().describe('Privileges revoked.'),
-      })
-      .optional()
-      .describe('The last time privileges were changed in the database.'),
-    problems: z
-      .array(z.string())
-      .optional()
-      .describe('Declarations the plan could not honour (unknown objects, ...).'),
-    record: grantRecordSchema.optional(),
-  })
-  .describe('What the provider observed in the database.');
+      'Drift left after the last reconcile: non-zero only when nothing was applied (Observe) or applying failed.',
+    ),
+    lastCorrection: z.described(
+      z.optional(
+        z.object({
+          time: z.described(z.string(), 'When it was applied (RFC 3339).'),
+          statements: z.described(integer(), 'GRANT/REVOKE statements applied.'),
+          granted: z.described(integer(), 'Privileges granted.'),
+          revoked: z.described(integer(), 'Privileges revoked.'),
+        }),
+      ),
+      'The last time privileges were changed in the database.',
+    ),
+    problems: z.described(
+      z.optional(z.array(z.string())),
+      'Declarations the plan could not honour (unknown objects, ...).',
+    ),
+    record: z.optional(grantRecordSchema),
+  }),
+  'What the provider observed in the database.',
+);
 export type GrantObservation = z.infer<typeof grantObservationSchema>;
 
 const grantStatusSchema = managedStatus(GRANT_KIND, grantObservationSchema);
 
-const providerConfigStatusSchema = z
-  .object({ conditions: z.array(conditionSchema).optional() })
-  .describe('Observed state of the ProviderConfig.');
+const providerConfigStatusSchema = z.described(
+  z.object({ conditions: z.optional(z.array(conditionSchema)) }),
+  'Observed state of the ProviderConfig.',
+);
 
 const CONDITION_COLUMNS: JsonObject[] = [
   { name: 'Synced', type: 'string', jsonPath: ".status.conditions[?(@.type=='Synced')].status" },
@@ -227,8 +207,8 @@ const CONDITION_COLUMNS: JsonObject[] = [
 function managedDefinition(o: {
   kind: string;
   plural: string;
-  document: { description?: string | undefined; shape: { spec: z.ZodType } };
-  status: z.ZodType;
+  document: z.ZodMiniObject<{ spec: z.ZodMiniType }>;
+  status: z.ZodMiniType;
   columns: JsonObject[];
 }): JsonObject {
   return customResourceDefinition({
@@ -238,7 +218,7 @@ function managedDefinition(o: {
     plural: o.plural,
     scope: 'Namespaced',
     categories: ['crossplane', 'managed', 'pgplane'],
-    description: o.document.description ?? `A ${o.kind}.`,
+    description: z.globalRegistry.get(o.document)?.description ?? `A ${o.kind}.`,
     spec: o.document.shape.spec,
     status: o.status,
     subresources: true,
@@ -250,14 +230,15 @@ function managedDefinition(o: {
   });
 }
 
-function managedStatus(kind: string, atProvider: z.ZodType) {
-  return z
-    .object({
-      conditions: z.array(conditionSchema).optional().describe('Synced and Ready.'),
-      observedGeneration: z.number().int().optional(),
-      atProvider: atProvider.optional(),
-    })
-    .describe(`Observed state of the ${kind}.`);
+function managedStatus(kind: string, atProvider: z.ZodMiniType) {
+  return z.described(
+    z.object({
+      conditions: z.described(z.optional(z.array(conditionSchema)), 'Synced and Ready.'),
+      observedGeneration: z.optional(integer()),
+      atProvider: z.optional(atProvider),
+    }),
+    `Observed state of the ${kind}.`,
+  );
 }
 
 const grantDefinition = (): JsonObject =>
