@@ -653,6 +653,9 @@ describe('grants provider against a real API server and PostgreSQL', () => {
     expect(metrics).toMatch(/pgplane_provider_kube_requests_total\{method="PATCH",code="200"\} [1-9]/);
     expect(metrics).toMatch(/pgplane_provider_kube_requests_total\{method="WATCH",code="200"\} [1-9]/);
     expect(metrics).toMatch(/pgplane_provider_kube_requests_total\{method="POST",code="201"\} [1-9]/);
+    // ...all of it, watches included, over one HTTP/2 connection for the whole run.
+    expect(metrics).toMatch(/^pgplane_provider_kube_connections_total\{protocol="h2"\} 1$/m);
+    expect(metrics).not.toContain('protocol="http/1.1"');
     const logs = provider!.output();
     expect(logs).toContain('"msg":"became leader"');
     for (const secret of [OWNER_PASSWORD, WRONG_PASSWORD, pgServer!.password])
