@@ -36,10 +36,14 @@ ENTRYPOINT ["/nodejs/bin/node", "dist/cli/main.js"]
 FROM runtime AS provider
 # /metrics, /healthz and /readyz.
 EXPOSE 8080
-# Memory before speed, for a controller that mostly waits: a 1 MiB young generation and V8's
-# size-optimised heap growth take its peak RSS at 500 Grants from ~137 to ~96 MiB for about 5 %
-# more CPU (bench/README.md, "Provider peers"). npm run bench:provider-peers runs these flags.
-ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "--optimize-for-size", "dist/cli/main.js"]
+# Memory before speed, for a controller that mostly waits (bench/README.md, "Provider peers";
+# npm run bench:provider-peers runs these flags):
+# - a 1 MiB young generation and V8's size-optimised heap growth: peak RSS at 500 Grants ~137 ->
+#   ~96 MiB for about 5 % more CPU;
+# - no optimising compilers (TurboFan, Maglev; the interpreter and Sparkplug stay): their code
+#   pages and compile memory were 13-15 MiB of the peak at 500 and 2,000 Grants (94 -> 81,
+#   101 -> 86 MiB) for 0-8 % more CPU.
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "--optimize-for-size", "--no-opt", "--no-maglev", "dist/cli/main.js"]
 CMD ["serve", "provider"]
 
 # ---- the composition function (last stage: the default target) ----
