@@ -18,4 +18,16 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  {
+    // The programs' code: ICU collation loads several MiB of tables into a process whose memory
+    // is measured against a Go peer (bench/provider-peers). Names here are compared by code unit.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { property: 'localeCompare', message: 'compare by code unit (a < b): ICU collation costs ~4 MiB' },
+      ],
+      'no-restricted-globals': ['error', { name: 'Intl', message: 'ICU data costs megabytes; format by hand' }],
+    },
+  },
 );

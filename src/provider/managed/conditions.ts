@@ -89,9 +89,11 @@ export function setConditions(
     if (index >= 0) result[index] = next;
     else result.push(next);
   }
-  // Stable order (Synced, Ready, others) so an unchanged status compares equal.
+  // Stable order (Synced, Ready, others) so an unchanged status compares equal. Types are ASCII
+  // words: compared by code unit, not localeCompare(), whose ICU collator costs the provider 4 MiB.
   const rank = (type: string): number => (type === SYNCED ? 0 : type === READY ? 1 : 2);
-  return result.sort((a, b) => rank(a.type) - rank(b.type) || a.type.localeCompare(b.type));
+  const byCodeUnit = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+  return result.sort((a, b) => rank(a.type) - rank(b.type) || byCodeUnit(a.type, b.type));
 }
 
 export function findCondition(
