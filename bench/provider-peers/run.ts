@@ -18,7 +18,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -65,6 +65,10 @@ interface Trial {
   /** Requests the provider sent the API server until converged (watches included). */
   readonly apiRequests: number;
   readonly cpuSeconds: number;
+  /** kube-apiserver and etcd, from the first creation to all Ready: the work the provider makes them do, and the bench's. */
+  readonly controlPlaneCpuSeconds: number;
+  /** Cores busy on the whole machine over the same time (of os.availableParallelism()). */
+  readonly machineBusyCores: number;
   readonly peakRssMiB: number;
   /** pgplane trials: peak RSS of node-floor.ts on the same Node, flags, Grants and databases. */
   readonly floorRssMiB: number;
@@ -212,6 +216,28 @@ function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** utime + stime of every process whose command line names `marker` (kube-apiserver and etcd name their work folder). */
+function cpuSecondsOf(marker: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker)) total += cpuSeconds(Number(entry));
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return total;
+}
+
+/** Busy CPU time of the whole machine, in seconds (every core; /proc/stat less idle and iowait). */
+function machineBusySeconds(): number {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const ticks = fields.map(Number);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return (ticks.slice(0, 8).reduce((a, b) => a + b, 0) - idle) / CLK_TCK;
 }
 
 /** VmHWM: the process's peak resident set, in MiB. */
@@ -536,6 +562,8 @@ async function runTrial(
     const objects = ctx.kc.makeApiClient(CustomObjectsApi);
     const g = provider === 'pgplane' ? PGPLANE : PSQL;
     const started = Date.now();
+    const controlPlaneBefore = cpuSecondsOf(ctx.cluster.workDir);
+    const machineBefore = machineBusySeconds();
     for (let i = 0; i < roles.length; i += 50)
       await Promise.all(
         roles.slice(i, i + 50).map((role, j) =>
@@ -558,6 +586,8 @@ async function runTrial(
       await sleep(250);
     }
     const readySeconds = (Date.now() - started) / 1000;
+    const controlPlaneCpu = cpuSecondsOf(ctx.cluster.workDir) - controlPlaneBefore;
+    const machineBusyCores = (machineBusySeconds() - machineBefore) / readySeconds;
     // Sampling stops here: the bench's own catalog checks below connect to the databases too.
     clearInterval(sampler);
     const cpu = cpuSeconds(pid);
@@ -589,6 +619,8 @@ async function runTrial(
       createSeconds,
       ready,
       cpuSeconds: cpu,
+      controlPlaneCpuSeconds: controlPlaneCpu,
+      machineBusyCores,
       peakRssMiB: rss,
       floorRssMiB: floor,
       apiRequests: requests,
@@ -674,6 +706,12 @@ const METRICS: { key: keyof Trial; label: string; digits: number; against?: keyo
   { key: 'readySeconds', label: 'time until all Ready (s)', digits: 1 },
   { key: 'createSeconds', label: '(of which the bench creating the Grants)', digits: 1 },
   { key: 'cpuSeconds', label: 'CPU until converged (s)', digits: 2 },
+  { key: 'controlPlaneCpuSeconds', label: 'kube-apiserver + etcd CPU until converged (s)', digits: 2 },
+  {
+    key: 'machineBusyCores',
+    label: `machine cores busy until converged (of ${availableParallelism()})`,
+    digits: 2,
+  },
   { key: 'peakRssMiB', label: 'peak RSS (MiB)', digits: 0 },
   {
     key: 'floorRssMiB',
