@@ -73,9 +73,4 @@ export class Http1Transport implements KubeTransport {
     for (const sockets of Object.values(this.requests.freeSockets))
       for (const socket of sockets ?? []) socket.destroy();
   }
-
-  destroy(): void {
-    this.requests.destroy();
-    this.watches.destroy();
-  }
 }

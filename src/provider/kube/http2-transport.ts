@@ -207,13 +207,4 @@ export class Http2Transport implements KubeTransport {
       ?.then((w) => (w instanceof Http1Transport ? w.close() : w.session.close()))
       .catch(() => undefined);
   }
-
-  destroy(): void {
-    this.closed = true;
-    const wire = this.wire;
-    this.wire = undefined;
-    void wire
-      ?.then((w) => (w instanceof Http1Transport ? w.destroy() : w.session.destroy()))
-      .catch(() => undefined);
-  }
 }

@@ -30,8 +30,6 @@ export interface KubeTransport {
   send(request: KubeRequest): Promise<KubeResponse>;
   /** Takes no new requests, lets those in flight finish, then closes its connections. */
   close(): void;
-  /** Ends every connection now, failing what is in flight (at shutdown). */
-  destroy(): void;
 }
 
 /** Told of each new connection to the API server, for metrics and tests. */
