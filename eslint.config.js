@@ -27,7 +27,10 @@ export default tseslint.config(
         'error',
         { property: 'localeCompare', message: 'compare by code unit (a < b): ICU collation costs ~4 MiB' },
       ],
-      'no-restricted-globals': ['error', { name: 'Intl', message: 'ICU data costs megabytes; format by hand' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'Intl', message: 'ICU data costs megabytes; format by hand' },
+      ],
     },
   },
 );
