@@ -58,6 +58,8 @@ class RefusedStream extends Error {}
 
 export class Http2Transport implements KubeTransport {
   private wire: Promise<Wire> | undefined;
+  /** The h2 connection `wire` resolved to, so a closed one is forgotten at once. */
+  private live: Connection | undefined;
   private closed = false;
 
   constructor(
@@ -94,9 +96,9 @@ export class Http2Transport implements KubeTransport {
   }
 
   private forget(connection: Connection): void {
-    void this.wire?.then((w) => {
-      if (w === connection) this.wire = undefined;
-    });
+    if (this.live !== connection) return;
+    this.live = undefined;
+    this.wire = undefined;
   }
 
   private connect(): Promise<Wire> {
@@ -145,6 +147,7 @@ export class Http2Transport implements KubeTransport {
       settings: { enablePush: false, initialWindowSize: STREAM_WINDOW },
     });
     const connection = new Connection(session);
+    this.live = connection;
     // A connection that ends, fails or is told to go away takes no new streams; the next request
     // opens another. Its streams in flight fail (or finish, after a GOAWAY) on their own.
     const forget = () => this.forget(connection);
@@ -203,6 +206,7 @@ export class Http2Transport implements KubeTransport {
     this.closed = true;
     const wire = this.wire;
     this.wire = undefined;
+    this.live = undefined;
     void wire
       ?.then((w) => (w instanceof Http1Transport ? w.close() : w.session.close()))
       .catch(() => undefined);
