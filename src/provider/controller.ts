@@ -81,13 +81,14 @@ function kubeManagedStore<O extends ManagedObject<unknown>>(
     patchStatus: async (object, statusPatch) => {
       const { namespace, name } = object.metadata;
       try {
-        cache().wrote(
-          await client.mergePatch<CachedManaged>(`${objectPath(plural, namespace, name)}/status`, {
-            status: statusPatch,
-          }),
-        );
+        const updated = await client.mergePatch<O>(`${objectPath(plural, namespace, name)}/status`, {
+          status: statusPatch,
+        });
+        cache().wrote(updated);
+        return updated;
       } catch (error) {
         if (!isNotFound(error)) throw error;
+        return undefined;
       }
     },
   };

@@ -89,6 +89,8 @@ function harness(
   options: { failWith?: string; external?: [string, string][] } = {},
 ) {
   let stored = initial ? structuredClone(initial) : undefined;
+  let version = 100;
+  const nextVersion = () => String(++version);
   const external = new Map(options.external ?? []);
   const events: string[] = [];
   const forgotten: string[] = [];
@@ -102,14 +104,23 @@ function harness(
       get: async () => (stored ? structuredClone(stored) : undefined),
       setFinalizers: async (object, finalizers) => {
         if (!stored) throw new Error('gone');
-        stored = { ...stored, metadata: { ...stored.metadata, finalizers } };
+        // As the API server: a finalizer write is guarded by the resourceVersion it was read at.
+        if (object.metadata.resourceVersion !== stored.metadata.resourceVersion)
+          throw new Error(`409 Conflict: resourceVersion ${object.metadata.resourceVersion} is stale`);
+        stored = { ...stored, metadata: { ...stored.metadata, finalizers, resourceVersion: nextVersion() } };
         if (finalizers.length === 0 && stored.metadata.deletionTimestamp) stored = undefined;
         return structuredClone(stored ?? object);
       },
       patchStatus: async (_object, patch) => {
         statusWrites.push(patch);
+        if (!stored) return undefined;
         // Status is replaced whole by this store: enough for a fake, the patch itself is tested in conditions.test.ts.
-        if (stored) stored = { ...stored, status: applyPatch(stored.status, patch) as Setting['status'] };
+        stored = {
+          ...stored,
+          metadata: { ...stored.metadata, resourceVersion: nextVersion() },
+          status: applyPatch(stored.status, patch) as Setting['status'],
+        };
+        return structuredClone(stored);
       },
     },
   });

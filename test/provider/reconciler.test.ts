@@ -93,6 +93,8 @@ function harness(
   engineResults: ((input: readonly GrantInput[], options: ReconcileOptions) => ReconcileResult)[] = [],
 ) {
   let stored = initial ? structuredClone(initial) : undefined;
+  let version = 100;
+  const nextVersion = () => String(++version);
   const events: string[] = [];
   const calls: { input: readonly GrantInput[]; options: ReconcileOptions }[] = [];
   const statusWrites: unknown[] = [];
@@ -113,16 +115,24 @@ function harness(
     now: () => now,
     grants: {
       get: async () => (stored ? structuredClone(stored) : undefined),
-      setFinalizers: async (_g, finalizers) => {
+      setFinalizers: async (g, finalizers) => {
         if (!stored) throw new Error('gone');
-        stored = { ...stored, metadata: { ...stored.metadata, finalizers } };
+        // As the API server: a finalizer write is guarded by the resourceVersion it was read at.
+        if (g.metadata.resourceVersion !== stored.metadata.resourceVersion)
+          throw new Error(`409 Conflict: resourceVersion ${g.metadata.resourceVersion} is stale`);
+        stored = { ...stored, metadata: { ...stored.metadata, finalizers, resourceVersion: nextVersion() } };
         if (finalizers.length === 0 && stored.metadata.deletionTimestamp) stored = undefined;
-        return structuredClone(stored ?? _g);
+        return structuredClone(stored ?? g);
       },
       patchStatus: async (_g, patch) => {
         statusWrites.push(patch);
-        if (stored)
-          stored = { ...stored, status: mergePatchInto(stored.status, patch) as GrantObject['status'] };
+        if (!stored) return undefined;
+        stored = {
+          ...stored,
+          metadata: { ...stored.metadata, resourceVersion: nextVersion() },
+          status: mergePatchInto(stored.status, patch) as GrantObject['status'],
+        };
+        return structuredClone(stored);
       },
     },
     configs: {

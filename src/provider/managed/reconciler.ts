@@ -54,8 +54,11 @@ export interface ManagedStore<O> {
   get(namespace: string, name: string): Promise<O | undefined>;
   /** Sets metadata.finalizers, guarded by resourceVersion; resolves to the updated object. */
   setFinalizers(object: O, finalizers: string[]): Promise<O>;
-  /** Applies a merge patch to the status subresource. */
-  patchStatus(object: O, statusPatch: unknown): Promise<void>;
+  /**
+   * Applies a merge patch to the status subresource; resolves to the updated object (undefined if
+   * it is gone). Its resourceVersion is the one a finalizer write after it must carry.
+   */
+  patchStatus(object: O, statusPatch: unknown): Promise<O | undefined>;
 }
 
 export type EventType = 'Normal' | 'Warning';
@@ -261,9 +264,12 @@ export class ManagedReconciler<Spec, AtProvider> {
     };
   }
 
-  private async delete(key: string, object: ManagedObject<AtProvider>, spec: Spec): Promise<ReconcileReport> {
-    // Not Ready from the moment deletion starts: what it provides is about to go.
-    await this.writeStatus(object, [this.deleting(spec)], object.status?.atProvider);
+  private async delete(key: string, read: ManagedObject<AtProvider>, spec: Spec): Promise<ReconcileReport> {
+    // Not Ready from the moment deletion starts: what it provides is about to go. The finalizer
+    // write after the delete carries the version this status write made: with the version read,
+    // the API server refuses it (409) and the finalizer would wait for another reconcile, which
+    // may no longer be able to connect (garbage collection removes the Secrets meanwhile).
+    const object = await this.writeStatus(read, [this.deleting(spec)], read.status?.atProvider);
     const { reason, note } = await this.client.delete({ key, object, spec });
     return this.release(object, 'Normal', reason, note, 'deleted');
   }
@@ -299,11 +305,12 @@ export class ManagedReconciler<Spec, AtProvider> {
   }
 
   /** Writes status only when it changed, so a steady state costs no API writes. */
+  /** Writes the status if it changed; resolves to the object as it is after the write. */
   private async writeStatus(
     object: ManagedObject<AtProvider>,
     updates: ConditionUpdate[],
     atProvider: AtProvider | undefined,
-  ): Promise<void> {
+  ): Promise<ManagedObject<AtProvider>> {
     const generation = object.metadata.generation;
     const before: ManagedStatus<AtProvider> = object.status ?? {};
     const after: ManagedStatus<AtProvider> = {
@@ -312,8 +319,8 @@ export class ManagedReconciler<Spec, AtProvider> {
       ...(generation !== undefined ? { observedGeneration: generation } : {}),
       ...(atProvider ? { atProvider } : {}),
     };
-    if (deepEqual(before, after)) return;
-    await this.options.store.patchStatus(object, mergePatch(before, after));
+    if (deepEqual(before, after)) return object;
+    return (await this.options.store.patchStatus(object, mergePatch(before, after))) ?? object;
   }
 }
 
