@@ -7,6 +7,7 @@ import { Agent as HttpAgent, request as httpRequest, type AgentOptions } from 'n
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { KubeTls } from './config.js';
 import {
+  hostOf,
   timeoutError,
   type KubeRequest,
   type KubeResponse,
@@ -51,7 +52,7 @@ export class Http1Transport implements KubeTransport {
         {
           method: request.method,
           protocol: this.server.protocol,
-          hostname: this.server.hostname.replace(/^\[|\]$/g, ''),
+          hostname: hostOf(this.server),
           port: this.server.port || (https ? 443 : 80),
           path: request.path,
           headers: request.headers,

@@ -15,6 +15,7 @@ import { connect as connectTls, type TLSSocket } from 'node:tls';
 import type { KubeTls } from './config.js';
 import { Http1Transport } from './http1-transport.js';
 import {
+  hostOf,
   timeoutError,
   type KubeRequest,
   type KubeResponse,
@@ -102,7 +103,7 @@ export class Http2Transport implements KubeTransport {
   }
 
   private connect(): Promise<Wire> {
-    const host = this.server.hostname.replace(/^\[|\]$/g, '');
+    const host = hostOf(this.server);
     return new Promise((resolve, reject) => {
       const socket = connectTls({
         host,

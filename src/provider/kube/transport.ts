@@ -35,6 +35,11 @@ export interface KubeTransport {
 /** Told of each new connection to the API server, for metrics and tests. */
 export type OnConnection = (protocol: WireProtocol) => void;
 
+/** The server's host as a socket takes it: an IPv6 address without the URL's brackets. */
+export function hostOf(server: URL): string {
+  return server.hostname.replace(/^\[|\]$/g, '');
+}
+
 /** A request's timeout, with the method and path but never the query (it may hold a selector). */
 export function timeoutError(request: KubeRequest): Error {
   return new Error(
