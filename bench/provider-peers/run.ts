@@ -31,6 +31,7 @@ import {
 } from '@kubernetes/client-node';
 import { build } from 'esbuild';
 import pg from 'pg';
+import { benchKubeClient, createAll, isReady, ReadyWatch, type Conditioned } from './kube.js';
 import { runSemantics, SEMANTICS_SETUP, type Outcome } from './semantics.js';
 import { BUNDLE_OPTIONS } from '../../scripts/bundle-options.mjs';
 import { imageCommand, imageNodeMajor } from '../../test/support/dockerfile.js';
@@ -67,6 +68,10 @@ interface Trial {
   readonly cpuSeconds: number;
   /** kube-apiserver and etcd, from the first creation to all Ready: the work the provider makes them do, and the bench's. */
   readonly controlPlaneCpuSeconds: number;
+  /** The machine's PostgreSQL over the same time. */
+  readonly postgresCpuSeconds: number;
+  /** The bench process over the same time. */
+  readonly benchCpuSeconds: number;
   /** Cores busy on the whole machine over the same time (of os.availableParallelism()). */
   readonly machineBusyCores: number;
   readonly peakRssMiB: number;
@@ -232,6 +237,34 @@ function cpuSecondsOf(marker: string): number {
   return total;
 }
 
+/**
+ * CPU of the machine's PostgreSQL: every live postgres process, plus what the postmaster's exited
+ * children (the backends of closed connections) used, which the kernel adds to its cutime/cstime.
+ */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (!stat.includes(' (postgres) ')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const parent = readFileSync(`/proc/${fields[1]}/stat`, 'utf8');
+      const children = parent.includes(' (postgres) ') ? 0 : Number(fields[13]) + Number(fields[14]);
+      total += (Number(fields[11]) + Number(fields[12]) + children) / CLK_TCK;
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return total;
+}
+
+/** The bench's own CPU (user + system), in seconds: its creations, watch and sampling. */
+const benchCpuSeconds = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
+
 /** Busy CPU time of the whole machine, in seconds (every core; /proc/stat less idle and iowait). */
 function machineBusySeconds(): number {
   const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
@@ -307,14 +340,6 @@ async function catalogExact(dbs: readonly string[], roles: readonly string[]): P
 
 const PGPLANE = { group: 'grants.pgplane.io', version: 'v1alpha1' };
 const PSQL = { group: 'postgresql.sql.m.crossplane.io', version: 'v1alpha1' };
-
-interface Conditioned {
-  metadata: { name: string; namespace: string; finalizers?: string[] };
-  status?: { conditions?: { type: string; status: string; message?: string }[] };
-}
-
-const isReady = (o: Conditioned): boolean =>
-  ['Ready', 'Synced'].every((t) => o.status?.conditions?.some((c) => c.type === t && c.status === 'True'));
 
 async function createSetup(kc: KubeConfig, provider: ProviderName, ns: string): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
@@ -558,35 +583,32 @@ async function runTrial(
       .finally(() => (sampling = false));
   }, 50);
 
+  const client = benchKubeClient(ctx.cluster.kubeconfigPath);
+  const g = provider === 'pgplane' ? PGPLANE : PSQL;
+  const collection = `/apis/${g.group}/${g.version}/namespaces/${ns}/grants`;
+  const watch = new ReadyWatch(client, collection, roles.length);
   try {
-    const objects = ctx.kc.makeApiClient(CustomObjectsApi);
-    const g = provider === 'pgplane' ? PGPLANE : PSQL;
+    await watch.start();
+    const bodies = roles.map((role, i) => grantBody(provider, ns, `g${i}`, dbs[i % dbs.length]!, role));
     const started = Date.now();
     const controlPlaneBefore = cpuSecondsOf(ctx.cluster.workDir);
+    const postgresBefore = postgresCpuSeconds();
+    const benchBefore = benchCpuSeconds();
     const machineBefore = machineBusySeconds();
-    for (let i = 0; i < roles.length; i += 50)
-      await Promise.all(
-        roles.slice(i, i + 50).map((role, j) =>
-          objects.createNamespacedCustomObject({
-            ...g,
-            namespace: ns,
-            plural: 'grants',
-            body: grantBody(provider, ns, `g${i + j}`, dbs[(i + j) % dbs.length]!, role),
-          }),
-        ),
-      );
+    await createAll(client, collection, bodies);
     const createSeconds = (Date.now() - started) / 1000;
     const deadline = started + 20 * 60_000;
-    let ready = 0;
-    for (;;) {
+    const exited = setInterval(() => {
       if (running.child.exitCode !== null)
-        throw new Error(`${provider} exited:\n${running.output().slice(-3000)}`);
-      ready = (await listGrants(ctx.kc, provider, ns)).filter(isReady).length;
-      if (ready === roles.length || Date.now() > deadline) break;
-      await sleep(250);
-    }
-    const readySeconds = (Date.now() - started) / 1000;
+        watch.abandon(`${provider} exited:\n${running.output().slice(-3000)}`);
+    }, 250);
+    const allReadyAt = await watch.allReady(deadline).finally(() => clearInterval(exited));
+    const readySeconds = ((allReadyAt ?? Date.now()) - started) / 1000;
+    // What the watch saw, confirmed by one LIST (outside the time measured).
+    const ready = (await listGrants(ctx.kc, provider, ns)).filter(isReady).length;
     const controlPlaneCpu = cpuSecondsOf(ctx.cluster.workDir) - controlPlaneBefore;
+    const postgresCpu = postgresCpuSeconds() - postgresBefore;
+    const benchCpu = benchCpuSeconds() - benchBefore;
     const machineBusyCores = (machineBusySeconds() - machineBefore) / readySeconds;
     // Sampling stops here: the bench's own catalog checks below connect to the databases too.
     clearInterval(sampler);
@@ -620,6 +642,8 @@ async function runTrial(
       ready,
       cpuSeconds: cpu,
       controlPlaneCpuSeconds: controlPlaneCpu,
+      postgresCpuSeconds: postgresCpu,
+      benchCpuSeconds: benchCpu,
       machineBusyCores,
       peakRssMiB: rss,
       floorRssMiB: floor,
@@ -635,6 +659,8 @@ async function runTrial(
     };
   } finally {
     clearInterval(sampler);
+    await watch.stop();
+    client.close();
     await running.stop();
     if (ctx.logDir) writeFileSync(join(ctx.logDir, `${ns}.log`), running.output());
     await dropGrants(ctx.kc, provider, ns);
@@ -707,6 +733,8 @@ const METRICS: { key: keyof Trial; label: string; digits: number; against?: keyo
   { key: 'createSeconds', label: '(of which the bench creating the Grants)', digits: 1 },
   { key: 'cpuSeconds', label: 'CPU until converged (s)', digits: 2 },
   { key: 'controlPlaneCpuSeconds', label: 'kube-apiserver + etcd CPU until converged (s)', digits: 2 },
+  { key: 'postgresCpuSeconds', label: 'PostgreSQL CPU until converged (s)', digits: 2 },
+  { key: 'benchCpuSeconds', label: "the bench's own CPU until converged (s)", digits: 2 },
   {
     key: 'machineBusyCores',
     label: `machine cores busy until converged (of ${availableParallelism()})`,
