@@ -79,6 +79,8 @@ export interface ApplyResult {
   /** The plan computed under the lock: what was actually applied. */
   readonly plan: Plan;
   readonly roundTrips: number;
+  /** The catalog fingerprint of the snapshot under the lock, when the scope asked for it. */
+  readonly fingerprint?: string | undefined;
 }
 
 /** Why apply failed: the statement (when one was running), the server's message, and that nothing changed. */
@@ -235,7 +237,8 @@ async function applyOnce(
     roundTrips++;
     inTransaction = true;
     const result = lastResult(await client.query(begin));
-    plan = replan(parseSnapshot((result?.rows[0] as { snapshot?: unknown } | undefined)?.snapshot));
+    const snapshot = parseSnapshot((result?.rows[0] as { snapshot?: unknown } | undefined)?.snapshot);
+    plan = replan(snapshot);
     if (plan.statements.length > 0) {
       roundTrips++;
       await client.query(statementsBlock(plan.statements));
@@ -246,7 +249,7 @@ async function applyOnce(
     roundTrips++;
     await client.query('COMMIT');
     inTransaction = false;
-    return { plan, roundTrips };
+    return { plan, roundTrips, fingerprint: snapshot.fingerprint };
   } catch (error) {
     const pgError = asPgError(error);
     let rolledBack = !inTransaction;

@@ -3,7 +3,7 @@
 // callers that need them apart (plan without a database, custom drift reporting).
 import type { GrantParameters } from '../api/grant.js';
 import { applyPlan, type ApplyClient, type ApplyOptions } from './apply.js';
-import { observe } from './observe.js';
+import { observe, type Snapshot } from './observe.js';
 import { planGrants, planOf, type Plan } from './plan.js';
 import type { GrantRecord } from './record.js';
 import { normalisePolicy, snapshotScope } from './spec.js';
@@ -25,6 +25,12 @@ export interface ReconcileOptions extends ApplyOptions {
   readonly dryRun?: boolean;
   /** Take the catalog fingerprint with the first snapshot (the provider's drift check). */
   readonly fingerprint?: boolean;
+  /**
+   * The Grants are new or changed, so the snapshot will almost surely find work: skip the
+   * unlocked snapshot a no-op is answered by and observe under the lock at once. One catalog read
+   * fewer per apply; a no-op then costs the lock (two round trips instead of one).
+   */
+  readonly expectChanges?: boolean;
 }
 
 export interface ReconcileResult {
@@ -33,7 +39,10 @@ export interface ReconcileResult {
   readonly plan: Plan;
   /** True when statements were committed. */
   readonly applied: boolean;
-  /** Queries sent: 1 for a no-op or dry run, 4 when something was applied (observe, lock and re-observe, statements, COMMIT). */
+  /**
+   * Queries sent: 1 for a no-op or dry run, 4 when something was applied (observe, lock and
+   * re-observe, statements, COMMIT); with expectChanges 2 for a no-op and 3 for an apply.
+   */
   readonly roundTrips: number;
   /** With options.fingerprint: the catalog fingerprint of the first snapshot, before anything was applied. */
   readonly fingerprint?: string | undefined;
@@ -63,13 +72,25 @@ export async function reconcile(
     ),
     fingerprint: options.fingerprint ?? false,
   };
-  const snapshot = await observe(client, scope);
-  if (databases[0] !== undefined && snapshot.database !== databases[0]) {
-    throw new Error(
-      `the Grants name database "${databases[0]}" but the connection is to "${snapshot.database}"`,
-    );
+  const expected = databases[0];
+  const replan = (fresh: Snapshot): Plan => {
+    if (expected !== undefined && fresh.database !== expected)
+      throw new Error(`the Grants name database "${expected}" but the connection is to "${fresh.database}"`);
+    return planGrants(policies, fresh, previous);
+  };
+  if (options.expectChanges && !options.dryRun && expected !== undefined) {
+    // Under the lock at once, the fingerprint taken there: still the catalog before the apply.
+    const applied = await applyPlan(client, expected, scope, replan, options);
+    return {
+      database: expected,
+      plan: applied.plan,
+      applied: applied.plan.statements.length > 0,
+      roundTrips: applied.roundTrips,
+      fingerprint: applied.fingerprint,
+    };
   }
-  const plan = planGrants(policies, snapshot, previous);
+  const snapshot = await observe(client, scope);
+  const plan = replan(snapshot);
   const fingerprint = snapshot.fingerprint;
   if (options.dryRun || plan.statements.length === 0)
     return { database: snapshot.database, plan, applied: false, roundTrips: 1, fingerprint };
@@ -78,7 +99,7 @@ export async function reconcile(
     snapshot.database,
     // Inside the locked transaction only what the plan needs: the fingerprint was taken above.
     { ...scope, fingerprint: false },
-    (fresh) => planGrants(policies, fresh, previous),
+    replan,
     options,
   );
   return {

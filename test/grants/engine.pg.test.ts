@@ -3,6 +3,8 @@
 // privileges and others' objects at the next reconcile; reconciles converge; modes differ as specified.
 import { describe, expect, it } from 'vitest';
 import { SERVERS, useServer } from '../support/postgres.js';
+import { reconcile } from '../../src/grants/index.js';
+import { catalogFingerprint } from '../../src/grants/fingerprint.js';
 import { makeWorld, params, Reconciler, tryAs } from './fixtures.js';
 
 const DENIED = '42501';
@@ -165,6 +167,35 @@ describe.each(SERVERS)('grants engine on PostgreSQL $major ($source)', (target) 
     );
     expect(check.rows[0]).toEqual({ sel: true, ins: false });
     expect((await reconciler.run(narrower)).plan.statements).toEqual([]);
+  });
+
+  it('expectChanges observes under the lock at once: the same plan, one round trip fewer, the fingerprint before the apply', async () => {
+    const world = await makeWorld(server);
+    const spec = params(world, {
+      tables: [{ schema: 'app', objects: ['orders'], privileges: ['SELECT', 'INSERT'] }],
+    });
+    const preview = await reconcile(world.admin, [{ name: 'g', parameters: spec }], { dryRun: true });
+    const before = await catalogFingerprint(world.admin);
+
+    const reconciler = new Reconciler(world.admin);
+    const applied = await reconciler.run(spec, { expectChanges: true, fingerprint: true });
+    expect(applied.applied).toBe(true);
+    expect(applied.plan.statements).toEqual(preview.plan.statements);
+    // Lock and observe, statements, COMMIT: no unlocked snapshot first.
+    expect(applied.roundTrips).toBe(3);
+    expect(applied.fingerprint).toBe(before);
+    expect(await catalogFingerprint(world.admin)).not.toBe(before);
+    const held = await world.admin.query<{ ins: boolean }>(
+      `SELECT has_table_privilege($1, 'app.orders', 'INSERT') AS ins`,
+      [world.grantee],
+    );
+    expect(held.rows[0]).toEqual({ ins: true });
+
+    // Nothing left to do: the locked transaction ends without writes, in two round trips.
+    const again = await reconciler.run(spec, { expectChanges: true });
+    expect(again.applied).toBe(false);
+    expect(again.plan.statements).toEqual([]);
+    expect(again.roundTrips).toBe(2);
   });
 
   it('additive leaves a hand-made grant (reported as drift); authoritative revokes it', async () => {

@@ -73,10 +73,15 @@ afterAll(async () => {
 
 describe('GrantBatcher', () => {
   it('reconciles the due Grants of one database in one engine call and one verifying snapshot', async () => {
-    let calls = 0;
-    const engine: Engine = (client, grants, options) => {
-      calls++;
-      return reconcile(client, grants, options);
+    const calls: { expectChanges: boolean; dryRun: boolean; roundTrips: number }[] = [];
+    const engine: Engine = async (client, grants, options) => {
+      const result = await reconcile(client, grants, options);
+      calls.push({
+        expectChanges: options?.expectChanges ?? false,
+        dryRun: options?.dryRun ?? false,
+        roundTrips: result.roundTrips,
+      });
+      return result;
     };
     const batcher = new GrantBatcher(engine, (_item, _scrub, call) => call());
     const outcomes = await Promise.all(
@@ -86,10 +91,15 @@ describe('GrantBatcher', () => {
           parameters: grant(role, 'open'),
           previous: undefined,
           apply: true,
+          changed: true,
         }),
       ),
     );
-    expect(calls).toBe(2);
+    // New Grants: observed under the lock at once (lock and observe, statements, COMMIT), then verified.
+    expect(calls).toEqual([
+      { expectChanges: true, dryRun: false, roundTrips: 3 },
+      { expectChanges: false, dryRun: true, roundTrips: 1 },
+    ]);
     for (const [i, o] of outcomes.entries()) {
       expect(o.result.applied).toBe(true);
       // Each Grant's share of the plan is its own: one GRANT to its grantee, its own record.
@@ -121,6 +131,7 @@ describe('GrantBatcher', () => {
           parameters: grant(role, tables[i]!),
           previous: undefined,
           apply: true,
+          changed: true,
         }),
       ),
     );
@@ -168,6 +179,7 @@ describe('GrantBatcher', () => {
           parameters: grant(ROLES[0]!, table),
           previous: undefined,
           apply: false,
+          changed: true,
         }),
       ),
     );

@@ -111,7 +111,13 @@ describe('CatalogWatch', () => {
       onChanged: (keys) => changed.push([...keys]),
     });
     const batcher = (lanes.batcher = new GrantBatcher(reconcile, (_item, _scrub, call) => call(), watch));
-    const item = { name: 'team/orders-reader', parameters: grant, previous: undefined, apply: true };
+    const item = {
+      name: 'team/orders-reader',
+      parameters: grant,
+      previous: undefined,
+      apply: true,
+      changed: true,
+    };
     try {
       // The provider's own GRANT is what the fingerprint after the batch holds: no change.
       const first = await batcher.submit(session, item);
@@ -129,6 +135,7 @@ describe('CatalogWatch', () => {
       const restored = await batcher.submit(session, {
         ...item,
         previous: first.result.plan.records[item.name],
+        changed: false,
       });
       expect(restored.result.applied).toBe(true);
       await watch.check();
@@ -154,12 +161,19 @@ describe('CatalogWatch', () => {
       onChanged: (keys) => changed.push([...keys]),
     });
     const batcher = (lanes.batcher = new GrantBatcher(reconcile, (_item, _scrub, call) => call(), watch));
-    const reader = { name: 'team/orders-reader', parameters: grant, previous: undefined, apply: true };
+    const reader = {
+      name: 'team/orders-reader',
+      parameters: grant,
+      previous: undefined,
+      apply: true,
+      changed: true,
+    };
     const other = {
       name: 'team/orders-other',
       parameters: { ...grant, grantee: OTHER },
       previous: undefined,
       apply: true,
+      changed: true,
     };
     try {
       await batcher.submit(session, reader);

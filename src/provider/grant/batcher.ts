@@ -23,6 +23,12 @@ export interface BatchItem {
   readonly previous: GrantRecord | undefined;
   /** False under an Observe-only management policy. */
   readonly apply: boolean;
+  /**
+   * New, or its spec edited since its last sync: its snapshot will almost surely find work, so a
+   * batch holding one observes under the lock at once (one catalog read fewer; the engine's
+   * expectChanges). A poll of unchanged Grants keeps the unlocked snapshot a no-op is answered by.
+   */
+  readonly changed: boolean;
 }
 
 export interface BatchOutcome {
@@ -241,7 +247,10 @@ export class GrantBatcher {
       group.length === 1 ? this.wrap(group[0]!.item, group[0]!.session.scrub, fn) : fn();
     // The fingerprints only when a drift check watches them: they cost a catalog scan per snapshot.
     const fingerprint = this.watcher !== undefined;
-    const first = await call(() => this.engine(client, inputs, { dryRun: !apply, fingerprint }));
+    const expectChanges = apply && group.some((p) => p.item.changed);
+    const first = await call(() =>
+      this.engine(client, inputs, { dryRun: !apply, fingerprint, expectChanges }),
+    );
     // After an apply, one more snapshot says what is left (extras additive mode keeps, a racing writer).
     const check = first.applied
       ? await call(() =>

@@ -122,6 +122,7 @@ export class GrantClient implements ExternalClient<GrantParameters, GrantObserva
       parameters,
       previous,
       apply,
+      changed: previous === undefined || object.metadata.generation !== object.status?.observedGeneration,
     });
 
     const remaining = driftSummary(verified.plan);
