@@ -2,6 +2,7 @@
 // system" is a Map of settings: what every kind (Grant today, Role and Database next) gets from
 // managed/reconciler.ts without writing it again. No PostgreSQL, no Kubernetes.
 import { describe, expect, it } from 'vitest';
+import { memoryStore } from './support/memory-store.js';
 import {
   FINALIZER,
   ManagedReconciler,
@@ -88,54 +89,25 @@ function harness(
   initial: Setting | undefined,
   options: { failWith?: string; external?: [string, string][] } = {},
 ) {
-  let stored = initial ? structuredClone(initial) : undefined;
-  let version = 100;
-  const nextVersion = () => String(++version);
+  const memory = memoryStore(initial);
   const external = new Map(options.external ?? []);
   const events: string[] = [];
   const forgotten: string[] = [];
-  const statusWrites: unknown[] = [];
   const reconciler = new ManagedReconciler({
     pollMs: 60_000,
     now: () => now,
     client: settingsClient(external, forgotten, options.failWith),
     events: { record: (_o, type, reason, note) => events.push(`${type} ${reason}: ${note}`) },
-    store: {
-      get: async () => (stored ? structuredClone(stored) : undefined),
-      setFinalizers: async (object, finalizers) => {
-        if (!stored) throw new Error('gone');
-        // As the API server: a finalizer write is guarded by the resourceVersion it was read at.
-        if (object.metadata.resourceVersion !== stored.metadata.resourceVersion)
-          throw new Error(`409 Conflict: resourceVersion ${object.metadata.resourceVersion} is stale`);
-        stored = { ...stored, metadata: { ...stored.metadata, finalizers, resourceVersion: nextVersion() } };
-        if (finalizers.length === 0 && stored.metadata.deletionTimestamp) stored = undefined;
-        return structuredClone(stored ?? object);
-      },
-      patchStatus: async (_object, patch) => {
-        statusWrites.push(patch);
-        if (!stored) return undefined;
-        // Status is replaced whole by this store: enough for a fake, the patch itself is tested in conditions.test.ts.
-        stored = {
-          ...stored,
-          metadata: { ...stored.metadata, resourceVersion: nextVersion() },
-          status: applyPatch(stored.status, patch) as Setting['status'],
-        };
-        return structuredClone(stored);
-      },
-    },
+    store: memory.store,
   });
-  return { reconciler, external, events, forgotten, statusWrites, stored: () => stored };
-}
-
-function applyPatch(target: unknown, patch: unknown): unknown {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-  const base = typeof target === 'object' && target !== null ? (target as Record<string, unknown>) : {};
-  const entries = new Map(Object.entries(base));
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) entries.delete(k);
-    else entries.set(k, applyPatch(entries.get(k), v));
-  }
-  return Object.fromEntries(entries);
+  return {
+    reconciler,
+    external,
+    events,
+    forgotten,
+    statusWrites: memory.statusWrites,
+    stored: memory.stored,
+  };
 }
 
 const conditionsOf = (o: Setting | undefined) =>

@@ -2,6 +2,7 @@
 // management policies, deletion and orphaning, conditions, status, events. No Kubernetes.
 import { revocationParameters } from '../../src/grants/revocation.js';
 import { describe, expect, it } from 'vitest';
+import { memoryStore } from './support/memory-store.js';
 import type {
   ApplyClient,
   GrantInput,
@@ -48,20 +49,6 @@ function grant(
   };
 }
 
-function mergePatchInto(target: unknown, patch: unknown): unknown {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-  const base =
-    typeof target === 'object' && target !== null && !Array.isArray(target)
-      ? (target as Record<string, unknown>)
-      : {};
-  const entries = new Map(Object.entries(base));
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) entries.delete(k);
-    else entries.set(k, mergePatchInto(entries.get(k), v));
-  }
-  return Object.fromEntries(entries);
-}
-
 const emptyPlan = (overrides: Partial<Plan> = {}): Plan => ({
   database: 'app',
   statements: [],
@@ -92,12 +79,9 @@ function harness(
   initial: GrantObject | undefined,
   engineResults: ((input: readonly GrantInput[], options: ReconcileOptions) => ReconcileResult)[] = [],
 ) {
-  let stored = initial ? structuredClone(initial) : undefined;
-  let version = 100;
-  const nextVersion = () => String(++version);
+  const memory = memoryStore(initial);
   const events: string[] = [];
   const calls: { input: readonly GrantInput[]; options: ReconcileOptions }[] = [];
-  const statusWrites: unknown[] = [];
   const dependencies: unknown[] = [];
   let connectError: Error | ((c: ServerConnection) => Error) | undefined;
   let sourceError: Error | undefined;
@@ -113,28 +97,7 @@ function harness(
   const reconciler = new GrantReconciler({
     pollMs: 600_000,
     now: () => now,
-    grants: {
-      get: async () => (stored ? structuredClone(stored) : undefined),
-      setFinalizers: async (g, finalizers) => {
-        if (!stored) throw new Error('gone');
-        // As the API server: a finalizer write is guarded by the resourceVersion it was read at.
-        if (g.metadata.resourceVersion !== stored.metadata.resourceVersion)
-          throw new Error(`409 Conflict: resourceVersion ${g.metadata.resourceVersion} is stale`);
-        stored = { ...stored, metadata: { ...stored.metadata, finalizers, resourceVersion: nextVersion() } };
-        if (finalizers.length === 0 && stored.metadata.deletionTimestamp) stored = undefined;
-        return structuredClone(stored ?? g);
-      },
-      patchStatus: async (_g, patch) => {
-        statusWrites.push(patch);
-        if (!stored) return undefined;
-        stored = {
-          ...stored,
-          metadata: { ...stored.metadata, resourceVersion: nextVersion() },
-          status: mergePatchInto(stored.status, patch) as GrantObject['status'],
-        };
-        return structuredClone(stored);
-      },
-    },
+    grants: memory.store,
     configs: {
       source: async (ref: ProviderConfigRef, namespace: string): Promise<ConnectionSource> => {
         if (sourceError) throw sourceError;
@@ -172,11 +135,11 @@ function harness(
     reconciler,
     events,
     calls,
-    statusWrites,
+    statusWrites: memory.statusWrites,
     dependencies,
     connections,
     inUse,
-    stored: () => stored,
+    stored: memory.stored,
     setConnectError: (e: Error | ((c: ServerConnection) => Error) | undefined) => (connectError = e),
     setConfig: (spec: ConnectionSource['spec'], data: Record<string, string>) => {
       sourceSpec = spec;
