@@ -284,13 +284,13 @@ export class Controller {
     this.queue = new WorkQueue({
       concurrency: options.concurrency,
       backoff: exponentialBackoff(),
-      handler: async (key) => {
+      handler: async (key, slot) => {
         const { kind, objectKey: object } = splitQueueKey(key);
         const reconciler = this.kinds.get(kind)?.reconciler;
         if (!reconciler) return {};
         const end = metrics.reconcileDuration.startTimer({ resource: kind });
         try {
-          const report = await reconciler.reconcile(object);
+          const report = await reconciler.reconcile(object, slot);
           end({ result: report.result });
           if (report.failed) metrics.reconcileErrors.inc();
           this.log.debug({ object: key, result: report.result }, 'reconciled');

@@ -66,13 +66,14 @@ export class ProviderMetrics {
     });
     new Gauge({
       name: 'pgplane_provider_queue_keys',
-      help: 'Work queue keys, by state: queued, running, waiting (delayed: backoff or next drift check).',
+      help: 'Work queue keys, by state: queued, running (parked included), parked (waiting for a batch, slot given up), waiting (delayed: backoff or next drift check).',
       labelNames: ['state'],
       registers: [this.registry],
       collect() {
         const s = sources.queue();
         this.set({ state: 'queued' }, s.queued);
         this.set({ state: 'running' }, s.running);
+        this.set({ state: 'parked' }, s.parked);
         this.set({ state: 'waiting' }, s.waiting);
       },
     });

@@ -16,10 +16,12 @@ import {
 } from './managed/reconciler.js';
 import { DatabaseClient } from './database/client.js';
 import { RoleClient } from './role/client.js';
+import type { Slot } from './queue.js';
 import type { ConfigDependencies, ConfigStore, Databases } from './session.js';
 
 interface KindReconciler {
-  reconcile(key: string): Promise<ReconcileReport>;
+  /** `slot` lets a reconcile give its queue slot up while it waits on a batch. */
+  reconcile(key: string, slot?: Slot): Promise<ReconcileReport>;
   /** The group an object polls with (a Grant's database), or undefined to poll on its own. */
   pollGroup?(key: string): string | undefined;
   /** Stops whatever the kind runs besides reconciles (the Grant's drift check). */

@@ -11,6 +11,7 @@ import { loadKubeConnection } from './kube/config.js';
 import { ProviderMetrics, startHttp, type HealthServer } from './http.js';
 import { kubeLeaseClient, LeaderElector } from './leader.js';
 import { PoolRegistry } from './pools.js';
+import type { QueueStats } from './queue.js';
 
 export const PROVIDER_USAGE = `Usage: pgplane serve provider [flags]
 
@@ -22,9 +23,10 @@ Flags:
   --poll <duration>              How often each Grant is checked for drift (default 10m).
   --drift-check <duration>       How often each database's catalog fingerprint is compared between
                                  polls; a change reconciles its Grants at once (default 30s; 0: off).
-  --concurrency <n>              Grants reconciled at once (default 50). Alias: --max-reconcile-rate.
-                                 The Grants of one database that are due together share one
-                                 snapshot and one transaction, so this bounds API-server work.
+  --concurrency <n>              Objects reconciled at once (default 50). Alias: --max-reconcile-rate.
+                                 A Grant waiting for its database's next batch gives its slot up
+                                 (the batch is one snapshot and one transaction for all of them),
+                                 so this bounds API-server work, not the size of a batch.
   --pool-size <n>                Connections per (server, database, user) (default 2).
   --max-connections <n>          Connections to PostgreSQL at once, across every server and
                                  database (default 10); idle ones close after 30s or when
@@ -143,7 +145,7 @@ export async function runProvider(argv: string[], io: CliIo, signal?: AbortSigna
     return 0;
   }
   const log = providerLogger(io, flags.debug);
-  const queueStats = { current: () => ({ queued: 0, running: 0, waiting: 0 }) };
+  const queueStats = { current: (): QueueStats => ({ queued: 0, running: 0, parked: 0, waiting: 0 }) };
   const pools = new PoolRegistry({
     max: flags.poolSize,
     maxConnections: flags.maxConnections,

@@ -1,8 +1,10 @@
 // A work queue in the shape of client-go's: a key is queued at most once, a key is never
 // processed by two workers at once (an add while it runs marks it dirty, and it runs again
 // after), at most `concurrency` keys run together, failures are retried with backoff and
-// successes may ask to run again later (periodic drift resync). Timers are injected, so the
-// behaviour is tested without waiting.
+// successes may ask to run again later (periodic drift resync). Unlike client-go's, a running
+// key may park: give its slot up while it waits on a batch (a Grant waiting for its database's
+// next batch), so that more keys can join that batch. Timers are injected, so the behaviour is
+// tested without waiting.
 import { exponentialBackoff, type Backoff } from './backoff.js';
 
 export interface Timers {
@@ -28,7 +30,18 @@ export interface Outcome {
   readonly requeueAfterMs?: number;
 }
 
-type Handler = (key: string) => Promise<Outcome>;
+/** A running key's hold on one of the queue's `concurrency` slots. */
+export interface Slot {
+  /**
+   * Gives the slot up until `waiting` settles, then takes one back (before any key that has not
+   * started) and settles as `waiting` did. For waits that get cheaper the more keys share them:
+   * the Grants of one database waiting for one batch, which a held slot would keep small. Parked
+   * keys stay running: none is started twice, none is forgotten.
+   */
+  park<T>(waiting: Promise<T>): Promise<T>;
+}
+
+type Handler = (key: string, slot: Slot) => Promise<Outcome>;
 
 export interface QueueOptions {
   readonly concurrency: number;
@@ -41,7 +54,10 @@ export interface QueueOptions {
 
 export interface QueueStats {
   readonly queued: number;
+  /** Keys started and not ended, parked ones included. */
   readonly running: number;
+  /** Running keys that gave their slot up while they wait on a batch (Slot.park). */
+  readonly parked: number;
   readonly waiting: number;
 }
 
@@ -49,6 +65,11 @@ export class WorkQueue {
   private readonly pending: string[] = [];
   private readonly queued = new Set<string>();
   private readonly running = new Set<string>();
+  /** Slots held: running keys that are not parked. */
+  private active = 0;
+  private parked = 0;
+  /** Parked keys whose wait is over, in the order they came back: the next slots are theirs. */
+  private readonly returning: (() => void)[] = [];
   private readonly dirty = new Set<string>();
   private readonly delayed = new Map<string, { due: number; handle: unknown }>();
   private readonly failures = new Map<string, number>();
@@ -108,7 +129,12 @@ export class WorkQueue {
   }
 
   stats(): QueueStats {
-    return { queued: this.pending.length, running: this.running.size, waiting: this.delayed.size };
+    return {
+      queued: this.pending.length,
+      running: this.running.size,
+      parked: this.parked,
+      waiting: this.delayed.size,
+    };
   }
 
   /** Stops taking work, cancels timers and resolves when running handlers have finished. */
@@ -135,23 +161,54 @@ export class WorkQueue {
   }
 
   private pump(): void {
-    while (!this.stopped && this.running.size < this.options.concurrency && this.pending.length > 0) {
+    // Returning keys first, stopped or not: they finish what they started, and they free memory.
+    while (this.active < this.options.concurrency && this.returning.length > 0) {
+      this.active++;
+      this.returning.shift()!();
+    }
+    while (!this.stopped && this.active < this.options.concurrency && this.pending.length > 0) {
       const key = this.pending.shift()!;
       this.queued.delete(key);
       this.running.add(key);
+      this.active++;
       void this.process(key);
     }
+  }
+
+  /** The slot a handler runs in; parking twice at once is waiting twice, on one slot. */
+  private slot(): Slot {
+    let parked = false;
+    return {
+      park: async <T>(waiting: Promise<T>): Promise<T> => {
+        if (parked) return waiting;
+        parked = true;
+        this.active--;
+        this.parked++;
+        this.pump();
+        try {
+          return await waiting;
+        } finally {
+          await new Promise<void>((resume) => {
+            this.returning.push(resume);
+            this.pump();
+          });
+          this.parked--;
+          parked = false;
+        }
+      },
+    };
   }
 
   private async process(key: string): Promise<void> {
     let outcome: Outcome;
     try {
-      outcome = await this.options.handler(key);
+      outcome = await this.options.handler(key, this.slot());
     } catch (error) {
       this.options.onError?.(key, error);
       outcome = { failed: true };
     }
     this.running.delete(key);
+    this.active--;
     if (!this.stopped) {
       if (outcome.failed) {
         const failures = (this.failures.get(key) ?? 0) + 1;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exponentialBackoff, jittered } from '../../src/provider/backoff.js';
-import { WorkQueue, type Outcome } from '../../src/provider/queue.js';
+import { WorkQueue, type Outcome, type Slot } from '../../src/provider/queue.js';
 import { flush, ManualTimers } from './fake-timers.js';
 
 /** A handler whose runs the test finishes by hand. */
@@ -44,7 +44,7 @@ describe('WorkQueue', () => {
     runs[1]!.finish();
     await flush();
     expect(runs.map((r) => r.key)).toEqual(['a', 'b']);
-    expect(queue.stats()).toEqual({ queued: 0, running: 0, waiting: 0 });
+    expect(queue.stats()).toEqual({ queued: 0, running: 0, parked: 0, waiting: 0 });
   });
 
   it('never runs one key twice at once, and runs it again when it was added while running', async () => {
@@ -140,5 +140,119 @@ describe('WorkQueue', () => {
     queue.add('d');
     expect(runs.map((r) => r.key)).toEqual(['a']);
     expect(timers.pending()).toEqual([]);
+  });
+
+  describe('parking (a key waiting on a batch gives its slot up)', () => {
+    /** A handler that parks on a wait the test settles, then runs on until the test finishes it. */
+    function parking() {
+      const log: string[] = [];
+      const waits = new Map<string, { settle: () => void; fail: (error: Error) => void }>();
+      const ends = new Map<string, () => void>();
+      const handler = async (key: string, slot: Slot): Promise<Outcome> => {
+        log.push(`start ${key}`);
+        if (key.startsWith('p')) {
+          try {
+            await slot.park(
+              new Promise<void>((settle, fail) => waits.set(key, { settle: () => settle(), fail })),
+            );
+            log.push(`resumed ${key}`);
+          } catch (error) {
+            log.push(`resumed ${key} with ${(error as Error).message}`);
+            return { failed: true };
+          }
+        }
+        await new Promise<void>((end) => ends.set(key, end));
+        log.push(`end ${key}`);
+        return {};
+      };
+      return { log, waits, ends, handler };
+    }
+
+    it('lets other keys run while one is parked, and never more than `concurrency` unparked', async () => {
+      const { log, waits, ends, handler } = parking();
+      const queue = new WorkQueue({ concurrency: 1, handler, timers: new ManualTimers() });
+      queue.add('p1');
+      queue.add('a');
+      await flush();
+      // p1 parked: a has its slot.
+      expect(log).toEqual(['start p1', 'start a']);
+      expect(queue.stats()).toMatchObject({ running: 2, parked: 1 });
+      waits.get('p1')!.settle();
+      await flush();
+      // p1's wait is over, but a holds the only slot: p1 waits for it.
+      expect(log).toEqual(['start p1', 'start a']);
+      ends.get('a')!();
+      await flush();
+      expect(log).toEqual(['start p1', 'start a', 'end a', 'resumed p1']);
+      expect(queue.stats()).toMatchObject({ running: 1, parked: 0 });
+      ends.get('p1')!();
+      await flush();
+      expect(queue.stats()).toEqual({ queued: 0, running: 0, parked: 0, waiting: 0 });
+    });
+
+    it('gives the next slot to a returning key before a key that has not started', async () => {
+      const { log, waits, ends, handler } = parking();
+      const queue = new WorkQueue({ concurrency: 1, handler, timers: new ManualTimers() });
+      queue.add('p1');
+      queue.add('a');
+      queue.add('b');
+      await flush();
+      waits.get('p1')!.settle();
+      ends.get('a')!();
+      await flush();
+      expect(log).toEqual(['start p1', 'start a', 'end a', 'resumed p1']);
+      ends.get('p1')!();
+      await flush();
+      expect(log.at(-1)).toBe('start b');
+    });
+
+    it('never starts a parked key again: an add while it is parked runs it once more after', async () => {
+      const { log, waits, ends, handler } = parking();
+      const queue = new WorkQueue({ concurrency: 2, handler, timers: new ManualTimers() });
+      queue.add('p1');
+      await flush();
+      queue.add('p1');
+      await flush();
+      expect(log).toEqual(['start p1']);
+      waits.get('p1')!.settle();
+      await flush();
+      ends.get('p1')!();
+      await flush();
+      expect(log).toEqual(['start p1', 'resumed p1', 'end p1', 'start p1']);
+    });
+
+    it('takes a slot back before a failed wait reaches the handler', async () => {
+      const { log, waits, ends, handler } = parking();
+      const queue = new WorkQueue({ concurrency: 1, handler, timers: new ManualTimers() });
+      queue.add('p1');
+      queue.add('a');
+      await flush();
+      waits.get('p1')!.fail(new Error('connection refused'));
+      await flush();
+      expect(log).toEqual(['start p1', 'start a']);
+      ends.get('a')!();
+      await flush();
+      expect(log).toEqual(['start p1', 'start a', 'end a', 'resumed p1 with connection refused']);
+      expect(queue.failureCount('p1')).toBe(1);
+    });
+
+    it('lets parked keys finish after shutdown, and shutdown waits for them', async () => {
+      const { log, waits, ends, handler } = parking();
+      const queue = new WorkQueue({ concurrency: 1, handler, timers: new ManualTimers() });
+      queue.add('p1');
+      queue.add('b');
+      await flush();
+      let stopped = false;
+      void queue.shutdown().then(() => (stopped = true));
+      ends.get('b')!();
+      await flush();
+      expect(stopped).toBe(false);
+      waits.get('p1')!.settle();
+      await flush();
+      ends.get('p1')!();
+      await flush();
+      expect(log).toEqual(['start p1', 'start b', 'end b', 'resumed p1', 'end p1']);
+      expect(stopped).toBe(true);
+    });
   });
 });

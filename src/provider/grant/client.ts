@@ -44,6 +44,9 @@ export interface GrantClientDeps extends SessionDeps {
 
 type GrantRequest = ExternalRequest<GrantParameters, GrantObservation>;
 
+/** Waiting without a queue slot to give up (no queue: tests, a lone reconcile). */
+const waitHere = <T>(waiting: Promise<T>): Promise<T> => waiting;
+
 const where = (p: GrantParameters): string => `"${p.grantee}" in database "${p.database}"`;
 
 const wording: Wording<GrantParameters> = {
@@ -111,19 +114,25 @@ export class GrantClient implements ExternalClient<GrantParameters, GrantObserva
     object,
     spec: parameters,
     apply,
+    park,
   }: SyncRequest<GrantParameters, GrantObservation>): Promise<Observed<GrantObservation>> {
     const before = object.status?.atProvider;
     const previous = before?.record;
     this.databases.set(key, parameters.database);
     // The Grants of one database that are due together share one snapshot and one transaction.
+    // Parked while it waits: a held queue slot per waiting Grant would cap a database's batch at
+    // its share of --concurrency (2-3 Grants with 20 databases), and let one slow server's
+    // Grants take every slot.
     const session = await openSession(this.deps, key, object);
-    const { result, verified } = await this.batcher.submit(session, {
-      name: key,
-      parameters,
-      previous,
-      apply,
-      changed: previous === undefined || object.metadata.generation !== object.status?.observedGeneration,
-    });
+    const { result, verified } = await (park ?? waitHere)(
+      this.batcher.submit(session, {
+        name: key,
+        parameters,
+        previous,
+        apply,
+        changed: previous === undefined || object.metadata.generation !== object.status?.observedGeneration,
+      }),
+    );
 
     const remaining = driftSummary(verified.plan);
     const atProvider: GrantObservation = {

@@ -10,6 +10,7 @@ import {
   type ManagedStore,
   type ReconcileReport,
 } from '../managed/reconciler.js';
+import type { Slot } from '../queue.js';
 import type { ConfigDependencies, ConfigStore, Databases } from '../session.js';
 import type { Engine } from './batcher.js';
 import { GrantClient, type GrantMetricsObserver } from './client.js';
@@ -69,8 +70,8 @@ export class GrantReconciler {
     });
   }
 
-  reconcile(key: string): Promise<ReconcileReport> {
-    return this.managed.reconcile(key);
+  reconcile(key: string, slot?: Slot): Promise<ReconcileReport> {
+    return this.managed.reconcile(key, slot);
   }
 
   /** Stops the drift check (at shutdown). */

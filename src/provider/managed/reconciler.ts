@@ -20,7 +20,7 @@ import {
 import { errorMessage } from './messages.js';
 import { deepEqual, mergePatch } from './patch.js';
 import { managementPolicies, type Policies } from './policies.js';
-import type { Outcome } from '../queue.js';
+import type { Outcome, Slot } from '../queue.js';
 
 /** One finalizer for every kind of grants.pgplane.io: the provider's promise to clean up. */
 export const FINALIZER = 'grants.pgplane.io/finalizer';
@@ -92,6 +92,11 @@ export interface ExternalRequest<Spec, AtProvider> {
 export interface SyncRequest<Spec, AtProvider> extends ExternalRequest<Spec, AtProvider> {
   /** False under an Observe-only management policy: look, change nothing. */
   readonly apply: boolean;
+  /**
+   * Waits on `waiting` with the reconcile's queue slot given up meanwhile (queue.ts Slot.park):
+   * for a client whose objects wait to share a batch. Unset (no queue): just wait.
+   */
+  readonly park?: <T>(waiting: Promise<T>) => Promise<T>;
 }
 
 /** What a sync found and did, in the words of the kind. */
@@ -173,7 +178,8 @@ export class ManagedReconciler<Spec, AtProvider> {
     return this.options.client;
   }
 
-  async reconcile(key: string): Promise<ReconcileReport> {
+  /** `slot`: the queue slot this reconcile runs in, which sync may give up while it waits on a batch. */
+  async reconcile(key: string, slot?: Slot): Promise<ReconcileReport> {
     const { namespace, name } = splitKey(key);
     let object = await this.options.store.get(namespace, name);
     if (!object) {
@@ -224,7 +230,7 @@ export class ManagedReconciler<Spec, AtProvider> {
     try {
       return object.metadata.deletionTimestamp
         ? await this.delete(key, object, spec)
-        : await this.sync(key, object, spec, policies);
+        : await this.sync(key, object, spec, policies, slot);
     } catch (error) {
       const message = errorMessage(error);
       const previous = findCondition(object.status?.conditions, 'Synced');
@@ -242,8 +248,15 @@ export class ManagedReconciler<Spec, AtProvider> {
     object: ManagedObject<AtProvider>,
     spec: Spec,
     policies: Policies,
+    slot: Slot | undefined,
   ): Promise<ReconcileReport> {
-    const observed = await this.client.sync({ key, object, spec, apply: policies.apply });
+    const observed = await this.client.sync({
+      key,
+      object,
+      spec,
+      apply: policies.apply,
+      ...(slot ? { park: <T>(waiting: Promise<T>) => slot.park(waiting) } : {}),
+    });
     if (observed.applied)
       this.options.events.record(object, 'Normal', observed.applied.reason, observed.applied.note);
 
