@@ -28,11 +28,9 @@ import { WorkQueue } from './queue.js';
 import { isConflict, isNotFound, type KubeClient } from './kube/client.js';
 import { Informer, type KubeObject } from './kube/informer.js';
 import { managedKinds, type ManagedKind } from './kinds.js';
-import { ADOPT_ANNOTATION } from './managed/ownership.js';
+import { needsReconcile, triggerOf, type Trigger } from './managed/triggers.js';
 import {
-  FINALIZER,
   objectKey,
-  PAUSED_ANNOTATION,
   type EventRecorder,
   type ManagedObject,
   type ManagedStore,
@@ -205,7 +203,7 @@ export class Controller {
   private readonly configFinalizers: ConfigFinalizers;
   /** Per queue key (kind/namespace/name): what the object connects through. */
   private readonly dependencies = new Map<string, Dependencies>();
-  private readonly seen = new Map<string, string>();
+  private readonly seen = new Map<string, Trigger>();
   /** Per queue key: the config the object needs (usage.configNeededBy), for counting users. */
   private readonly uses = new Map<string, string>();
   /** Per config key: its generation, so a finalizer or status change does not requeue its users. */
@@ -540,21 +538,12 @@ export class Controller {
   private onManaged(kind: string, object: ManagedObject<unknown>, added: boolean, ownWrite: boolean): void {
     const key = queueKey(kind, object.metadata.namespace, object.metadata.name);
     this.trackUse(key, configNeededBy(object));
-    // Status writes (ours) change neither generation, deletion, pause, adoption nor our
-    // finalizer: those updates are skipped, so writing status never loops back into a reconcile.
-    // Nor does our own finalizer write: the reconcile that made it goes on from the object the
-    // PATCH returned (a second reconcile of every new object had cost a snapshot each). An echo
-    // that outruns the PATCH's response is not known as ours and costs one reconcile, as before.
-    const fingerprint = [
-      object.metadata.generation ?? '',
-      object.metadata.deletionTimestamp ? 'deleting' : '',
-      object.metadata.annotations?.[PAUSED_ANNOTATION] ?? '',
-      object.metadata.annotations?.[ADOPT_ANNOTATION] ?? '',
-      object.metadata.finalizers?.includes(FINALIZER) ? 'f' : '',
-    ].join('|');
-    if (!added && this.seen.get(key) === fingerprint) return;
-    this.seen.set(key, fingerprint);
-    if (!ownWrite) this.queue.add(key);
+    // Neither our status writes nor our finalizer writes come back as reconciles (triggers.ts).
+    const previous = added ? undefined : this.seen.get(key);
+    const current = triggerOf(object);
+    this.seen.set(key, current);
+    if (needsReconcile({ previous, current, ownWrite, reconciling: this.queue.isRunning(key) }))
+      this.queue.add(key);
   }
 
   private enqueueWhere(match: (deps: Dependencies, key: string) => boolean, why: string): void {

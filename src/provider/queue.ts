@@ -123,6 +123,11 @@ export class WorkQueue {
     this.dirty.delete(key);
   }
 
+  /** True while a handler of the key runs (parked or not). */
+  isRunning(key: string): boolean {
+    return this.running.has(key);
+  }
+
   /** Consecutive failures of the key so far. */
   failureCount(key: string): number {
     return this.failures.get(key) ?? 0;

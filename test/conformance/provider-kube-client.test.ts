@@ -515,6 +515,36 @@ describe('Informer', () => {
     ]);
   });
 
+  it('echoes of two writes in a row are both ownWrite: the first arrives after the second was recorded', async () => {
+    const ns = await namespace();
+    await createConfigMap(ns, 'twice', { phase: 'Pending' });
+    // As a reconcile does: a finalizer PATCH, then a status PATCH, both answered before the
+    // watch delivers either (held here until both are recorded).
+    const held = gate();
+    const { via } = passThrough((_n, signal) => held.wait(signal));
+    const { informer: cms } = informer<ConfigMap>({ path: configMaps(ns) }, via);
+    const updates: { phase: string | undefined; ownWrite: boolean }[] = [];
+    cms.on('update', (object, { ownWrite }) => updates.push({ phase: object.data?.['phase'], ownWrite }));
+    await cms.start();
+
+    cms.wrote(await client.mergePatch<ConfigMap>(`${configMaps(ns)}/twice`, { data: { phase: 'First' } }));
+    const second = await client.mergePatch<ConfigMap>(`${configMaps(ns)}/twice`, {
+      data: { phase: 'Second' },
+    });
+    cms.wrote(second);
+    expect(cms.get('twice', ns)?.data).toEqual({ phase: 'Second' });
+    held.release();
+    await eventually('both echoes', async () => (updates.length === 2 ? true : undefined));
+    expect(cms.get('twice', ns)?.data).toEqual({ phase: 'Second' });
+    await client.mergePatch<ConfigMap>(`${configMaps(ns)}/twice`, { data: { phase: 'Theirs' } });
+    await eventually('the later edit', async () => (updates.length === 3 ? true : undefined));
+    expect(updates).toEqual([
+      { phase: 'First', ownWrite: true },
+      { phase: 'Second', ownWrite: true },
+      { phase: 'Theirs', ownWrite: false },
+    ]);
+  });
+
   it('wrote() of an object the cache does not hold is ignored', async () => {
     const ns = await namespace();
     const { informer: cms } = informer<ConfigMap>({

@@ -25,8 +25,9 @@ export type InformerVerb = 'add' | 'update' | 'delete';
 /** What an informer knows of a change beyond the object. */
 export interface ChangeInfo {
   /**
-   * The watch delivered the very version the provider wrote and passed to `wrote`: the writer
-   * already holds this state, so it needs no reconcile to learn of it.
+   * The watch delivered a version the provider wrote and passed to `wrote` (its latest write or
+   * an earlier one: a finalizer PATCH's echo may come after the status PATCH that followed it):
+   * the writer already held this state, so it needs no reconcile to learn of it.
    */
   readonly ownWrite: boolean;
 }
@@ -74,6 +75,8 @@ const NOT_OWN: ChangeInfo = { ownWrite: false };
 export class Informer<T extends KubeObject> {
   private readonly cache = new Map<string, T>();
   private readonly written = new Map<string, T>();
+  /** Per object, the versions the provider wrote that the watch has not delivered yet. */
+  private readonly ownVersions = new Map<string, string[]>();
   private readonly listeners: Record<InformerVerb, ((object: T, info: ChangeInfo) => void)[]> = {
     add: [],
     update: [],
@@ -110,7 +113,9 @@ export class Informer<T extends KubeObject> {
     // The watch may have delivered this version, and a newer one, before the caller got here.
     if (!this.cache.has(key) || version === undefined || atLeast(versionOf(this.cache.get(key)), version))
       return;
-    this.written.set(key, trimmed(object));
+    this.ownVersions.set(key, [...(this.ownVersions.get(key) ?? []), version]);
+    const latest = this.written.get(key);
+    if (latest === undefined || !atLeast(versionOf(latest), version)) this.written.set(key, trimmed(object));
   }
 
   /** Lists (rejects if that fails), then watches in the background until stop(). */
@@ -144,6 +149,7 @@ export class Informer<T extends KubeObject> {
     } while (next);
     this.resourceVersion = version;
     this.written.clear();
+    this.ownVersions.clear();
     const seen = new Set<string>();
     for (const item of items) {
       const key = keyOf(item);
@@ -171,7 +177,12 @@ export class Informer<T extends KubeObject> {
     if (version) this.resourceVersion = version;
     if (event.type === 'BOOKMARK') return;
     const key = keyOf(object);
-    const ownWrite = version !== undefined && version === versionOf(this.written.get(key));
+    const own = this.ownVersions.get(key) ?? [];
+    const ownWrite = version !== undefined && own.includes(version);
+    // Delivered, or passed by this version: the watch will not bring those again.
+    const undelivered = event.type === 'DELETED' ? [] : own.filter((v) => !atLeast(version, v));
+    if (undelivered.length > 0) this.ownVersions.set(key, undelivered);
+    else this.ownVersions.delete(key);
     if (atLeast(version, versionOf(this.written.get(key))) || event.type === 'DELETED')
       this.written.delete(key);
     if (event.type === 'DELETED') {
