@@ -5,6 +5,7 @@ import type { GrantParameters } from '../../src/api/grant.js';
 import type { ApplyClient, GrantInput, ReconcileResult } from '../../src/grants/index.js';
 import { gatherDelay, GrantBatcher } from '../../src/provider/grant/batcher.js';
 import type { Session } from '../../src/provider/session.js';
+import { localConnection } from './support/local-server.js';
 
 describe('gatherDelay', () => {
   it('waits until Grants have stopped coming due for 100 ms', () => {
@@ -31,13 +32,14 @@ describe('GrantBatcher gathering', () => {
     vi.useRealTimers();
   });
 
+  // The engine below never touches the client.
   const session: Session = {
-    connection: { host: 'db', port: 5432, user: 'owner', password: 'pw', credentialsFingerprint: 'f' },
+    connection: localConnection('owner'),
     scrub: (text) => text,
     withClient: (_database, fn) =>
       fn({ query: undefined as never, on: () => undefined, off: () => undefined }),
     readSecret: () => Promise.resolve(undefined),
-  } as Session;
+  };
 
   function batcher() {
     const batches: string[][] = [];

@@ -154,8 +154,8 @@ export class GrantBatcher {
       lane.pending.push({ item, session, resolve, reject }),
     );
     if (!lane.running) {
+      // A new lane: a lane is dropped once it has drained.
       lane.running = true;
-      lane.since = now;
       this.gather(key, lane);
     }
     return promise;
