@@ -493,16 +493,22 @@ describe('Informer', () => {
     await eventually('the next edit', async () => (rv(cms.get('raced', ns)) === rv(next) ? true : undefined));
   });
 
-  it('the watch echo of a version the provider wrote is marked ownWrite; anyone else’s edit is not', async () => {
+  /** A ConfigMap and an informer whose watch waits for held.release(), with the updates it emits. */
+  async function heldWatch(name: string) {
     const ns = await namespace();
-    await createConfigMap(ns, 'echo', { phase: 'Pending' });
-    // The watch is held until the provider's write is recorded, so the echo cannot outrun it.
+    await createConfigMap(ns, name, { phase: 'Pending' });
     const held = gate();
     const { via } = passThrough((_n, signal) => held.wait(signal));
     const { informer: cms } = informer<ConfigMap>({ path: configMaps(ns) }, via);
     const updates: { phase: string | undefined; ownWrite: boolean }[] = [];
     cms.on('update', (object, { ownWrite }) => updates.push({ phase: object.data?.['phase'], ownWrite }));
     await cms.start();
+    return { ns, cms, updates, held };
+  }
+
+  it('the watch echo of a version the provider wrote is marked ownWrite; anyone else’s edit is not', async () => {
+    // The watch is held until the provider's write is recorded, so the echo cannot outrun it.
+    const { ns, cms, updates, held } = await heldWatch('echo');
 
     cms.wrote(await client.mergePatch<ConfigMap>(`${configMaps(ns)}/echo`, { data: { phase: 'Ours' } }));
     held.release();
@@ -516,16 +522,9 @@ describe('Informer', () => {
   });
 
   it('echoes of two writes in a row are both ownWrite: the first arrives after the second was recorded', async () => {
-    const ns = await namespace();
-    await createConfigMap(ns, 'twice', { phase: 'Pending' });
     // As a reconcile does: a finalizer PATCH, then a status PATCH, both answered before the
     // watch delivers either (held here until both are recorded).
-    const held = gate();
-    const { via } = passThrough((_n, signal) => held.wait(signal));
-    const { informer: cms } = informer<ConfigMap>({ path: configMaps(ns) }, via);
-    const updates: { phase: string | undefined; ownWrite: boolean }[] = [];
-    cms.on('update', (object, { ownWrite }) => updates.push({ phase: object.data?.['phase'], ownWrite }));
-    await cms.start();
+    const { ns, cms, updates, held } = await heldWatch('twice');
 
     cms.wrote(await client.mergePatch<ConfigMap>(`${configMaps(ns)}/twice`, { data: { phase: 'First' } }));
     const second = await client.mergePatch<ConfigMap>(`${configMaps(ns)}/twice`, {
