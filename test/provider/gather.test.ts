@@ -2,9 +2,9 @@
 // Grants keep coming due (anywhere), up to a bound; a lone Grant hardly waits. On a fake clock.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { GrantParameters } from '../../src/api/grant.js';
-import type { ApplyClient, GrantInput, ReconcileResult } from '../../src/grants/index.js';
 import { gatherDelay, GrantBatcher } from '../../src/provider/grant/batcher.js';
 import type { Session } from '../../src/provider/session.js';
+import { inSyncEngine } from './support/in-sync-engine.js';
 import { localConnection } from './support/local-server.js';
 
 describe('gatherDelay', () => {
@@ -43,17 +43,7 @@ describe('GrantBatcher gathering', () => {
 
   function batcher() {
     const batches: string[][] = [];
-    const engine = async (_c: ApplyClient, input: readonly GrantInput[]): Promise<ReconcileResult> => {
-      batches.push(input.map((g) => g.name));
-      const database = input[0]!.parameters.database;
-      return {
-        database,
-        plan: { database, statements: [], drift: [], records: {}, problems: [] },
-        applied: false,
-        roundTrips: 1,
-      };
-    };
-    return { batches, batcher: new GrantBatcher(engine, (_item, _scrub, call) => call()) };
+    return { batches, batcher: new GrantBatcher(inSyncEngine(batches), (_item, _scrub, call) => call()) };
   }
 
   const parameters = (database: string, grantee: string): GrantParameters => ({

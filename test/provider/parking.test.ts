@@ -3,11 +3,12 @@
 // whatever --concurrency is, and a server that does not answer holds no slot the others need.
 // In memory: a scripted engine, no Kubernetes, no PostgreSQL.
 import { describe, expect, it } from 'vitest';
-import type { ApplyClient, GrantInput, ReconcileResult } from '../../src/grants/index.js';
+import type { ApplyClient } from '../../src/grants/index.js';
 import type { ServerConnection } from '../../src/provider/connection.js';
 import { GrantReconciler, type GrantObject } from '../../src/provider/grant/reconciler.js';
 import type { ManagedStore } from '../../src/provider/managed/reconciler.js';
 import { WorkQueue } from '../../src/provider/queue.js';
+import { inSyncEngine } from './support/in-sync-engine.js';
 import { memoryStore, type MemoryStore } from './support/memory-store.js';
 
 function grant(name: string, database: string): GrantObject {
@@ -44,19 +45,6 @@ function stores(grants: readonly GrantObject[]) {
   return { store, ready };
 }
 
-/** The engine: every Grant already in sync, each call recorded as the names it was given. */
-function inSync(batches: string[][]) {
-  return async (_client: ApplyClient, input: readonly GrantInput[]): Promise<ReconcileResult> => {
-    batches.push(input.map((g) => g.name));
-    return {
-      database: input[0]!.parameters.database,
-      plan: { database: input[0]!.parameters.database, statements: [], drift: [], records: {}, problems: [] },
-      applied: false,
-      roundTrips: 1,
-    };
-  };
-}
-
 function setUp(grants: readonly GrantObject[], concurrency: number, blocked: Set<string> = new Set()) {
   const { store, ready } = stores(grants);
   const batches: string[][] = [];
@@ -82,7 +70,7 @@ function setUp(grants: readonly GrantObject[], concurrency: number, blocked: Set
       },
     },
     events: { record: () => undefined },
-    engine: inSync(batches),
+    engine: inSyncEngine(batches),
   });
   const queue = new WorkQueue({
     concurrency,
