@@ -1,5 +1,5 @@
 // Where the grants provider's resident memory goes before it reads a Grant, part by part, on the
-// Node and flags of the provider image: a bare Node, the builtins the provider's bundle requires,
+// Node and flags of the provider image: a bare Node, the builtins pgplane's own code requires,
 // each library as the provider uses it, pgplane's API schemas, and the whole bundle loaded. Each
 // part is bundled as dist/cli is (scripts/bundle-options.mjs) and run --trials times; the table
 // has the median peak RSS (VmHWM) and what the part adds to the builtins. Then V8's schedule for
