@@ -29,6 +29,7 @@ import { runFunction as runFunctionInProcess } from '../../src/function/handler.
 import { isObject, type JsonObject } from '../../src/shared/json.js';
 import type { ClientAnswer, ClientCommand } from './client.js';
 import { compareDesired, IGNORED_PATHS } from './compare.js';
+import { median } from '../support/stats.js';
 import {
   encodedRequests,
   PEER_NAMES,
@@ -494,12 +495,6 @@ const METRICS: Metric[] = [
     digits: 0,
   },
 ];
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function fmt(value: number, digits: number): string {
   return Number.isFinite(value)

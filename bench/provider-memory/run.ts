@@ -20,6 +20,7 @@ import { BUNDLE_OPTIONS } from '../../scripts/bundle-options.mjs';
 import { imageCommand } from '../../test/support/dockerfile.js';
 import { imageNode } from '../../test/support/image-node.js';
 import { bundleProvider } from '../provider-peers/bundle.js';
+import { median } from '../support/stats.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const MARK = 'pgplane-memory ';
@@ -63,12 +64,6 @@ const registry = new Registry(); collectDefaultMetrics({ register: registry }); 
       .join('\n'),
   },
 ];
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /** Reads this process's memory at exit and prints it on stderr; preloaded with `-r`. */
 const REPORTER = `process.on('exit', () => {

@@ -37,6 +37,7 @@ import { runSemantics, SEMANTICS_SETUP, type Outcome } from './semantics.js';
 import { BUNDLE_OPTIONS } from '../../scripts/bundle-options.mjs';
 import { imageCommand } from '../../test/support/dockerfile.js';
 import { imageNode } from '../../test/support/image-node.js';
+import { median } from '../support/stats.js';
 import {
   applyCrdFile,
   installKubeTools,
@@ -676,12 +677,6 @@ function semanticsReport(results: ReadonlyMap<ProviderName, Outcome[]>, pollSeco
 
 // ---------------------------------------------------------------------------------------------
 // Report
-
-const median = (values: number[]): number => {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /** `against`: the provider-sql metric the ratio divides by, when not the same one. */
 const METRICS: { key: keyof Trial; label: string; digits: number; against?: keyof Trial }[] = [
