@@ -117,9 +117,9 @@ async function bundlePart(
   writeFileSync(
     entry,
     `${builtins.map((b) => `import ${JSON.stringify(b)};`).join('\n')}
+// What a part builds stays reachable, as the provider's own objects do.
 const kept: unknown[] = [];
 const keep = (value: unknown): void => void kept.push(value);
-keep(kept);
 ${code}
 `,
   );
